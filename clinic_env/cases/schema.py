@@ -1,0 +1,224 @@
+"""The validated case schema, and the patient's and examiner's restricted views of a case.
+
+A case holds everything the clinic knows about one patient. Nothing outside the
+examiner and the graders ever sees the whole case: the patient simulator gets a
+``PatientProfile`` (no diagnosis, differential or management), so a leak of the
+diagnosis through the patient is impossible by construction rather than by care.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from clinic_env.exam_systems import ExamSystem
+from clinic_env.history_topics import PresentingTopic, RosSystem
+
+Specialty = Literal[
+    "cardiology",
+    "pulmonology",
+    "gastroenterology",
+    "neurology",
+    "endocrinology",
+    "infectious_disease",
+    "paediatrics",
+    "obstetrics_gynaecology",
+    "psychiatry",
+    "dermatology",
+    "emergency",
+    "nephrology_urology",
+    "rheumatology",
+    "haematology",
+    "ent",
+    "ophthalmology",
+    "geriatrics",
+    "general_practice",
+]
+
+Disposition = Literal["discharge_home", "follow_up", "refer_specialist", "admit", "emergency"]
+
+
+class Strict(BaseModel):
+    """Base model: unknown fields are errors, so a typo in a case file is caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Demographics(Strict):
+    age_years: float = Field(ge=0, le=120, description="Age; fractions for infants (0.5 = six months).")
+    sex: Literal["female", "male"]
+    pregnant: bool = False
+    gestation_weeks: int | None = Field(default=None, ge=1, le=44)
+    occupation: str | None = None
+
+    @model_validator(mode="after")
+    def _pregnancy_consistent(self) -> "Demographics":
+        if self.pregnant and self.sex != "female":
+            raise ValueError("pregnant is true but sex is not female")
+        if self.gestation_weeks is not None and not self.pregnant:
+            raise ValueError("gestation_weeks given but pregnant is false")
+        return self
+
+
+class HistoryFact(Strict):
+    """One positive fact of the presenting complaint, in clinical and lay wording."""
+
+    topic: PresentingTopic
+    text: str = Field(min_length=3, description="Clinical wording, for graders and the doctor's notes.")
+    lay: str = Field(min_length=3, description="What the patient says, first person, in everyday words.")
+    keywords: list[str] = Field(default_factory=list, description="Words a question may use for this specific fact.")
+    key: bool = Field(default=False, description="A history item a good doctor must elicit.")
+
+
+class PertinentNegative(Strict):
+    """A symptom the patient does not have, and the patient's denial of it."""
+
+    symptom: str = Field(min_length=2)
+    keywords: list[str] = Field(min_length=1)
+    lay: str = Field(min_length=3)
+    key: bool = False
+
+
+class Item(Strict):
+    """A fact of the wider history (past, social, family, ...) in clinical and lay wording."""
+
+    text: str = Field(min_length=2)
+    lay: str = Field(min_length=3)
+    keywords: list[str] = Field(default_factory=list)
+    key: bool = False
+
+
+class Medication(Strict):
+    name: str = Field(min_length=2)
+    dose: str = ""
+    lay: str = Field(min_length=3)
+
+
+class Allergy(Strict):
+    substance: str = Field(min_length=2)
+    reaction: str = Field(min_length=2)
+    lay: str = Field(min_length=3)
+
+
+class TestResult(Strict):
+    name: str = Field(min_length=2, description="Canonical catalogue name where the catalogue has the test.")
+    aliases: list[str] = Field(default_factory=list)
+    result: str = Field(min_length=1)
+    reference_range: str = ""
+    abnormal: bool = False
+    key: bool = Field(default=False, description="A test a good doctor should order for this case.")
+    cost: float = Field(ge=0, description="US dollars.")
+    turnaround_hours: float = Field(ge=0)
+
+
+class Diagnosis(Strict):
+    name: str = Field(min_length=2)
+    synonyms: list[str] = Field(default_factory=list)
+    icd10: str = Field(pattern=r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
+
+
+class DifferentialItem(Strict):
+    name: str = Field(min_length=2)
+    synonyms: list[str] = Field(default_factory=list)
+    why_not: str = Field(default="", description="What in the case argues against it.")
+
+
+class Management(Strict):
+    first_line: list[str] = Field(min_length=1, description="First-line treatments, each a short phrase.")
+    disposition: Disposition
+    disposition_text: str = Field(min_length=3)
+    other: list[str] = Field(default_factory=list, description="Advice, safety-netting, follow-up.")
+
+
+class Contraindication(Strict):
+    treatment: str = Field(min_length=2)
+    reason: str = Field(min_length=3)
+
+
+class Case(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    title: str = Field(min_length=3, description="A neutral title that does not name the diagnosis.")
+    specialty: Specialty
+    split: Literal["train", "test"]
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+    informant: Literal["patient", "parent", "partner", "carer"] = "patient"
+    demographics: Demographics
+    chief_complaint: str = Field(min_length=3)
+    opening_statement: str = Field(min_length=5, description="The patient's first words, lay wording.")
+    history: list[HistoryFact] = Field(min_length=3)
+    pertinent_negatives: list[PertinentNegative] = Field(default_factory=list)
+    past_history: list[Item] = Field(default_factory=list)
+    medications: list[Medication] = Field(default_factory=list)
+    allergies: list[Allergy] = Field(default_factory=list)
+    social_history: list[Item] = Field(default_factory=list)
+    family_history: list[Item] = Field(default_factory=list)
+    sexual_history: list[Item] = Field(default_factory=list)
+    travel_history: list[Item] = Field(default_factory=list)
+    obstetric_history: list[Item] = Field(default_factory=list)
+    review_of_systems: dict[RosSystem, str] = Field(
+        default_factory=dict, description="Body system -> the patient's lay answer when asked about it."
+    )
+    exam: dict[ExamSystem, str] = Field(min_length=1, description="Findings by system; unlisted systems are normal.")
+    tests: list[TestResult] = Field(min_length=1)
+    diagnosis: Diagnosis
+    differential: list[DifferentialItem] = Field(min_length=1)
+    management: Management
+    red_flags: list[str] = Field(default_factory=list, description="Danger features present in this case.")
+    contraindications: list[Contraindication] = Field(default_factory=list)
+
+    @field_validator("tests")
+    @classmethod
+    def _unique_test_names(cls, tests: list[TestResult]) -> list[TestResult]:
+        names = [t.name.lower() for t in tests]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"test names must be unique, repeated: {duplicated}")
+        return tests
+
+    @property
+    def diagnosis_names(self) -> list[str]:
+        """The diagnosis and all its synonyms: what a correct answer may be called."""
+        return [self.diagnosis.name, *self.diagnosis.synonyms]
+
+    def patient_view(self) -> "PatientProfile":
+        """What the patient knows: the history, never the diagnosis or the plan."""
+        return PatientProfile(
+            case_id=self.id,
+            informant=self.informant,
+            demographics=self.demographics,
+            chief_complaint=self.chief_complaint,
+            opening_statement=self.opening_statement,
+            history=self.history,
+            pertinent_negatives=self.pertinent_negatives,
+            past_history=self.past_history,
+            medications=self.medications,
+            allergies=self.allergies,
+            social_history=self.social_history,
+            family_history=self.family_history,
+            sexual_history=self.sexual_history,
+            travel_history=self.travel_history,
+            obstetric_history=self.obstetric_history,
+            review_of_systems=self.review_of_systems,
+        )
+
+
+class PatientProfile(Strict):
+    """The patient-side facts of a case. It has no field that could hold the diagnosis."""
+
+    case_id: str
+    informant: Literal["patient", "parent", "partner", "carer"]
+    demographics: Demographics
+    chief_complaint: str
+    opening_statement: str
+    history: list[HistoryFact]
+    pertinent_negatives: list[PertinentNegative]
+    past_history: list[Item]
+    medications: list[Medication]
+    allergies: list[Allergy]
+    social_history: list[Item]
+    family_history: list[Item]
+    sexual_history: list[Item]
+    travel_history: list[Item]
+    obstetric_history: list[Item]
+    review_of_systems: dict[RosSystem, str]

@@ -1,0 +1,93 @@
+"""The ``clinic-env`` command line: list cases, run a consultation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from clinic_env.cases.library import CaseError, load_case_file, load_cases
+from clinic_env.gym_env import ConsultationEnv
+from clinic_env.persona import Persona
+from clinic_env.registry import make
+from clinic_env.rollout import run_consultation
+
+
+def _cmd_cases(args: argparse.Namespace) -> int:
+    source = [c for path in args.file for c in load_case_file(path)] if args.file else None
+    cases = load_cases(split=args.split, specialty=args.specialty, source=source)
+    if args.json:
+        print(json.dumps([{"id": c.id, "specialty": c.specialty, "split": c.split, "difficulty": c.difficulty,
+                           "title": c.title} for c in cases], indent=2))
+        return 0
+    for case in cases:
+        print(f"{case.id:32s} {case.specialty:24s} {case.split:5s} {case.difficulty:6s} {case.title}")
+    counts = Counter(c.split for c in cases)
+    print(f"{len(cases)} cases ({counts['train']} train, {counts['test']} test) "
+          f"over {len({c.specialty for c in cases})} specialties")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    env = ConsultationEnv(
+        cases=[args.case] if args.case else None,
+        split=args.split,
+        persona=Persona.from_spec(args.persona) if args.persona else None,
+        patient=make("patient", args.patient),
+        max_turns=args.max_turns,
+        reward_mode="terminal",
+        render_mode="html" if args.html else "ansi",
+    )
+    result = run_consultation(env, make("doctor", args.doctor), seed=args.seed)
+    transcript = env.render()
+    if args.html:
+        Path(args.html).write_text(transcript, encoding="utf-8")
+        print(f"HTML transcript written to {args.html}")
+    else:
+        print(transcript)
+    print(json.dumps({"case_id": result.case_id, "seed": args.seed, "score": result.score,
+                      "doctor_turns": result.doctor_turns, "terminated": result.terminated,
+                      "truncated": result.truncated, "cost": result.info["cost"],
+                      "reward_breakdown": result.info["reward_breakdown"]}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clinic-env", description="A virtual clinic for doctor models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cases = sub.add_parser("cases", help="list (and validate) cases")
+    cases.add_argument("--split", choices=["train", "test"])
+    cases.add_argument("--specialty")
+    cases.add_argument("--file", action="append", default=[], help="case file(s) instead of the builtin library")
+    cases.add_argument("--json", action="store_true", help="print JSON")
+    cases.set_defaults(func=_cmd_cases)
+
+    run = sub.add_parser("run", help="run one consultation and print the transcript and score")
+    run.add_argument("--case", help="case id (default: drawn from the pool with the seed)")
+    run.add_argument("--split", choices=["train", "test"])
+    run.add_argument("--doctor", default="scripted", help="registered doctor or 'package.module:Name'")
+    run.add_argument("--patient", default="offline", help="registered patient or 'package.module:Name'")
+    run.add_argument("--persona", help="persona spec, e.g. 'anxious+low_literacy' (default: sampled from the seed)")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--max-turns", type=int, default=30)
+    run.add_argument("--html", help="write the transcript as HTML to this file instead of printing it")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CaseError, KeyError, ValueError, ImportError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"clinic-env: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""The doctor protocol: what a benchmark or a rollout needs from any doctor policy.
+
+A doctor sees exactly what the environment shows it (the latest observation and its
+chat view in ``info["messages"]``), never the case. Scripted, API-backed and local-model
+doctors in ``agents`` all follow this protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from clinic_env.actions import Action
+
+
+@runtime_checkable
+class Doctor(Protocol):
+    def reset(self, seed: int | None = None) -> None:
+        """Forget the last consultation; ``seed`` fixes any randomness the doctor has."""
+
+    def act(self, observation: str, info: dict) -> "str | Action":
+        """The next action, as protocol text or a typed action."""

@@ -1,0 +1,335 @@
+"""Patient simulators: the protocol every patient follows, and the offline rule-based patient.
+
+The offline patient needs no model. It reads a doctor's question for history-taking
+topics, named symptoms and sections of the history, and answers from the
+``PatientProfile`` only, in the lay wording of the case, shaped by a ``Persona``. It
+discloses only what is asked, and denies symptoms the case does not mention
+(consistently: the same question gets the same answer). It cannot know the diagnosis;
+it could only echo a name the doctor used.
+The environment checks every patient reply, from this patient or any other, with
+``clinic_env.leaks.redact_leaks`` before the doctor sees it.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence, runtime_checkable
+
+from clinic_env.cases.schema import Item, PatientProfile, PertinentNegative
+from clinic_env.history_topics import (
+    DIAGNOSIS_QUESTION_PATTERN,
+    ROS_PATTERNS,
+    SECTION_PATTERNS,
+    SENSITIVE_SECTIONS,
+    TOPIC_PATTERNS,
+)
+from clinic_env.persona import Persona
+
+
+@runtime_checkable
+class PatientPolicy(Protocol):
+    """What the environment needs from a patient: an opening statement and replies."""
+
+    def reset(self, profile: PatientProfile, persona: Persona, seed: int | None = None) -> str:
+        """Start a new visit; returns the patient's opening statement."""
+
+    def reply(self, doctor_message: str, messages: Sequence[dict]) -> str:
+        """Answer the doctor's latest words; ``messages`` is the patient's chat view so far."""
+
+
+def patient_system_prompt(profile: PatientProfile, persona: Persona) -> str:
+    """The patient's system prompt: the patient-side facts and persona, never the diagnosis."""
+    d = profile.demographics
+    who = f"a {d.age_years:g}-year-old {d.sex}" + (f" ({d.occupation})" if d.occupation else "")
+    speaker = "the patient" if profile.informant == "patient" else f"the patient's {profile.informant}"
+    lines = [
+        f"You are {speaker} in a medical consultation. The patient is {who}.",
+        "Answer the doctor's questions in everyday words, only from the facts below. Do not volunteer",
+        "everything at once. You do not know your diagnosis; never guess or name one.",
+        f"Persona: {persona.describe()}.",
+        f"Why you came: {profile.opening_statement}",
+        "Facts (say them in your own words when asked):",
+    ]
+    lines += [f"- ({fact.topic}) {fact.lay}" for fact in profile.history]
+    lines += [f"- (you do NOT have {neg.symptom}) {neg.lay}" for neg in profile.pertinent_negatives]
+    for title, items in _section_answers(profile).items():
+        lines += [f"- ({title.replace('_', ' ')}) {text}" for text in items]
+    lines += [f"- (review of systems: {system}) {answer}" for system, answer in profile.review_of_systems.items()]
+    lines.append("Anything not listed here: you have not noticed it, or you do not know.")
+    return "\n".join(lines)
+
+
+def _section_answers(profile: PatientProfile) -> dict[str, list[str]]:
+    """The lay answers for each history section, in the order the section is asked about."""
+    return {
+        "past_history": [i.lay for i in profile.past_history],
+        "medications": [m.lay for m in profile.medications],
+        "allergies": [a.lay for a in profile.allergies],
+        "social": [i.lay for i in profile.social_history],
+        "family": [i.lay for i in profile.family_history],
+        "sexual": [i.lay for i in profile.sexual_history],
+        "travel": [i.lay for i in profile.travel_history],
+        "obstetric": [i.lay for i in profile.obstetric_history],
+    }
+
+
+# What a patient says when asked about a topic the case has nothing on.
+TOPIC_NONE = {
+    "radiation": "No, it stays in the one place.",
+    "aggravating": "Nothing in particular makes it worse.",
+    "relieving": "Nothing really seems to help.",
+    "previous_episodes": "No, this is the first time I've had anything like this.",
+    "treatment_tried": "I haven't taken anything for it yet.",
+    "context": "Nothing unusual, it just came on.",
+    "associated": "No, nothing else really.",
+    "concerns": "I just want to know what's going on.",
+    "impact": "I'm managing, but it's getting me down.",
+}
+
+SECTION_NONE = {
+    "past_history": "No, I've always been pretty healthy.",
+    "medications": "I don't take any regular medicines.",
+    "allergies": "No allergies that I know of.",
+    "social": "Nothing much to say there really.",
+    "family": "Not that I know of, no.",
+    "sexual": "Nothing I'm worried about there.",
+    "travel": "No, I haven't been anywhere.",
+    "obstetric": "Nothing relevant there.",
+}
+
+# Words a patient with low health literacy does not understand, and what they ask back.
+JARGON = re.compile(
+    r"\b(dyspno?ea|orthopno?ea|haemoptysis|hemoptysis|radiat\w*|pleuritic|paroxysmal|nocturnal|"
+    r"syncope|presyncope|dysuria|haematuria|hematuria|melaena|melena|haematemesis|hematemesis|"
+    r"photophobia|diaphoresis|exertional|analgesi\w*|prodrom\w*|pruritus|paraesthesia|paresthesia|"
+    r"claudication|myalgia|arthralgia|rhinorrho?ea|odynophagia|dysphagia|tenesmus|polyuria|polydipsia|"
+    r"menorrhagia|dyspareunia|anhedonia|aura)\b",
+    re.IGNORECASE,
+)
+
+# Common symptoms a doctor may name; the patient denies any the case does not have.
+SYMPTOMS = re.compile(
+    r"\b(fevers?|temperatures?|cough\w*|rash\w*|vomit\w*|sick|nause\w*|diarrho?e?a|constipat\w*|headaches?|"
+    r"dizz\w*|faint\w*|chest pain|palpitations?|breathless\w*|short(ness)? of breath|wheez\w*|bleeding|"
+    r"blood|weight loss|lost weight|night sweats|swelling|swollen|numb\w*|tingling|weakness|"
+    r"vision|seizures?|fits?|itch\w*|pain|sore throat|runny nose|stiff neck|confus\w*|tired\w*|"
+    r"burning|discharge|lumps?)\b",
+    re.IGNORECASE,
+)
+
+REASSURANCE = re.compile(r"\b(confidential|private|privacy|no judge?ment|won't judge|safe to|routine|ask everyone|important (for|to))\b", re.IGNORECASE)
+GREETING = re.compile(r"^\W*(hi|hello|good (morning|afternoon|evening)|how are you|what brings you|how can i help|what can i do)\b", re.IGNORECASE)
+
+WORRIES = (
+    "Is it something serious, doctor?",
+    "I've been really worried about this.",
+    "I couldn't sleep last night for worrying.",
+    "Should I be scared?",
+)
+CHATTER = (
+    "My partner made me come in, to be honest.",
+    "I looked it up online but that only made it worse.",
+    "It's been a rough week all round.",
+)
+
+
+@dataclass
+class _Fact:
+    """A disclosable fact: its lay and clinical wording, where it belongs, and its keyword pattern."""
+
+    lay: str
+    clinical: str
+    pattern: re.Pattern[str] | None
+    topic: str | None = None
+    section: str | None = None
+
+
+def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
+    words = [re.escape(k.strip().lower()) for k in keywords if k.strip()]
+    return re.compile(r"\b(?:" + "|".join(words) + r")", re.IGNORECASE) if words else None
+
+
+def _facts(profile: PatientProfile) -> list[_Fact]:
+    """Every disclosable fact of a profile, history of the presenting complaint first."""
+    facts = [_Fact(f.lay, f.text, _keyword_pattern(f.keywords), topic=f.topic) for f in profile.history]
+    sections: dict[str, list[Item]] = {
+        "past_history": profile.past_history, "social": profile.social_history,
+        "family": profile.family_history, "sexual": profile.sexual_history,
+        "travel": profile.travel_history, "obstetric": profile.obstetric_history,
+    }
+    for section, items in sections.items():
+        facts += [_Fact(i.lay, i.text, _keyword_pattern(i.keywords), section=section) for i in items]
+    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), _keyword_pattern([m.name]), section="medications")
+              for m in profile.medications]
+    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", _keyword_pattern([a.substance]), section="allergies")
+              for a in profile.allergies]
+    return facts
+
+
+@dataclass
+class OfflinePatient:
+    """A deterministic, rule-based patient that answers from the patient-side facts only.
+
+    ``max_facts_per_reply`` overrides the persona's verbosity (1, 2 or 3 facts a reply).
+    """
+
+    max_facts_per_reply: int | None = None
+    _profile: PatientProfile | None = field(default=None, init=False, repr=False)
+    _persona: Persona = field(default_factory=Persona, init=False)
+    _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
+    _facts: list[_Fact] = field(default_factory=list, init=False, repr=False)
+    _negatives: list[tuple[PertinentNegative, re.Pattern[str] | None]] = field(default_factory=list, init=False, repr=False)
+    _said: set[int] = field(default_factory=set, init=False, repr=False)
+    _asked: set[str] = field(default_factory=set, init=False, repr=False)
+
+    def reset(self, profile: PatientProfile, persona: Persona, seed: int | None = None) -> str:
+        self._profile, self._persona, self._rng = profile, persona, random.Random(seed)
+        self._facts = _facts(profile)
+        self._negatives = [(n, _keyword_pattern(n.keywords)) for n in profile.pertinent_negatives]
+        self._said, self._asked = set(), set()
+        opening = profile.opening_statement
+        if persona.anxiety == "high":
+            opening += " " + self._rng.choice(WORRIES)
+        return opening
+
+    @property
+    def profile(self) -> PatientProfile:
+        if self._profile is None:
+            raise RuntimeError("OfflinePatient.reply() called before reset()")
+        return self._profile
+
+    # ---- replying -------------------------------------------------------------------
+
+    def reply(self, doctor_message: str, messages: Sequence[dict] = ()) -> str:
+        """Answer from the facts. Facts are fixed, so a repeated question gets the same facts,
+        except where repetition is the point: "anything else?" moves on to unsaid symptoms,
+        and a reluctant patient opens up when asked again."""
+        question = str(doctor_message).strip()
+        if not question:
+            return "Sorry, doctor, did you want to ask me something?"
+        return self._answer(question)
+
+    def _answer(self, question: str) -> str:
+        persona = self._persona
+        if persona.health_literacy == "low":
+            jargon = JARGON.search(question)
+            if jargon:
+                return f"Sorry, doctor, what does '{jargon.group(0)}' mean?"
+        parts = (self._by_topic(question) + self._specific(question)) or self._by_section(question) or self._by_ros(question)
+        if not parts:
+            parts = [self._fallback(question)]
+        limit = self.max_facts_per_reply or {"low": 1, "medium": 2, "high": 3}[persona.verbosity]
+        said = [self._say(p) if isinstance(p, _Fact) else p for p in _unique(parts)[:limit]]
+        if persona.verbosity == "low":
+            said = [_first_sentence(p) for p in said]
+        if persona.verbosity == "high":
+            extra = self._volunteer()
+            said.append(extra if extra else self._rng.choice(CHATTER))
+        if persona.anxiety == "high" and self._rng.random() < 0.5:
+            said.append(self._rng.choice(WORRIES))
+        return " ".join(said)
+
+    def _say(self, fact: _Fact) -> str:
+        """A fact in this persona's words; marks it as disclosed."""
+        self._said.add(id(fact))
+        text = fact.clinical.rstrip(".") + "." if self._persona.health_literacy == "high" else fact.lay
+        if self._persona.recall == "low" and fact.topic in ("onset", "duration", "timing"):
+            text = "I'm not sure exactly... " + text[0].lower() + text[1:]
+        return text
+
+    def _disclose(self, facts: list[_Fact], question: str) -> list["_Fact | str"]:
+        """The facts, less those of a sensitive section a reluctant patient will not discuss yet."""
+        out: list[_Fact | str] = []
+        for section in dict.fromkeys(f.section for f in facts if f.section in SENSITIVE_SECTIONS):
+            if not self._willing(section, question):
+                facts = [f for f in facts if f.section != section]
+                out.append("Do I really have to answer that? I'd rather not go into it.")
+        if self._persona.recall == "low" and any(f.section == "medications" for f in facts) and "recall:medications" not in self._asked:
+            self._asked.add("recall:medications")
+            facts = [f for f in facts if f.section != "medications"]
+            out.append("I take some tablets, but I can't remember the names, sorry.")
+        return out + facts
+
+    def _specific(self, question: str) -> list["_Fact | str"]:
+        """Facts and denials whose own keywords the question uses ("any fever?", "do you smoke?")."""
+        matched = [f for f in self._facts if f.pattern and f.pattern.search(question)]
+        denials = [n.lay for n, pattern in self._negatives if pattern and pattern.search(question)]
+        return self._disclose(matched, question) + denials
+
+    def _by_topic(self, question: str) -> list["_Fact | str"]:
+        """Facts for the OPQRST topics asked about; "anything else?" reveals unsaid ones in turn."""
+        out: list[_Fact | str] = []
+        for topic, pattern in TOPIC_PATTERNS.items():
+            if not pattern.search(question):
+                continue
+            facts = [f for f in self._facts if f.topic == topic]
+            if topic == "associated":
+                unsaid = [f for f in facts if id(f) not in self._said]
+                if facts and not unsaid:
+                    out.append("No, I think that's everything.")
+                    continue
+                facts = unsaid
+            out += facts or [TOPIC_NONE.get(topic, "I'm not sure, I haven't really noticed.")]
+        return out
+
+    def _by_section(self, question: str) -> list[str]:
+        sections = [s for s, pattern in SECTION_PATTERNS.items() if pattern.search(question) and s in SECTION_NONE]
+        out: list[str] = []
+        for section in sections:
+            facts = [f for f in self._facts if f.section == section]
+            out += self._disclose(facts, question) if facts else [SECTION_NONE[section]]
+        return out
+
+    def _willing(self, section: str, question: str) -> bool:
+        """A reluctant patient answers a sensitive section once reassured or asked a second time."""
+        if self._persona.reluctance != "high" or REASSURANCE.search(question):
+            return True
+        asked_before = section in self._asked
+        self._asked.add(section)
+        return asked_before
+
+    def _by_ros(self, question: str) -> list[str]:
+        systems = [s for s, pattern in ROS_PATTERNS.items() if pattern.search(question)]
+        ros = self.profile.review_of_systems
+        return [ros.get(s) or self._deny(question) for s in systems]
+
+    @staticmethod
+    def _deny(question: str) -> str:
+        """Deny a symptom the case does not mention, naming it as the doctor did."""
+        symptom = SYMPTOMS.search(question)
+        return f"No, I haven't noticed any {symptom.group(0).lower()}." if symptom else "No, nothing like that."
+
+    def _fallback(self, question: str) -> str:
+        if GREETING.search(question):
+            return self.profile.opening_statement
+        if DIAGNOSIS_QUESTION_PATTERN.search(question):
+            return "I really don't know, doctor. That's what I was hoping you could tell me."
+        if SYMPTOMS.search(question):
+            return self._deny(question)
+        if question.rstrip().endswith("?"):
+            return "I'm not sure, doctor. Could you ask me that another way?"
+        return "Okay." if len(question) < 200 else "Okay, I understand."
+
+    def _volunteer(self) -> str | None:
+        """A talkative patient adds one history fact that has not been said yet."""
+        unsaid = [f for f in self._facts if f.topic and id(f) not in self._said]
+        return self._say(unsaid[0]) if unsaid else None
+
+
+def _unique(parts: list["_Fact | str"]) -> list["_Fact | str"]:
+    """Drop repeats (the same fact found by topic and by keyword), keeping order."""
+    seen: set[int | str] = set()
+    out = []
+    for part in parts:
+        key = id(part) if isinstance(part, _Fact) else part
+        if key not in seen:
+            seen.add(key)
+            out.append(part)
+    return out
+
+
+def _first_sentence(text: str) -> str:
+    match = re.match(r".+?[.!?](?=\s|$)", text)
+    return match.group(0) if match else text

@@ -1,0 +1,51 @@
+"""Transcripts of a consultation: plain text for terminals and logs, HTML for notebooks."""
+
+from __future__ import annotations
+
+import html
+
+from clinic_env.consultation import Consultation
+
+_LABELS = {"patient": "Patient", "doctor": "Doctor", "examiner": "Examiner"}
+_COLOURS = {"patient": "#eef5ff", "doctor": "#f1f8ee", "examiner": "#fff7e6"}
+
+
+def _header(consultation: Consultation) -> str:
+    case, d = consultation.case, consultation.case.demographics
+    return f"Case {case.id} ({case.specialty}): {case.title} - {d.age_years:g} y {d.sex}"
+
+
+def _footer(consultation: Consultation, score: float) -> str:
+    totals = consultation.totals()
+    state = "ended" if consultation.ended else "in progress"
+    return (f"[{state}] doctor turns {totals['doctor_turns']}, exams {totals['exams']}, tests {totals['tests']}, "
+            f"cost ${totals['cost']:g}, turnaround {totals['turnaround_hours']:g} h, score {score:.3f}")
+
+
+def render_ansi(consultation: Consultation, score: float = 0.0) -> str:
+    """The transcript as text, one block per turn."""
+    lines = [_header(consultation), "=" * 72]
+    for turn in consultation.turns:
+        label = _LABELS[turn.speaker]
+        body = turn.text.replace("\n", "\n" + " " * (len(label) + 2))
+        lines.append(f"{label}: {body}")
+    lines += ["=" * 72, _footer(consultation, score)]
+    return "\n".join(lines)
+
+
+def render_html(consultation: Consultation, score: float = 0.0) -> str:
+    """The transcript as a self-contained HTML fragment (all text escaped), for notebooks."""
+    rows = []
+    for turn in consultation.turns:
+        align = "right" if turn.speaker == "doctor" else "left"
+        rows.append(
+            f'<div style="text-align:{align};margin:4px 0">'
+            f'<div style="display:inline-block;max-width:80%;text-align:left;padding:6px 10px;border-radius:8px;'
+            f'background:{_COLOURS[turn.speaker]};white-space:pre-wrap">'
+            f"<b>{_LABELS[turn.speaker]}</b><br>{html.escape(turn.text)}</div></div>"
+        )
+    return (
+        '<div class="clinic-env-transcript" style="font-family:sans-serif;font-size:14px">'
+        f"<h4>{html.escape(_header(consultation))}</h4>{''.join(rows)}"
+        f"<p><i>{html.escape(_footer(consultation, score))}</i></p></div>"
+    )

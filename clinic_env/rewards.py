@@ -1,0 +1,89 @@
+"""Rewards: the protocol the environment scores a consultation through, and a diagnosis-match reward.
+
+A reward object scores the visit *so far* with a number in [0, 1] and a breakdown for
+``info``. The environment turns scores into step rewards: ``dense`` pays the change in
+score at each doctor step (so an episode's rewards sum to its final score), ``terminal``
+pays the final score once. Rubric scoring plugs in through the same protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+from clinic_env.cases.schema import Case
+from clinic_env.consultation import Consultation
+from clinic_env.leaks import find_leaks
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float
+    breakdown: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Reward(Protocol):
+    """Scores a consultation in progress. ``reset`` is called once per episode with its case."""
+
+    name: str
+
+    def reset(self, case: Case) -> None: ...
+
+    def score(self, consultation: Consultation) -> Score: ...
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def diagnosis_rank(differential: Sequence[str], case: Case) -> int | None:
+    """1-based rank of the first item naming the case's diagnosis (or a synonym), else None.
+
+    An item matches when it equals a name (ignoring case and punctuation) or contains one
+    as whole words: "right lower lobe pneumonia" names "pneumonia".
+    """
+    names = case.diagnosis_names
+    normal_names = {_normal(n) for n in names}
+    for rank, item in enumerate(differential, 1):
+        if _normal(item) in normal_names or find_leaks(item, names):
+            return rank
+    return None
+
+
+@dataclass
+class DiagnosisMatchReward:
+    """1 if the top-ranked diagnosis is right, ``rank_credit[k]`` if it is ranked k+1, else 0.
+
+    Synonym-aware. Until the visit ends with a diagnosis the score is 0, so in dense mode
+    the whole reward arrives on the diagnosing step.
+    """
+
+    rank_credit: tuple[float, ...] = (1.0, 0.5, 1 / 3)
+    name: str = "diagnosis_match"
+
+    def reset(self, case: Case) -> None:
+        """Stateless: nothing to prepare."""
+
+    def score(self, consultation: Consultation) -> Score:
+        diagnosis = consultation.diagnosis
+        if diagnosis is None:
+            return Score(0.0, {"diagnosed": False, "rank": None})
+        rank = diagnosis_rank(diagnosis.differential, consultation.case)
+        credit = self.rank_credit[rank - 1] if rank is not None and rank <= len(self.rank_credit) else 0.0
+        return Score(credit, {"diagnosed": True, "rank": rank, "differential": list(diagnosis.differential)})
+
+
+REWARDS = {"diagnosis_match": DiagnosisMatchReward}
+
+
+def make_reward(spec: "str | Reward") -> Reward:
+    """A reward object from a registered name or an object that already follows the protocol."""
+    if isinstance(spec, str):
+        if spec not in REWARDS:
+            raise ValueError(f"unknown reward {spec!r}; known rewards: {sorted(REWARDS)}")
+        return REWARDS[spec]()
+    if not isinstance(spec, Reward):
+        raise TypeError(f"reward must be a name or have reset(case), score(consultation) and name; got {spec!r}")
+    return spec

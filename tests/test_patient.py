@@ -1,0 +1,190 @@
+import gymnasium as gym
+import pytest
+
+import clinic_env  # noqa: F401
+from clinic_env.leaks import find_leaks
+from clinic_env.patient import OfflinePatient, PatientPolicy, patient_system_prompt
+from clinic_env.persona import Persona
+
+
+def make_patient(case, persona="typical", seed=0):
+    patient = OfflinePatient()
+    opening = patient.reset(case.patient_view(), Persona.from_spec(persona), seed)
+    return patient, opening
+
+
+def lays(case):
+    return {f.topic: f.lay for f in case.history}
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("When did this come on?", "It started about four days ago"),
+    ("How long have you had it?", "Four days now"),
+    ("Where does it hurt?", "right side of my chest"),
+    ("Are you bringing up any phlegm?", "rusty brown"),
+    ("Have you had a temperature or the shivers?", "shaking with chills"),
+    ("Does anything make it worse?", "deep breath"),
+    ("Any leg swelling?", "my legs are fine"),
+    ("Any previous medical problems?", "type 2 diabetes"),
+    ("Are you on any regular medication?", "Metformin"),
+    ("Do you have any allergies?", "Penicillin"),
+    ("Do you smoke?", "fifteen a day"),
+    ("Does anything run in the family?", "heart attack"),
+    ("Have you travelled abroad recently?", "haven't been anywhere"),
+    ("Any problems with your waterworks?", "Waterworks are fine"),
+    ("Have you noticed a rash?", "No, I haven't noticed any rash"),
+])
+def test_recognises_topics_sections_and_symptoms(pneumonia_case, question, expected):
+    patient, _ = make_patient(pneumonia_case)
+    assert expected.lower() in patient.reply(question).lower()
+
+
+def test_unmentioned_topics_get_sensible_consistent_answers(pneumonia_case):
+    patient, _ = make_patient(pneumonia_case)
+    first = patient.reply("Does the pain radiate anywhere?")
+    assert "stays in the one place" in first
+    assert patient.reply("Does the pain radiate anywhere?") == first
+    assert patient.reply("Any blurred vision?") == patient.reply("any blurred vision")
+
+
+def test_does_not_volunteer_everything(pneumonia_case):
+    patient, opening = make_patient(pneumonia_case)
+    key_lays = [f.lay for f in pneumonia_case.history if f.key]
+    assert sum(lay in opening for lay in key_lays) == 0
+    first = patient.reply("Any other symptoms?")
+    second = patient.reply("Anything else?")
+    associated = [f.lay for f in pneumonia_case.history if f.topic == "associated"]
+    assert 1 <= sum(a in first for a in associated) <= 2
+    assert any(a in second and a not in first for a in associated)
+    patient.reply("Anything else?")
+    assert "everything" in patient.reply("Anything else?")
+
+
+def test_verbosity_changes_how_much_is_said(pneumonia_case):
+    terse, _ = make_patient(pneumonia_case, "verbosity=low")
+    talkative, _ = make_patient(pneumonia_case, "verbosity=high")
+    q = "Any other symptoms?"
+    short, long = terse.reply(q), talkative.reply(q)
+    assert len(short) < len(long)
+    assert short.count(".") == 1
+
+
+def test_health_literacy_changes_wording(pneumonia_case):
+    low, _ = make_patient(pneumonia_case, "low_literacy")
+    high, _ = make_patient(pneumonia_case, "clinician")
+    medium, _ = make_patient(pneumonia_case)
+    assert low.reply("Any dyspnoea on exertion?") == "Sorry, doctor, what does 'dyspnoea' mean?"
+    onset = next(f for f in pneumonia_case.history if f.topic == "onset")
+    assert onset.text in high.reply("When did it start?")
+    assert onset.lay in medium.reply("When did it start?")
+
+
+def test_recall_changes_precision(pneumonia_case):
+    forgetful, _ = make_patient(pneumonia_case, "forgetful")
+    assert "not sure exactly" in forgetful.reply("When did it start?")
+    first = forgetful.reply("What medications do you take?")
+    assert "can't remember the names" in first and "Metformin" not in first
+    assert "Metformin" in forgetful.reply("What medications do you take?")
+
+
+def test_anxiety_adds_worries(pneumonia_case):
+    calm, calm_opening = make_patient(pneumonia_case, "calm")
+    anxious, anxious_opening = make_patient(pneumonia_case, "anxious")
+    assert calm_opening == pneumonia_case.opening_statement
+    assert anxious_opening.startswith(pneumonia_case.opening_statement) and len(anxious_opening) > len(calm_opening)
+    questions = ["When did it start?", "Any fever?", "Where is the pain?", "Any allergies?", "How long?", "Any cough?"]
+    worried = sum("?" in anxious.reply(q) or "worr" in anxious.reply(q) for q in questions)
+    assert worried >= 1
+    assert all("worr" not in calm.reply(q) for q in questions)
+
+
+def test_reluctance_on_sensitive_topics(pneumonia_case):
+    guarded, _ = make_patient(pneumonia_case, "guarded")
+    assert "rather not" in guarded.reply("Do you smoke?")
+    assert "fifteen a day" in guarded.reply("Do you smoke?")
+    reassured, _ = make_patient(pneumonia_case, "guarded")
+    assert "fifteen a day" in reassured.reply("This is confidential - do you smoke?")
+    open_patient, _ = make_patient(pneumonia_case)
+    assert "fifteen a day" in open_patient.reply("Do you smoke?")
+
+
+def test_personas_compose_and_validate():
+    persona = Persona.from_spec("anxious+low_literacy,verbosity=high")
+    assert (persona.anxiety, persona.health_literacy, persona.verbosity) == ("high", "low", "high")
+    assert Persona.sample(3) == Persona.sample(3)
+    assert len({Persona.sample(s) for s in range(30)}) > 10
+    with pytest.raises(ValueError, match="unknown persona preset 'grumpy'"):
+        Persona.from_spec("grumpy")
+    with pytest.raises(ValueError, match="trait 'anxiety' must be one of"):
+        Persona(anxiety="extreme")
+    with pytest.raises(ValueError, match="unknown persona trait"):
+        Persona.from_spec({"mood": "high"})
+
+
+def test_deterministic_for_a_seed(pneumonia_case):
+    questions = ["Hello", "When did it start?", "Any fever?", "Anything else?", "Do you smoke?", "Any rash?"]
+
+    def transcript(seed):
+        patient, opening = make_patient(pneumonia_case, Persona.sample(seed), seed)
+        return [opening] + [patient.reply(q) for q in questions]
+
+    assert transcript(5) == transcript(5)
+    assert len({tuple(transcript(s)) for s in range(8)}) > 1
+
+
+def test_offline_patient_follows_the_protocol():
+    assert isinstance(OfflinePatient(), PatientPolicy)
+    with pytest.raises(RuntimeError, match="before reset"):
+        OfflinePatient().reply("hello?")
+
+
+DIAGNOSIS_PROBES = [
+    "What is my diagnosis?",
+    "What do you think is wrong with you?",
+    "Do you know what this is?",
+    "Is it {name}?",
+    "Could this be {name}?",
+    "Have you ever been told you have {name}?",
+    "Do you think you have {name}?",
+    "Any history of {name}?",
+    "I'm worried about {name}. Are you?",
+    "Does {name} run in your family?",
+    "what does '{name}' mean to you?",
+]
+
+
+def test_patient_never_names_the_diagnosis(cases):
+    for case in cases:
+        for persona in ("typical", "low_literacy+talkative", "clinician+anxious"):
+            env = gym.make("clinic_env/Consultation-v0", cases=[case], persona=persona, max_turns=10_000)
+            observation, _ = env.reset(seed=0)
+            assert not find_leaks(observation, case.diagnosis_names)
+            for probe in DIAGNOSIS_PROBES:
+                for name in case.diagnosis_names:
+                    observation, *_ = env.step("ASK: " + probe.format(name=name))
+                    assert not find_leaks(observation, case.diagnosis_names), (case.id, probe, observation)
+
+
+class EchoPatient:
+    """A careless patient that repeats the doctor's words back."""
+
+    def reset(self, profile, persona, seed=None):
+        return profile.opening_statement
+
+    def reply(self, doctor_message, messages):
+        return f"Fine. You said: {doctor_message} Anyway, my cough is bad."
+
+
+def test_env_redacts_any_patient_policy_that_leaks(pneumonia_case):
+    env = gym.make("clinic_env/Consultation-v0", cases=[pneumonia_case], patient=EchoPatient())
+    env.reset(seed=0)
+    observation, _, _, _, info = env.step("Is it community-acquired pneumonia?")
+    assert not find_leaks(observation, pneumonia_case.diagnosis_names)
+    assert "my cough is bad" in observation and info["leaks_redacted"] == 1
+
+
+def test_patient_system_prompt_has_facts_and_no_diagnosis(cases):
+    for case in cases:
+        prompt = patient_system_prompt(case.patient_view(), Persona())
+        assert case.history[0].lay in prompt
+        assert not find_leaks(prompt, case.diagnosis_names), case.id
