@@ -255,7 +255,7 @@ class raw_env(AECEnv):
                 "turn": c.doctor_turns,
                 "action": None if action is None else type(action).__name__,
                 "score": self._score,
-                "reward_breakdown": self._breakdown,
+                "reward_breakdown": dict(self._breakdown),
                 **c.totals(),
             }
         if PATIENT in self.infos:
