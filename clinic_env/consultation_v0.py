@@ -15,6 +15,8 @@ moves again; DIAGNOSE or END terminates both agents; ``max_turns`` doctor action
 truncate. Observations are ``{"message": str}`` (a ``Dict`` of ``Text``; PettingZoo's
 api_test rejects a bare ``Text``). Each agent's ``info["messages"]`` is its own chat
 view of the visit, system prompt included; the patient's never holds the diagnosis.
+Nothing a doctor is shown names the case (ids often name the diagnosis): evaluation code
+finds it at ``env.unwrapped.consultation.case``.
 
 ``env.unwrapped.patient`` is the patient policy that wrote the opening statement
 (the offline patient by default): call ``.reply(message, messages)`` to let it answer.
@@ -251,7 +253,6 @@ class raw_env(AECEnv):
         if DOCTOR in self.infos:
             self.infos[DOCTOR] = {
                 "messages": list(c.doctor_messages),
-                "case_id": c.case.id,
                 "turn": c.doctor_turns,
                 "action": None if action is None else type(action).__name__,
                 "score": self._score,

@@ -236,7 +236,7 @@ class OfflinePatient:
         self._said.add(id(fact))
         text = fact.clinical.rstrip(".") + "." if self._persona.health_literacy == "high" else fact.lay
         if self._persona.recall == "low" and fact.topic in ("onset", "duration", "timing"):
-            text = "I'm not sure exactly... " + text[0].lower() + text[1:]
+            text = "I'm not sure exactly, but " + text[0].lower() + text[1:]
         return text
 
     def _disclose(self, facts: list[_Fact], question: str) -> list["_Fact | str"]:

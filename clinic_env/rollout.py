@@ -33,4 +33,5 @@ def run_consultation(
     while not (terminated or truncated):
         observation, reward, terminated, truncated, info = env.step(doctor.act(observation, info))
         total += reward
-    return EpisodeResult(info["case_id"], seed, info["score"], total, info["doctor_turns"], terminated, truncated, info)
+    case_id = env.unwrapped.consultation.case.id
+    return EpisodeResult(case_id, seed, info["score"], total, info["doctor_turns"], terminated, truncated, info)

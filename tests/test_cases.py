@@ -113,3 +113,7 @@ def test_duplicate_test_names_rejected(pneumonia_case):
     data["tests"].append(dict(data["tests"][0]))
     with pytest.raises(CaseError, match="test names must be unique"):
         parse_case(data)
+
+
+def test_titles_do_not_name_the_diagnosis(cases):
+    assert [c.id for c in cases if find_leaks(c.title, c.diagnosis_names)] == []

@@ -48,7 +48,8 @@ def test_reset_observation_is_the_opening_statement(pneumonia_case):
     messages = info["messages"]
     assert messages[0]["role"] == "system" and "ASK:" in messages[0]["content"]
     assert messages[1] == {"role": "user", "content": observation}
-    assert info["case_id"] == PNEUMONIA and info["turn"] == 0
+    assert info["turn"] == 0 and env.unwrapped.consultation.case.id == PNEUMONIA
+    assert "case_id" not in info and PNEUMONIA not in str(info)
 
 
 def test_messages_views_track_the_dialogue(pneumonia_case):
@@ -163,7 +164,7 @@ def test_same_seed_same_episode_and_seed_picks_case():
     def play(seed):
         env = make(split="train")
         obs, info = env.reset(seed=seed)
-        out = [info["case_id"], obs]
+        out = [env.unwrapped.consultation.case.id, obs]
         for q in ["When did it start?", "Any other symptoms?", "Anything else?", "Do you smoke?"]:
             out.append(env.step("ASK: " + q)[0])
         return out
@@ -175,7 +176,7 @@ def test_same_seed_same_episode_and_seed_picks_case():
 def test_options_choose_case_and_persona(pneumonia_case):
     env = make()
     observation, info = env.reset(seed=0, options={"case_id": PNEUMONIA, "persona": "anxious"})
-    assert info["case_id"] == PNEUMONIA and observation != pneumonia_case.opening_statement
+    assert env.unwrapped.consultation.case.id == PNEUMONIA and observation != pneumonia_case.opening_statement
     with pytest.raises(KeyError, match="nope"):
         env.reset(options={"case_id": "nope"})
 
@@ -212,3 +213,20 @@ def test_typed_and_text_actions_agree():
     a.reset(seed=3)
     b.reset(seed=3)
     assert a.step(Examine(("respiratory",)))[0] == b.step("EXAMINE: respiratory")[0]
+
+
+def test_vector_env_steps_consultations_in_parallel():
+    envs = gym.make_vec("clinic_env/Consultation-v0", num_envs=2, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP})
+    observations, _ = envs.reset(seed=0)
+    assert len(observations) == 2 and all(isinstance(o, str) and o for o in observations)
+    observations, rewards, terminated, truncated, _ = envs.step(("ASK: Any fever?", "END: bye"))
+    assert list(terminated) == [False, True] and list(rewards) == [0.0, 0.0]
+    envs.close()
+
+
+def test_low_verbosity_and_low_recall_still_give_the_fact(pneumonia_case):
+    env = make(cases=[PNEUMONIA], persona="terse+forgetful")
+    env.reset(seed=0)
+    observation = env.step("ASK: When did it start?")[0]
+    assert observation.startswith("I'm not sure exactly, but it started about four days ago")

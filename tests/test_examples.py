@@ -1,0 +1,26 @@
+"""The examples run as users would run them: the script as a process, the notebook headless."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_quickstart_script_runs():
+    out = subprocess.run([sys.executable, str(EXAMPLES / "quickstart.py")], capture_output=True, text=True,
+                         cwd=EXAMPLES.parent, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Patient:" in out.stdout and "score" in out.stdout
+
+
+def test_quickstart_notebook_executes_headless():
+    notebook = nbformat.read(EXAMPLES / "quickstart.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(EXAMPLES.parent)}}).execute()
+    last = notebook.cells[-1]["outputs"]
+    html = [o for o in last if "data" in o and "text/html" in o["data"]]
+    assert html and "clinic-env-transcript" in html[0]["data"]["text/html"]
