@@ -259,7 +259,8 @@ ROS_CUES: dict[str, tuple[str, ...]] = {
     "neurological": (r"(headaches?|dizz\w*|numb\w*|tingling|weakness|faint\w*|seizures?|fits?)",),
     "musculoskeletal": (r"(joints?|muscles?|back pain|aches)",),
     "skin": (r"(rash\w*|skin|itch\w*|bruis\w*)",),
-    "psychiatric": (r"(mood|low|depress\w*|anxi\w*|stress\w*|sleep\w*)",),
+    "psychiatric": (r"(mood|low|depress\w*|anxi\w*|stress\w*|sleep\w*|suicid\w*|self.harm\w*|harm\w* yourself|"
+                    r"end(ing)? your life|kill\w* yourself|hurt\w* yourself)",),
     "endocrine": (r"(thirst\w*|heat|cold intoleran\w*|hot or cold)",),
 }
 

@@ -77,6 +77,12 @@ def _section_answers(profile: PatientProfile) -> dict[str, list[str]]:
 
 # What a patient says when asked about a topic the case has nothing on.
 TOPIC_NONE = {
+    "onset": "I can't remember exactly when it started.",
+    "location": "It's hard to pin it down to one place.",
+    "character": "It's hard to describe, really.",
+    "severity": "It's bad enough that I came in.",
+    "timing": "It's there most of the time.",
+    "course": "About the same, I'd say.",
     "radiation": "No, it stays in the one place.",
     "aggravating": "Nothing in particular makes it worse.",
     "relieving": "Nothing really seems to help.",
@@ -87,6 +93,9 @@ TOPIC_NONE = {
     "concerns": "I just want to know what's going on.",
     "impact": "I'm managing, but it's getting me down.",
 }
+
+# When a case has nothing on one topic, the answer to a close one serves ("how long?" -> when it started).
+TOPIC_STAND_INS = {"duration": "onset", "onset": "duration", "timing": "course"}
 
 SECTION_NONE = {
     "past_history": "No, I've always been pretty healthy.",
@@ -147,8 +156,9 @@ class _Fact:
 
 
 def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    words = [re.escape(k.strip().lower()) for k in keywords if k.strip()]
-    return re.compile(r"\b(?:" + "|".join(words) + r")", re.IGNORECASE) if words else None
+    """Each keyword matches with every word as a prefix: "harm yourself" finds "harming yourself"."""
+    phrases = [r"\w*\s+".join(re.escape(w) for w in k.lower().split()) for k in keywords if k.strip()]
+    return re.compile(r"\b(?:" + "|".join(phrases) + r")", re.IGNORECASE) if phrases else None
 
 
 def _facts(profile: PatientProfile) -> list[_Fact]:
@@ -265,6 +275,8 @@ class OfflinePatient:
             if not pattern.search(question):
                 continue
             facts = [f for f in self._facts if f.topic == topic]
+            if not facts and topic in TOPIC_STAND_INS:
+                facts = [f for f in self._facts if f.topic == TOPIC_STAND_INS[topic]]
             if topic == "associated":
                 unsaid = [f for f in facts if id(f) not in self._said]
                 if facts and not unsaid:
