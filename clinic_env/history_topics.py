@@ -60,6 +60,17 @@ RosSystem = Literal[
     "endocrine",
 ]
 
+# Words that say what kind of question is asked, not what it is about. They are matched
+# through the topic cues above; as a fact's keyword they would make every "when ...?"
+# question return that one fact, so the case schema rejects them.
+GENERIC_KEYWORDS: frozenset[str] = frozenset({
+    "when", "where", "what", "how", "why", "who", "which", "before", "after", "worse", "better",
+    "start", "started", "starting", "began", "begin", "describe", "taken", "take", "tried", "try",
+    "previous", "previously", "happened", "happen", "think", "how bad", "how long", "out of ten",
+    "affect", "bad", "ten", "see", "long", "anything", "else", "other", "ever", "first", "time",
+    "help", "make", "feel", "like", "much", "any", "family", "medical", "history", "problem", "problems",
+})
+
 PRESENTING_TOPICS: tuple[str, ...] = get_args(PresentingTopic)
 SECTIONS: tuple[str, ...] = get_args(Section)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -131,10 +132,11 @@ SYMPTOMS = re.compile(
 REASSURANCE = re.compile(r"\b(confidential|private|privacy|no judge?ment|won't judge|safe to|routine|ask everyone|important (for|to))\b", re.IGNORECASE)
 GREETING = re.compile(r"^\W*(hi|hello|good (morning|afternoon|evening)|how are you|what brings you|how can i help|what can i do)\b", re.IGNORECASE)
 
+# Worries carry no symptom, so a doctor reading them learns the patient's state, not a finding.
 WORRIES = (
     "Is it something serious, doctor?",
     "I've been really worried about this.",
-    "I couldn't sleep last night for worrying.",
+    "My mind keeps going to the worst.",
     "Should I be scared?",
 )
 CHATTER = (
@@ -157,6 +159,11 @@ class _Fact:
 
 def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
     """Each keyword matches with every word as a prefix: "harm yourself" finds "harming yourself"."""
+    return _compiled_keywords(tuple(keywords))
+
+
+@lru_cache(maxsize=16384)
+def _compiled_keywords(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     phrases = [r"\w*\s+".join(re.escape(w) for w in k.lower().split()) for k in keywords if k.strip()]
     return re.compile(r"\b(?:" + "|".join(phrases) + r")", re.IGNORECASE) if phrases else None
 
@@ -286,9 +293,10 @@ class OfflinePatient:
             out += facts or [TOPIC_NONE.get(topic, "I'm not sure, I haven't really noticed.")]
         return out
 
-    def _by_section(self, question: str) -> list[str]:
+    def _by_section(self, question: str) -> list["_Fact | str"]:
+        """Everything in the history sections asked about, or the section's plain "none"."""
         sections = [s for s, pattern in SECTION_PATTERNS.items() if pattern.search(question) and s in SECTION_NONE]
-        out: list[str] = []
+        out: list[_Fact | str] = []
         for section in sections:
             facts = [f for f in self._facts if f.section == section]
             out += self._disclose(facts, question) if facts else [SECTION_NONE[section]]
@@ -307,11 +315,17 @@ class OfflinePatient:
         ros = self.profile.review_of_systems
         return [ros.get(s) or self._deny(question) for s in systems]
 
-    @staticmethod
-    def _deny(question: str) -> str:
-        """Deny a symptom the case does not mention, naming it as the doctor did."""
+    def _deny(self, question: str) -> str:
+        """Deny a symptom the case does not mention, naming it as the doctor did; but never
+        deny what the patient came in with ("any cough?" to a patient who opened with a cough)."""
         symptom = SYMPTOMS.search(question)
-        return f"No, I haven't noticed any {symptom.group(0).lower()}." if symptom else "No, nothing like that."
+        if symptom is None:
+            return "No, nothing like that."
+        word = symptom.group(0).lower()
+        stem = word[:5] if len(word) > 5 else word
+        if stem in self.profile.opening_statement.lower() or stem in self.profile.chief_complaint.lower():
+            return f"Yes, that's right. {self.profile.opening_statement}"
+        return f"No, I haven't noticed any {word}."
 
     def _fallback(self, question: str) -> str:
         if GREETING.search(question):

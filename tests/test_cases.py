@@ -117,3 +117,10 @@ def test_duplicate_test_names_rejected(pneumonia_case):
 
 def test_titles_do_not_name_the_diagnosis(cases):
     assert [c.id for c in cases if find_leaks(c.title, c.diagnosis_names)] == []
+
+
+def test_generic_question_words_are_not_keywords(pneumonia_case):
+    data = _exemplar_dict(pneumonia_case)
+    data["history"][0]["keywords"] = ["cold", "when", "How long"]
+    with pytest.raises(CaseError, match=r"field history\[0\].keywords: .*remove \['How long', 'when'\]"):
+        parse_case(data)

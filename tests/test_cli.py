@@ -60,5 +60,5 @@ def test_registry_entry_points():
         load_entry_point("clinic_env.patient")
     with pytest.raises(ImportError, match="has no attribute 'Nope'"):
         load_entry_point("clinic_env.patient:Nope")
-    with pytest.raises(ImportError, match="cannot import 'no_such_pkg'"):
+    with pytest.raises(ImportError, match="cannot import 'no_such_pkg.mod'"):
         load_entry_point("no_such_pkg.mod:X")

@@ -1,5 +1,6 @@
 """The examples run as users would run them: the script as a process, the notebook headless."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,9 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def test_quickstart_script_runs():
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}  # the checkout, installed or not
     out = subprocess.run([sys.executable, str(EXAMPLES / "quickstart.py")], capture_output=True, text=True,
-                         cwd=EXAMPLES.parent, timeout=120)
+                         cwd=EXAMPLES.parent, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert "Patient:" in out.stdout and "score" in out.stdout
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clinic_env.exam_systems import ExamSystem
-from clinic_env.history_topics import PresentingTopic, RosSystem
+from clinic_env.history_topics import GENERIC_KEYWORDS, PresentingTopic, RosSystem
 
 Specialty = Literal[
     "cardiology",
@@ -61,6 +61,13 @@ class Demographics(Strict):
         return self
 
 
+def _specific_keywords(keywords: list[str]) -> list[str]:
+    generic = sorted({k for k in keywords if k.strip().lower() in GENERIC_KEYWORDS})
+    if generic:
+        raise ValueError(f"keywords must name what a question is about, not how it is asked; remove {generic}")
+    return keywords
+
+
 class HistoryFact(Strict):
     """One positive fact of the presenting complaint, in clinical and lay wording."""
 
@@ -69,6 +76,8 @@ class HistoryFact(Strict):
     lay: str = Field(min_length=3, description="What the patient says, first person, in everyday words.")
     keywords: list[str] = Field(default_factory=list, description="Words a question may use for this specific fact.")
     key: bool = Field(default=False, description="A history item a good doctor must elicit.")
+
+    _keywords = field_validator("keywords")(_specific_keywords)
 
 
 class PertinentNegative(Strict):
@@ -79,6 +88,8 @@ class PertinentNegative(Strict):
     lay: str = Field(min_length=3)
     key: bool = False
 
+    _keywords = field_validator("keywords")(_specific_keywords)
+
 
 class Item(Strict):
     """A fact of the wider history (past, social, family, ...) in clinical and lay wording."""
@@ -87,6 +98,8 @@ class Item(Strict):
     lay: str = Field(min_length=3)
     keywords: list[str] = Field(default_factory=list)
     key: bool = False
+
+    _keywords = field_validator("keywords")(_specific_keywords)
 
 
 class Medication(Strict):
