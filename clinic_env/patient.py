@@ -129,6 +129,10 @@ SYMPTOMS = re.compile(
     re.IGNORECASE,
 )
 
+# Symptom words too broad to confirm or deny on their own ("pain" where? "blood" in what?).
+VAGUE_SYMPTOMS = frozenset({"pain", "blood", "bleeding", "swelling", "swollen", "weakness", "burning", "discharge",
+                            "lump", "lumps", "sick", "tired", "tiredness"})
+
 REASSURANCE = re.compile(r"\b(confidential|private|privacy|no judge?ment|won't judge|safe to|routine|ask everyone|important (for|to))\b", re.IGNORECASE)
 GREETING = re.compile(r"^\W*(hi|hello|good (morning|afternoon|evening)|how are you|what brings you|how can i help|what can i do)\b", re.IGNORECASE)
 
@@ -234,7 +238,7 @@ class OfflinePatient:
             jargon = JARGON.search(question)
             if jargon:
                 return f"Sorry, doctor, what does '{jargon.group(0)}' mean?"
-        parts = (self._by_topic(question) + self._specific(question)) or self._by_section(question) or self._by_ros(question)
+        parts = (self._by_section(question) + self._by_topic(question) + self._specific(question)) or self._by_ros(question)
         if not parts:
             parts = [self._fallback(question)]
         limit = self.max_facts_per_reply or {"low": 1, "medium": 2, "high": 3}[persona.verbosity]
@@ -270,8 +274,9 @@ class OfflinePatient:
         return out + facts
 
     def _specific(self, question: str) -> list["_Fact | str"]:
-        """Facts and denials whose own keywords the question uses ("any fever?", "do you smoke?")."""
-        matched = [f for f in self._facts if f.pattern and f.pattern.search(question)]
+        """Facts and denials whose own keywords the question uses ("any fever?", "do you smoke?").
+        Relatives' illnesses come only through the family section: "any headaches?" asks about the patient."""
+        matched = [f for f in self._facts if f.section != "family" and f.pattern and f.pattern.search(question)]
         denials = [n.lay for n, pattern in self._negatives if pattern and pattern.search(question)]
         return self._disclose(matched, question) + denials
 
@@ -299,7 +304,8 @@ class OfflinePatient:
         out: list[_Fact | str] = []
         for section in sections:
             facts = [f for f in self._facts if f.section == section]
-            out += self._disclose(facts, question) if facts else [SECTION_NONE[section]]
+            named = [f for f in facts if f.pattern and f.pattern.search(question)]
+            out += self._disclose(named or facts, question) if facts else [SECTION_NONE[section]]
         return out
 
     def _willing(self, section: str, question: str) -> bool:
@@ -323,7 +329,10 @@ class OfflinePatient:
             return "No, nothing like that."
         word = symptom.group(0).lower()
         stem = word[:5] if len(word) > 5 else word
-        if stem in self.profile.opening_statement.lower() or stem in self.profile.chief_complaint.lower():
+        complaint = f"{self.profile.opening_statement} {self.profile.chief_complaint}".lower()
+        if stem in complaint:
+            if word in VAGUE_SYMPTOMS:
+                return "Nothing more than what I've told you already."
             return f"Yes, that's right. {self.profile.opening_statement}"
         return f"No, I haven't noticed any {word}."
 

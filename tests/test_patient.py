@@ -188,3 +188,29 @@ def test_patient_system_prompt_has_facts_and_no_diagnosis(cases):
         prompt = patient_system_prompt(case.patient_view(), Persona())
         assert case.history[0].lay in prompt
         assert not find_leaks(prompt, case.diagnosis_names), case.id
+
+
+def test_presenting_complaint_is_confirmed_not_denied(pneumonia_case):
+    patient, _ = make_patient(pneumonia_case)
+    assert patient.reply("Any cough?").startswith("Yes, that's right.")
+    assert "haven't noticed" not in patient.reply("Any pain in your big toe?")  # vague: neither yes nor no
+    assert patient.reply("Any rash?") == "No, I haven't noticed any rash."
+
+
+def test_history_sections_outrank_generic_topic_words():
+    from clinic_env.cases.library import get_case
+
+    pregnant = get_case("obgyn_pre_eclampsia")
+    patient, _ = make_patient(pregnant)
+    weeks = next(i.lay for i in pregnant.obstetric_history if "34" in i.lay)
+    assert patient.reply("How many weeks pregnant are you?").startswith(weeks)
+
+
+def test_relatives_illnesses_only_come_from_family_questions():
+    from clinic_env.cases.library import get_case
+
+    case = get_case("neuro_migraine")
+    patient, _ = make_patient(case)
+    family = [i.lay for i in case.family_history]
+    assert not any(f in patient.reply("Any headaches?") for f in family)
+    assert any(f in patient.reply("Any family history of headaches?") for f in family)
