@@ -125,7 +125,8 @@ SYMPTOMS = re.compile(
     r"dizz\w*|faint\w*|chest pain|palpitations?|breathless\w*|short(ness)? of breath|wheez\w*|bleeding|"
     r"blood|weight loss|lost weight|night sweats|swelling|swollen|numb\w*|tingling|weakness|"
     r"vision|seizures?|fits?|itch\w*|pain|sore throat|runny nose|stiff neck|confus\w*|tired\w*|"
-    r"burning|discharge|lumps?)\b",
+    r"burning|discharge|lumps?|sweat\w*|chills|shiver\w*|cramp\w*|stiff\w*|bruis\w*|jaundice|yellow\w*|"
+    r"thirst\w*|hoarse\w*|cold sores?|ulcers?|hair loss|joint pain|back pain|earache|toothache)\b",
     re.IGNORECASE,
 )
 
@@ -256,6 +257,7 @@ class OfflinePatient:
         """A fact in this persona's words; marks it as disclosed."""
         self._said.add(id(fact))
         text = fact.clinical.rstrip(".") + "." if self._persona.health_literacy == "high" else fact.lay
+        text = text[0].upper() + text[1:]
         if self._persona.recall == "low" and fact.topic in ("onset", "duration", "timing"):
             text = "I'm not sure exactly, but " + text[0].lower() + text[1:]
         return text
