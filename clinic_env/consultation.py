@@ -112,6 +112,14 @@ class Consultation:
         self.doctor_messages.append({"role": "user", "content": report_text})
         return action, report_text
 
+    def grading_conversation(self) -> list[dict[str, str]]:
+        """The visit as graders read it: roles doctor / patient / examiner, doctor turns in the
+        protocol's canonical form (what the env understood, not the raw text around it)."""
+        return [
+            {"role": t.speaker, "content": format_action(t.action) if t.action is not None else t.text}
+            for t in self.turns
+        ]
+
     def totals(self) -> dict[str, float | int]:
         """Episode totals for ``info``: cost, turnaround, orders, doctor turns."""
         return {

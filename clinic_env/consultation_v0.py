@@ -124,7 +124,7 @@ class raw_env(AECEnv):
         specialty: str | None = None,
         persona: "str | dict | Persona | None" = None,
         patient: PatientPolicy | None = None,
-        reward: "str | Reward" = "diagnosis_match",
+        reward: "str | Reward" = "rubric",
         reward_mode: Literal["dense", "terminal"] = "dense",
         max_turns: int = 30,
         unlisted_tests: Literal["normal", "not_available"] = "normal",

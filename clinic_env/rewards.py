@@ -3,18 +3,24 @@
 A reward object scores the visit *so far* with a number in [0, 1] and a breakdown for
 ``info``. The environment turns scores into step rewards: ``dense`` pays the change in
 score at each doctor step (so an episode's rewards sum to its final score), ``terminal``
-pays the final score once. Rubric scoring plugs in through the same protocol.
+pays the final score once. ``rubric`` (the default) scores the case's clinical rubric;
+``diagnosis_match`` only checks the final diagnosis.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
+from clinic_env.case_rubric import build_case_rubric
 from clinic_env.cases.schema import Case
 from clinic_env.consultation import Consultation
 from clinic_env.leaks import find_leaks
+from rubrics.grading import grade
+from rubrics.offline_grader import OfflineGrader
+from rubrics.schema import Rubric
+from rubrics.scoring import example_metrics
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,44 @@ class DiagnosisMatchReward:
         return Score(credit, {"diagnosed": True, "rank": rank, "differential": list(diagnosis.differential)})
 
 
-REWARDS = {"diagnosis_match": DiagnosisMatchReward}
+@dataclass
+class RubricReward:
+    """Rubric scoring of the dialogue so far: HealthBench's example score, clipped to [0, 1].
+
+    The case's rubric is built at ``reset`` (``builder``); at each scoring the grader reads
+    ``Consultation.grading_conversation()``. The breakdown has every criterion's verdict,
+    the unclipped score and the per-dimension scores. The default grader is offline; an LLM
+    judge or an ensemble works too (graded with ``rubrics.grading.grade``). A grader failure
+    raises: an episode is never silently scored 0.
+    """
+
+    grader: Any = None
+    builder: Callable[[Case], Rubric] = build_case_rubric
+    name: str = "rubric"
+
+    def __post_init__(self) -> None:
+        self.grader = OfflineGrader() if self.grader is None else self.grader
+        self.rubric: Rubric | None = None
+
+    def reset(self, case: Case) -> None:
+        self.rubric = self.builder(case)
+
+    def score(self, consultation: Consultation) -> Score:
+        if self.rubric is None:
+            raise RuntimeError("RubricReward.score() called before reset(case)")
+        conversation = consultation.grading_conversation()
+        sync = getattr(self.grader, "grade", None)
+        verdicts = sync(conversation, self.rubric) if callable(sync) else grade(self.grader, conversation, self.rubric)
+        metrics = example_metrics(self.rubric.criteria, verdicts)
+        raw = metrics["overall_score"]
+        return Score(min(1.0, max(0.0, raw)), {
+            "raw_score": raw,
+            "verdicts": {v.criterion_id: v.met for v in verdicts},
+            "dimensions": {k.split(":", 1)[1]: v for k, v in metrics.items() if k.startswith("dimension:")},
+        })
+
+
+REWARDS = {"rubric": RubricReward, "diagnosis_match": DiagnosisMatchReward}
 
 
 def make_reward(spec: "str | Reward") -> Reward:

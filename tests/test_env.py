@@ -82,7 +82,7 @@ def test_exam_keeps_the_turn_with_the_doctor():
 @pytest.mark.parametrize("final, rank_reward", [("DIAGNOSE: pneumonia; PE", 1.0), ("DIAGNOSE: PE; lobar pneumonia", 0.5),
                                                 ("DIAGNOSE: asthma", 0.0)])
 def test_diagnose_terminates_with_synonym_aware_reward(final, rank_reward):
-    env = make(cases=[PNEUMONIA])
+    env = make(cases=[PNEUMONIA], reward="diagnosis_match")
     env.reset(seed=0)
     _, reward, terminated, truncated, info = env.step(final)
     assert terminated and not truncated and reward == pytest.approx(rank_reward)
@@ -124,8 +124,8 @@ def test_step_after_end_raises_clear_error():
 
 
 @pytest.mark.parametrize("mode", ["dense", "terminal"])
-def test_rewards_sum_to_the_final_score(mode):
-    env = make(cases=[PNEUMONIA], reward_mode=mode)
+def test_diagnosis_reward_sums_to_the_final_score(mode):
+    env = make(cases=[PNEUMONIA], reward_mode=mode, reward="diagnosis_match")
     env.reset(seed=1)
     rewards = []
     for action in ["ASK: Any fever?", "EXAMINE: chest", "ORDER: chest x-ray", Diagnose(("pneumonia",), "doxycycline")]:
@@ -230,3 +230,34 @@ def test_low_verbosity_and_low_recall_still_give_the_fact(pneumonia_case):
     env.reset(seed=0)
     observation = env.step("ASK: When did it start?")[0]
     assert observation.startswith("I'm not sure exactly, but it started about four days ago")
+
+
+@pytest.mark.parametrize("mode", ["dense", "terminal"])
+def test_rubric_is_the_default_reward_and_dense_rewards_sum_to_it(mode):
+    env = make(cases=[PNEUMONIA], reward_mode=mode)
+    env.reset(seed=0)
+    actions = ["ASK: I'm sorry to hear that. When did it start? Any phlegm?", "ASK: Any allergies or medicines?",
+               "EXAMINE: vitals, respiratory", "ORDER: chest x-ray; complete blood count",
+               "DIAGNOSE: community-acquired pneumonia; pulmonary embolism\nPLAN: doxycycline; review in 48 hours"]
+    rewards = []
+    for action in actions:
+        _, reward, terminated, _, info = env.step(action)
+        rewards.append(reward)
+    assert terminated
+    assert sum(rewards) == pytest.approx(info["score"])
+    breakdown = info["reward_breakdown"]
+    assert 0.3 < info["score"] < 1.0 and info["score"] == pytest.approx(min(1, max(0, breakdown["raw_score"])))
+    assert breakdown["verdicts"]["diagnosis_first"] and breakdown["verdicts"]["exam_respiratory"]
+    assert set(breakdown["dimensions"]) >= {"diagnostic_accuracy", "consultation_logic", "examination_and_tests"}
+    if mode == "dense":
+        assert sum(r != 0 for r in rewards) >= 3  # credit arrives as it is earned
+    else:
+        assert rewards[:-1] == [0.0] * 4
+
+
+def test_dense_reward_can_be_negative_when_a_step_loses_points():
+    env = make(cases=[PNEUMONIA])
+    env.reset(seed=0)
+    env.step("ASK: When did it start, any phlegm, any fever?")
+    _, reward, *_ = env.step("ORDER: ct pulmonary angiogram")
+    assert reward < 0

@@ -59,7 +59,7 @@ def run_episode(env: gym.Env, doctor, case_id: str, seed: int, scrub_info: bool 
 
 
 def run_split(split: str, patient=None) -> list[tuple[str, list[str], dict, float]]:
-    env = gym.make("clinic_env/Consultation-v0", split=split, **({"patient": patient} if patient else {}))
+    env = gym.make("clinic_env/Consultation-v0", split=split, reward="diagnosis_match", **({"patient": patient} if patient else {}))
     doctor = ScriptedDoctor()
     runs = []
     for seed in (0, 1):
@@ -293,14 +293,14 @@ def test_never_reads_the_case():
 
 
 def test_plays_the_same_when_shown_only_the_messages(test_runs):
-    env = gym.make("clinic_env/Consultation-v0", split="test")
+    env = gym.make("clinic_env/Consultation-v0", split="test", reward="diagnosis_match")
     for k, case_id in enumerate(TEST_CASES):
         scrubbed, _, _ = run_episode(env, ScriptedDoctor(), case_id, k, scrub_info=True)
         assert scrubbed == test_runs[k][1], case_id
 
 
 def test_deterministic_for_a_seed_and_the_seed_only_changes_wording():
-    env = gym.make("clinic_env/Consultation-v0", split="train")
+    env = gym.make("clinic_env/Consultation-v0", split="train", reward="diagnosis_match")
     doctor = ScriptedDoctor()
     differ = 0
     for case_id in TRAIN_CASES[:6]:

@@ -1,0 +1,151 @@
+"""Rubric schema: weighted criteria over Baichuan-M2's six dimensions, in HealthBench's shape.
+
+A criterion is one thing a good (or bad) doctor does, worth an integer number of points
+in [-10, 10]: positive for what should happen, negative for what must not. A rubric is a
+list of criteria plus metadata. Criteria may carry a ``Matcher``, a declarative spec the
+offline grader can check without a model; LLM judges read only the criterion text.
+
+Rubrics convert to and from HealthBench's item shape (``{"criterion", "points", "tags"}``);
+the dimension travels as a ``dimension:<name>`` tag so a round trip loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Dimension = Literal[
+    "diagnostic_accuracy",
+    "consultation_logic",
+    "examination_and_tests",
+    "treatment",
+    "communication",
+    "ethics_safety",
+]
+DIMENSIONS: tuple[str, ...] = Dimension.__args__  # type: ignore[attr-defined]
+DIMENSION_TAG = "dimension:"
+
+Speaker = Literal["doctor", "patient", "examiner", "any"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Matcher(Strict):
+    """When the offline grader counts a criterion as met.
+
+    The criterion is met when at least ``min_count`` messages of ``speaker`` contain one of
+    ``any_of`` (whole words, case-insensitive, any spacing or hyphenation) or match
+    ``pattern`` (a regular expression, multiline, case-insensitive). Options narrow where a
+    match counts: ``affirmed_only`` skips matches negated in their clause ("denies chest
+    pain", "no fever"); ``exclude_questions`` skips sentences ending in "?" (asserting is not
+    asking); ``first_n`` looks only at the speaker's first n messages; ``before`` counts only
+    messages that come before the speaker's first message containing one of these phrases
+    (order awareness: "asks about allergies before prescribing").
+    """
+
+    any_of: list[str] = Field(default_factory=list)
+    pattern: str | None = None
+    speaker: Speaker = "doctor"
+    affirmed_only: bool = False
+    exclude_questions: bool = False
+    first_n: int | None = Field(default=None, ge=1)
+    before: list[str] = Field(default_factory=list)
+    min_count: int = Field(default=1, ge=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"pattern does not compile: {err}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _has_something_to_match(self) -> "Matcher":
+        if not self.any_of and self.pattern is None:
+            raise ValueError("a matcher needs any_of phrases or a pattern")
+        if any(not p.strip() for p in self.any_of):
+            raise ValueError("any_of phrases must not be empty")
+        return self
+
+
+class Criterion(Strict):
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=3, description="What the doctor does, as a grader would read it.")
+    points: int = Field(ge=-10, le=10)
+    dimension: Dimension | None = None
+    tags: list[str] = Field(default_factory=list)
+    matcher: Matcher | None = None
+
+    @field_validator("points")
+    @classmethod
+    def _nonzero(cls, points: int) -> int:
+        if points == 0:
+            raise ValueError("points must be non-zero (positive: should happen; negative: must not)")
+        return points
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, tags: list[str]) -> list[str]:
+        if len(set(tags)) != len(tags):
+            raise ValueError(f"tags must be unique, got {tags}")
+        if any(t.startswith(DIMENSION_TAG) for t in tags):
+            raise ValueError(f"use the dimension field, not a {DIMENSION_TAG!r} tag")
+        return tags
+
+    def __str__(self) -> str:
+        """HealthBench's rendering of a rubric item: ``[points] criterion``."""
+        return f"[{self.points}] {self.text}"
+
+    def to_healthbench(self) -> dict[str, Any]:
+        tags = list(self.tags) + ([f"{DIMENSION_TAG}{self.dimension}"] if self.dimension else [])
+        return {"criterion": self.text, "points": self.points, "tags": tags}
+
+    @classmethod
+    def from_healthbench(cls, item: dict[str, Any], id: str) -> "Criterion":
+        """A criterion from a HealthBench rubric item; a ``dimension:`` tag becomes the dimension."""
+        tags = list(item.get("tags", []))
+        dimensions = [t[len(DIMENSION_TAG):] for t in tags if t.startswith(DIMENSION_TAG)]
+        tags = [t for t in tags if not t.startswith(DIMENSION_TAG)]
+        return cls(id=id, text=item["criterion"], points=item["points"], tags=tags,
+                   dimension=dimensions[0] if dimensions else None)
+
+
+class Rubric(Strict):
+    criteria: list[Criterion] = Field(min_length=1)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique_ids(cls, criteria: list[Criterion]) -> list[Criterion]:
+        ids = [c.id for c in criteria]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"criterion ids must be unique, repeated: {repeated}")
+        return criteria
+
+    @property
+    def max_points(self) -> int:
+        """HealthBench's denominator: the sum of positive points."""
+        return sum(c.points for c in self.criteria if c.points > 0)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, exclude_none=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Rubric":
+        return cls.model_validate_json(text)
+
+    def to_healthbench(self) -> list[dict[str, Any]]:
+        return [c.to_healthbench() for c in self.criteria]
+
+    @classmethod
+    def from_healthbench(cls, items: list[dict[str, Any]], metadata: dict[str, Any] | None = None) -> "Rubric":
+        return cls(criteria=[Criterion.from_healthbench(item, f"c{i}") for i, item in enumerate(items)],
+                   metadata=metadata or {})

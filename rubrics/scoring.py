@@ -1,0 +1,178 @@
+"""HealthBench-exact scoring: per-example scores, tag and dimension scores, clipped aggregates.
+
+The formulas are those of HealthBench (openai/simple-evals, ``healthbench_eval.py``), so
+numbers computed here are comparable with published HealthBench results:
+
+- an example scores the points of its met criteria (negative points included) over the
+  sum of its positive points; the score is not clipped, so it can be negative;
+- a rubric-level tag (and here also a dimension, keyed ``dimension:<name>``) scores the
+  same formula over the criteria carrying it, and only when that subset has a positive
+  criterion; a dimension is HealthBench's tag ``dimension:<name>``, which is how
+  ``Criterion.to_healthbench`` writes it, so the two agree on converted rubrics;
+- an example-level tag (``theme:emergency_referrals``) takes the example's overall score;
+- across examples each metric is averaged over the examples that have it, and the mean
+  is clipped to [0, 1]; its uncertainty is the standard deviation of the clipped means of
+  1000 bootstrap resamples.
+
+HealthBench draws its bootstrap from NumPy's unseeded global RNG, so its stds vary from
+run to run. Here ``seed`` (default 0) makes them reproducible: with an integer seed every
+metric draws from its own ``np.random.RandomState(seed)``, which gives exactly the draws
+HealthBench's code makes for that metric right after ``np.random.seed(seed)``;
+``seed=None`` uses the global RNG as HealthBench does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rubrics.grading import Verdict
+from rubrics.schema import DIMENSION_TAG, DIMENSIONS, Criterion, Rubric
+
+Criteria = Rubric | Sequence[Criterion]
+Met = Sequence[bool] | Sequence[Verdict]
+
+OVERALL = "overall_score"
+N_BOOTSTRAP = 1000
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One aggregated metric, as HealthBench reports it (``name``, ``name:n_samples``, ``name:bootstrap_std``)."""
+
+    mean: float
+    n_samples: int
+    bootstrap_std: float
+
+
+def _criteria(criteria: Criteria) -> list[Criterion]:
+    return list(criteria.criteria if isinstance(criteria, Rubric) else criteria)
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def met_flags(criteria: Criteria, met: Met) -> list[bool]:
+    """One bool per criterion, in order: from aligned bools, or from verdicts matched by id.
+
+    A missing, duplicated or unknown verdict is an error, never a silent False: a failed
+    grade must not look like a criterion the doctor missed.
+    """
+    items = _criteria(criteria)
+    met = list(met)
+    if all(isinstance(m, Verdict) for m in met) and met:
+        return _flags_from_verdicts(items, met)  # type: ignore[arg-type]
+    if not all(_is_bool(m) for m in met):
+        raise TypeError("met must be a list of bools aligned with the criteria or a list of Verdicts, "
+                        f"got {sorted({type(m).__name__ for m in met})}")
+    if len(met) != len(items):
+        raise ValueError(f"{len(met)} met flags for {len(items)} criteria")
+    return [bool(m) for m in met]
+
+
+def _flags_from_verdicts(items: list[Criterion], verdicts: list[Verdict]) -> list[bool]:
+    by_id: dict[str, bool] = {}
+    for v in verdicts:
+        if v.criterion_id in by_id:
+            raise ValueError(f"two verdicts for criterion {v.criterion_id!r}")
+        if not _is_bool(v.met):
+            raise TypeError(f"verdict for criterion {v.criterion_id!r} has met={v.met!r}, not a bool")
+        by_id[v.criterion_id] = bool(v.met)
+    ids = [c.id for c in items]
+    unknown = sorted(set(by_id) - set(ids))
+    if unknown:
+        raise ValueError(f"verdicts for criteria not in the rubric: {unknown}")
+    for c in items:
+        if c.id not in by_id:
+            raise ValueError(f"no verdict for criterion {c.id!r} ({c})")
+    return [by_id[i] for i in ids]
+
+
+def _score(points: Sequence[int | float], flags: Sequence[bool]) -> float | None:
+    """HealthBench's ``calculate_score``: achieved points over possible (positive) points."""
+    possible = sum(p for p in points if p > 0)
+    if possible == 0:
+        return None
+    return sum(p for p, m in zip(points, flags, strict=True) if m) / possible
+
+
+def example_score(criteria: Criteria, met: Met) -> float | None:
+    """The example's overall score, unclipped; None when no criterion has positive points."""
+    items = _criteria(criteria)
+    return _score([c.points for c in items], met_flags(items, met))
+
+
+def _subset_scores(items: list[Criterion], flags: list[bool], groups: dict[str, list[int]]) -> dict[str, float]:
+    """Score each group of criterion indices; groups without a positive criterion get no score."""
+    scores = {}
+    for name, idx in groups.items():
+        score = _score([items[i].points for i in idx], [flags[i] for i in idx])
+        if score is not None:
+            scores[name] = score
+    return scores
+
+
+def example_metrics(criteria: Criteria, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:
+    """All per-example metrics: ``overall_score``, example tags, rubric tags, ``dimension:<d>``.
+
+    Later keys overwrite earlier ones on a name clash, in HealthBench's order (example tags,
+    then rubric tags); dimension scores come last.
+    """
+    items = _criteria(criteria)
+    flags = met_flags(items, met)
+    overall = _score([c.points for c in items], flags)
+    if overall is None:
+        raise ValueError("no criterion has positive points: HealthBench cannot score this example")
+    example_tags = list(example_tags)
+    if len(set(example_tags)) != len(example_tags):
+        raise ValueError(f"example tags must be unique, got {example_tags}")
+
+    tags: dict[str, list[int]] = {}
+    dims: dict[str, list[int]] = {d: [] for d in DIMENSIONS}
+    for i, c in enumerate(items):
+        for tag in c.tags:
+            tags.setdefault(tag, []).append(i)
+        if c.dimension is not None:
+            dims[c.dimension].append(i)
+
+    metrics = {OVERALL: overall}
+    metrics.update({tag: overall for tag in example_tags})
+    metrics.update(_subset_scores(items, flags, tags))
+    metrics.update(_subset_scores(items, flags, {f"{DIMENSION_TAG}{d}": idx for d, idx in dims.items()}))
+    return metrics
+
+
+def clipped_mean(values: Sequence[float]) -> float:
+    """HealthBench's reported mean: the plain mean, clipped to [0, 1]."""
+    return float(np.clip(np.mean(values), 0, 1))
+
+
+def bootstrap_std(values: Sequence[float], n_bootstrap: int = N_BOOTSTRAP, seed: int | None = 0) -> float:
+    """Std (ddof=0) of the clipped means of ``n_bootstrap`` same-size resamples with replacement."""
+    rng = np.random if seed is None else np.random.RandomState(seed)
+    means = [clipped_mean(rng.choice(values, len(values))) for _ in range(n_bootstrap)]
+    return float(np.std(means))
+
+
+def aggregate(
+    metrics: Iterable[Mapping[str, float]], n_bootstrap: int = N_BOOTSTRAP, seed: int | None = 0
+) -> dict[str, Stat]:
+    """Aggregate per-example metric dicts: each name over the examples that have it."""
+    values: dict[str, list[float]] = {}
+    for example in metrics:
+        for name, value in example.items():
+            if value is None or not np.isfinite(value):
+                raise ValueError(f"metric {name!r} has value {value!r}; expected a finite number")
+            values.setdefault(name, []).append(float(value))
+    return {name: Stat(clipped_mean(v), len(v), bootstrap_std(v, n_bootstrap, seed)) for name, v in values.items()}
+
+
+def flatten(stats: Mapping[str, Stat]) -> dict[str, float | int]:
+    """HealthBench's flat metric keys: ``name``, ``name:n_samples``, ``name:bootstrap_std``."""
+    flat: dict[str, float | int] = {}
+    for name, s in stats.items():
+        flat.update({name: s.mean, f"{name}:n_samples": s.n_samples, f"{name}:bootstrap_std": s.bootstrap_std})
+    return flat

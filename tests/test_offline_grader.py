@@ -1,0 +1,102 @@
+import pytest
+
+from rubrics.grading import GradingError, grade
+from rubrics.offline_grader import OfflineGrader, matches
+from rubrics.schema import Criterion, Matcher, Rubric
+
+
+def convo(*turns):
+    return [{"role": role, "content": text} for role, text in turns]
+
+
+@pytest.mark.parametrize("text, met", [
+    ("Do you have any chest pain?", True),
+    ("Any chest-pain at all?", True),
+    ("Any CHEST   PAIN?", True),
+    ("Any chestpain?", False),
+    ("Any pain in your chest?", False),
+])
+def test_phrases_match_whole_words_with_flexible_spacing(text, met):
+    assert matches(Matcher(any_of=["chest pain"]), convo(("doctor", text))) is met
+
+
+def test_prefix_phrases():
+    assert matches(Matcher(any_of=["breath*"]), convo(("doctor", "Are you breathless?")))
+    assert not matches(Matcher(any_of=["breath"]), convo(("doctor", "Are you breathless?")))
+
+
+@pytest.mark.parametrize("text, met", [
+    ("The patient has chest pain.", True),
+    ("Denies chest pain.", False),
+    ("No chest pain, but fever.", False),
+    ("There is no fever, but chest pain is present.", True),
+    ("She doesn't have chest pain.", False),
+    ("Avoid amoxicillin; give doxycycline.", False),
+])
+def test_negation_for_affirmed_only(text, met):
+    assert matches(Matcher(any_of=["chest pain", "amoxicillin"], affirmed_only=True), convo(("doctor", text))) is met
+
+
+def test_speaker_awareness():
+    dialogue = convo(("patient", "I have chest pain."), ("doctor", "I see."), ("assistant", "Hmm."))
+    assert not matches(Matcher(any_of=["chest pain"]), dialogue)
+    assert matches(Matcher(any_of=["chest pain"], speaker="patient"), dialogue)
+    assert matches(Matcher(any_of=["hmm"]), dialogue)  # HealthBench's assistant is the doctor
+
+
+def test_questions_are_not_assertions():
+    m = Matcher(any_of=["leg swelling"], exclude_questions=True)
+    assert not matches(m, convo(("doctor", "Any leg swelling?")))
+    assert matches(m, convo(("doctor", "Any fever? Your leg swelling worries me.")))
+
+
+def test_order_awareness():
+    allergies_first = Matcher(any_of=["allerg*"], before=["DIAGNOSE:"])
+    good = convo(("doctor", "ASK: Any allergies?"), ("doctor", "DIAGNOSE: x\nPLAN: amoxicillin"))
+    late = convo(("doctor", "DIAGNOSE: x\nPLAN: amoxicillin"), ("doctor", "ASK: Any allergies?"))
+    assert matches(allergies_first, good) and not matches(allergies_first, late)
+    first = Matcher(pattern=r"^DIAGNOSE:", first_n=1)
+    assert matches(first, late) and not matches(first, good)
+
+
+def test_min_count_and_patterns():
+    m = Matcher(pattern=r"^\[Test: ", speaker="examiner", min_count=2)
+    assert not matches(m, convo(("examiner", "[Test: ecg] normal")))
+    assert matches(m, convo(("examiner", "[Test: ecg] normal"), ("examiner", "[Test: troponin] 4")))
+
+
+def test_grader_returns_verdicts_and_refuses_criteria_it_cannot_judge():
+    rubric = Rubric(criteria=[
+        Criterion(id="a", text="asks about fever", points=2, matcher=Matcher(any_of=["fever"])),
+        Criterion(id="b", text="is rude", points=-3, matcher=Matcher(any_of=["idiot"])),
+    ])
+    verdicts = grade(OfflineGrader(), convo(("doctor", "Any fever?")), rubric)
+    assert [(v.criterion_id, v.met) for v in verdicts] == [("a", True), ("b", False)]
+    free_text = Rubric(criteria=[Criterion(id="c", text="is kind", points=1)])
+    with pytest.raises(GradingError, match="criterion 'c' has no matcher"):
+        OfflineGrader().grade([], free_text)
+
+
+def test_schema_validation_and_healthbench_round_trip():
+    with pytest.raises(ValueError, match="non-zero"):
+        Criterion(id="x", text="abc", points=0)
+    with pytest.raises(ValueError):
+        Criterion(id="x", text="abc", points=11)
+    with pytest.raises(ValueError, match="pattern does not compile"):
+        Matcher(pattern="(")
+    with pytest.raises(ValueError, match="needs any_of phrases or a pattern"):
+        Matcher()
+    rubric = Rubric(criteria=[
+        Criterion(id="c0", text="Names the diagnosis", points=10, dimension="diagnostic_accuracy", tags=["axis:accuracy"]),
+        Criterion(id="c1", text="Prescribes a contraindicated drug", points=-8, dimension="ethics_safety"),
+    ], metadata={"case_id": "x"})
+    assert Rubric.from_json(rubric.to_json()) == rubric
+    items = rubric.to_healthbench()
+    assert items[0] == {"criterion": "Names the diagnosis", "points": 10,
+                        "tags": ["axis:accuracy", "dimension:diagnostic_accuracy"]}
+    back = Rubric.from_healthbench(items, metadata={"case_id": "x"})
+    assert [(c.text, c.points, c.dimension, c.tags) for c in back.criteria] == \
+        [(c.text, c.points, c.dimension, c.tags) for c in rubric.criteria]
+    assert str(rubric.criteria[1]) == "[-8] Prescribes a contraindicated drug"
+    with pytest.raises(ValueError, match="ids must be unique"):
+        Rubric(criteria=[rubric.criteria[0], rubric.criteria[0]])
