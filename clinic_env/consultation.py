@@ -67,6 +67,7 @@ class Consultation:
     leaks_redacted: int = 0
     doctor_messages: list[dict[str, str]] = field(default_factory=list)
     patient_messages: list[dict[str, str]] = field(default_factory=list)
+    _grading: list[dict[str, str]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.doctor_messages.append({"role": "system", "content": doctor_system_prompt(self.case)})
@@ -79,6 +80,7 @@ class Consultation:
         text, dropped = redact_leaks(str(text), self.case.diagnosis_names)
         self.leaks_redacted += dropped
         self.turns.append(Turn("patient", text))
+        self._grading.append({"role": "patient", "content": text})
         self.doctor_messages.append({"role": "user", "content": text})
         self.patient_messages.append({"role": "assistant", "content": text})
         return text
@@ -94,6 +96,7 @@ class Consultation:
             reports = tuple(self.examiner.order(test) for test in action.tests)
         self.doctor_turns += 1
         self.turns.append(Turn("doctor", text, action, reports))
+        self._grading.append({"role": "doctor", "content": format_action(action)})
         self.doctor_messages.append({"role": "assistant", "content": text})
         spoken = spoken_text(action)
         if spoken:
@@ -109,16 +112,14 @@ class Consultation:
         self.turnaround_hours += sum(r.turnaround_hours for r in reports)
         report_text = "\n".join(r.render() for r in reports)
         self.turns.append(Turn("examiner", report_text, reports=reports))
+        self._grading.append({"role": "examiner", "content": report_text})
         self.doctor_messages.append({"role": "user", "content": report_text})
         return action, report_text
 
     def grading_conversation(self) -> list[dict[str, str]]:
         """The visit as graders read it: roles doctor / patient / examiner, doctor turns in the
         protocol's canonical form (what the env understood, not the raw text around it)."""
-        return [
-            {"role": t.speaker, "content": format_action(t.action) if t.action is not None else t.text}
-            for t in self.turns
-        ]
+        return list(self._grading)
 
     def totals(self) -> dict[str, float | int]:
         """Episode totals for ``info``: cost, turnaround, orders, doctor turns."""

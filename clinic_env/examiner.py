@@ -10,6 +10,7 @@ Every report carries its cost and turnaround, which the consultation adds up.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from clinic_env.cases.schema import Case, TestResult
@@ -38,6 +39,16 @@ class Report:
         return f"[Test: {self.resolved or self.requested}] {self.text}{extra}"
 
 
+@lru_cache(maxsize=1024)
+def _test_index(case: Case) -> dict[str, TestResult]:
+    """Every normalised name a case's tests answer to (their own aliases and the catalogue's)."""
+    index: dict[str, TestResult] = {}
+    for test in case.tests:
+        for alias in (*aliases_of(test.name), *(normalize_name(a) for a in test.aliases)):
+            index.setdefault(alias, test)
+    return index
+
+
 class Examiner:
     """Answers orders for one case. ``unlisted_tests``: "normal" or "not_available"."""
 
@@ -46,10 +57,7 @@ class Examiner:
             raise ValueError(f"unlisted_tests must be 'normal' or 'not_available', got {unlisted_tests!r}")
         self.case = case
         self.unlisted_tests = unlisted_tests
-        self._tests: dict[str, TestResult] = {}
-        for test in case.tests:
-            for alias in (*aliases_of(test.name), *(normalize_name(a) for a in test.aliases)):
-                self._tests.setdefault(alias, test)
+        self._tests = _test_index(case)
 
     def examine(self, requested: str) -> Report:
         system = resolve_system(requested)

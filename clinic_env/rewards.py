@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from clinic_env.case_rubric import build_case_rubric
@@ -20,7 +21,7 @@ from clinic_env.leaks import find_leaks
 from rubrics.grading import grade
 from rubrics.offline_grader import OfflineGrader
 from rubrics.schema import Rubric
-from rubrics.scoring import example_metrics
+from rubrics.scoring import RubricScorer, met_flags
 
 
 @dataclass(frozen=True)
@@ -99,21 +100,31 @@ class RubricReward:
     def __post_init__(self) -> None:
         self.grader = OfflineGrader() if self.grader is None else self.grader
         self.rubric: Rubric | None = None
+        self._build = lru_cache(maxsize=1024)(lambda case: (rubric := self.builder(case), RubricScorer(rubric)))
 
     def reset(self, case: Case) -> None:
-        self.rubric = self.builder(case)
+        """The case's rubric (built once per case, not per episode), and a fresh grading session."""
+        self.rubric, self._scorer = self._build(case)
+        session = getattr(self.grader, "session", None)
+        self._session = session(self.rubric) if callable(session) else None
+        self._read = 0
 
     def score(self, consultation: Consultation) -> Score:
         if self.rubric is None:
             raise RuntimeError("RubricReward.score() called before reset(case)")
         conversation = consultation.grading_conversation()
-        sync = getattr(self.grader, "grade", None)
-        verdicts = sync(conversation, self.rubric) if callable(sync) else grade(self.grader, conversation, self.rubric)
-        metrics = example_metrics(self.rubric.criteria, verdicts)
+        if self._session is not None:  # a grader that reads a growing dialogue incrementally
+            flags = self._session.update_flags(conversation[self._read:])
+            self._read = len(conversation)
+        else:
+            sync = getattr(self.grader, "grade", None)
+            verdicts = sync(conversation, self.rubric) if callable(sync) else grade(self.grader, conversation, self.rubric)
+            flags = met_flags(self.rubric, verdicts)
+        metrics = self._scorer.metrics(flags)
         raw = metrics["overall_score"]
         return Score(min(1.0, max(0.0, raw)), {
             "raw_score": raw,
-            "verdicts": {v.criterion_id: v.met for v in verdicts},
+            "verdicts": {c.id: met for c, met in zip(self.rubric.criteria, flags)},
             "dimensions": {k.split(":", 1)[1]: v for k, v in metrics.items() if k.startswith("dimension:")},
         })
 

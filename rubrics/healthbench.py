@@ -91,8 +91,8 @@ def _kind(value: Any) -> str:
 
 
 def _points(value: Any, name: str) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float)
-                                                                         and not math.isfinite(value)):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or (isinstance(value, float) and not math.isfinite(value)):  # JSON allows NaN/Infinity
         raise HealthBenchFormatError(f"expected a number, got {value!r}", name)
     return value
 

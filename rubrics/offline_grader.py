@@ -4,8 +4,8 @@ It is speaker-aware (only the doctor's words earn doctor points), negation-aware
 chest pain" and "no chest pain" are not "chest pain" when a matcher asks for affirmed
 mentions), question-aware (asking is not asserting) and order-aware (``first_n``,
 ``before``). Phrases match as whole words with any spacing or hyphenation; a trailing
-``*`` makes a phrase a prefix ("breath*" finds "breathless"). Results per message are
-memoised, so grading a growing dialogue at every step only reads the new messages.
+``*`` makes a phrase a prefix ("breath*" finds "breathless"). A ``GradingSession`` grades
+a growing dialogue step by step and reads each message once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
-from rubrics.schema import Matcher, Rubric
+from rubrics.schema import Criterion, Matcher, Rubric
 
 NEGATION = re.compile(
     r"\b(?:no|not|never|without|denies|denied|deny|negative for|free of|avoid|avoids|avoiding|"
@@ -67,19 +67,67 @@ def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, e
     return False
 
 
+def _key(matcher: Matcher) -> tuple:
+    """The part of a matcher that decides a single message, as a hashable key for ``_counts``."""
+    return (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions)
+
+
+class GradingSession:
+    """Grades one growing conversation: each ``update`` reads only the messages added since the last.
+
+    Per criterion it keeps how many messages have counted so far; per speaker, how many
+    messages it has seen (for ``first_n``); per ``before`` phrase list, whether its window
+    has closed. Grading a whole conversation is one update, so both paths share this code.
+    """
+
+    def __init__(self, rubric: Rubric) -> None:
+        missing = [c.id for c in rubric.criteria if c.matcher is None]
+        if missing:
+            raise GradingError(
+                f"criterion {missing[0]!r} has no matcher; the offline grader cannot judge free text "
+                "(use an LLM judge, or an ensemble with one)"
+            )
+        self.rubric = rubric
+        self._plan = [(c.id, c.matcher, _key(c.matcher), tuple(c.matcher.before)) for c in rubric.criteria]
+        self.counts = {c.id: 0 for c in rubric.criteria}
+        self._seen = {speaker: 0 for speaker in SPEAKER_ROLES}
+        self._closed: set[tuple[str, tuple[str, ...]]] = set()
+        self._windows = {(m.speaker, before) for _, m, _, before in self._plan if before}
+
+    def update(self, new_messages: Sequence[Message]) -> list[Verdict]:
+        """Read the new messages; one verdict per criterion, in rubric order."""
+        return [Verdict(cid, met, grader=OfflineGrader.name)
+                for (cid, _, _, _), met in zip(self._plan, self.update_flags(new_messages))]
+
+    def update_flags(self, new_messages: Sequence[Message]) -> list[bool]:
+        """``update`` as bare flags in rubric order: the cheap path for a reward computed every step."""
+        for message in new_messages:
+            self._read(message.get("role", ""), str(message.get("content", "")))
+        return [self.counts[cid] >= matcher.min_count for cid, matcher, _, _ in self._plan]
+
+    def _read(self, role: str, text: str) -> None:
+        speakers = [s for s, roles in SPEAKER_ROLES.items() if role in roles]
+        closing = {(s, before) for s, before in self._windows - self._closed
+                   if s in speakers and _compile(before, None).search(text)}
+        for cid, matcher, key, before in self._plan:
+            speaker = matcher.speaker
+            if speaker not in speakers:
+                continue
+            if matcher.first_n is not None and self._seen[speaker] >= matcher.first_n:
+                continue
+            if before and ((speaker, before) in self._closed or (speaker, before) in closing):
+                continue  # only messages before the first one naming a ``before`` phrase count
+            if self.counts[cid] < matcher.min_count and _counts(*key, text):
+                self.counts[cid] += 1
+        self._closed |= closing
+        for speaker in speakers:
+            self._seen[speaker] += 1
+
+
 def matches(matcher: Matcher, conversation: Sequence[Message]) -> bool:
     """Whether the conversation meets the matcher (see ``rubrics.schema.Matcher``)."""
-    roles = SPEAKER_ROLES[matcher.speaker]
-    texts = [str(m.get("content", "")) for m in conversation if m.get("role") in roles]
-    if matcher.before:
-        stop = _compile(tuple(matcher.before), None)
-        cut = next((i for i, t in enumerate(texts) if stop.search(t)), len(texts))
-        texts = texts[:cut]
-    if matcher.first_n is not None:
-        texts = texts[: matcher.first_n]
-    key = (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions)
-    found = sum(_counts(*key, t) for t in texts)
-    return found >= matcher.min_count
+    criterion = Criterion(id="m", text="matcher", points=1, matcher=matcher)
+    return GradingSession(Rubric(criteria=[criterion])).update(conversation)[0].met
 
 
 class OfflineGrader:
@@ -87,16 +135,12 @@ class OfflineGrader:
 
     name = "offline"
 
+    def session(self, rubric: Rubric) -> GradingSession:
+        """A session for grading one dialogue step by step, reading each message once."""
+        return GradingSession(rubric)
+
     def grade(self, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
-        verdicts = []
-        for criterion in rubric.criteria:
-            if criterion.matcher is None:
-                raise GradingError(
-                    f"criterion {criterion.id!r} has no matcher; the offline grader cannot judge free text "
-                    "(use an LLM judge, or an ensemble with one)"
-                )
-            verdicts.append(Verdict(criterion.id, matches(criterion.matcher, conversation), grader=self.name))
-        return verdicts
+        return GradingSession(rubric).update(conversation)
 
     async def agrade(self, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
         return self.grade(conversation, rubric)

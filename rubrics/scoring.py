@@ -105,44 +105,48 @@ def example_score(criteria: Criteria, met: Met) -> float | None:
     return _score([c.points for c in items], met_flags(items, met))
 
 
-def _subset_scores(items: list[Criterion], flags: list[bool], groups: dict[str, list[int]]) -> dict[str, float]:
-    """Score each group of criterion indices; groups without a positive criterion get no score."""
-    scores = {}
-    for name, idx in groups.items():
-        score = _score([items[i].points for i in idx], [flags[i] for i in idx])
-        if score is not None:
-            scores[name] = score
-    return scores
+class RubricScorer:
+    """``example_metrics`` for one rubric with its tag and dimension groups worked out once,
+    for scoring the same rubric many times (a dialogue graded at every step)."""
+
+    def __init__(self, criteria: Criteria) -> None:
+        self.items = _criteria(criteria)
+        self.points = [c.points for c in self.items]
+        if _score(self.points, [False] * len(self.points)) is None:
+            raise ValueError("no criterion has positive points: HealthBench cannot score this example")
+        tags: dict[str, list[int]] = {}
+        dims: dict[str, list[int]] = {d: [] for d in DIMENSIONS}
+        for i, c in enumerate(self.items):
+            for tag in c.tags:
+                tags.setdefault(tag, []).append(i)
+            if c.dimension is not None:
+                dims[c.dimension].append(i)
+        self.groups = [tags, {f"{DIMENSION_TAG}{d}": idx for d, idx in dims.items()}]
+
+    def metrics(self, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:
+        """All per-example metrics: ``overall_score``, example tags, rubric tags, ``dimension:<d>``.
+
+        Later keys overwrite earlier ones on a name clash, in HealthBench's order (example tags,
+        then rubric tags); dimension scores come last.
+        """
+        flags = met_flags(self.items, met)
+        overall = _score(self.points, flags)
+        example_tags = list(example_tags)
+        if len(set(example_tags)) != len(example_tags):
+            raise ValueError(f"example tags must be unique, got {example_tags}")
+        metrics = {OVERALL: overall}
+        metrics.update({tag: overall for tag in example_tags})
+        for groups in self.groups:
+            for name, idx in groups.items():
+                score = _score([self.points[i] for i in idx], [flags[i] for i in idx])
+                if score is not None:  # only subsets with a positive criterion get a score
+                    metrics[name] = score
+        return metrics
 
 
 def example_metrics(criteria: Criteria, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:
-    """All per-example metrics: ``overall_score``, example tags, rubric tags, ``dimension:<d>``.
-
-    Later keys overwrite earlier ones on a name clash, in HealthBench's order (example tags,
-    then rubric tags); dimension scores come last.
-    """
-    items = _criteria(criteria)
-    flags = met_flags(items, met)
-    overall = _score([c.points for c in items], flags)
-    if overall is None:
-        raise ValueError("no criterion has positive points: HealthBench cannot score this example")
-    example_tags = list(example_tags)
-    if len(set(example_tags)) != len(example_tags):
-        raise ValueError(f"example tags must be unique, got {example_tags}")
-
-    tags: dict[str, list[int]] = {}
-    dims: dict[str, list[int]] = {d: [] for d in DIMENSIONS}
-    for i, c in enumerate(items):
-        for tag in c.tags:
-            tags.setdefault(tag, []).append(i)
-        if c.dimension is not None:
-            dims[c.dimension].append(i)
-
-    metrics = {OVERALL: overall}
-    metrics.update({tag: overall for tag in example_tags})
-    metrics.update(_subset_scores(items, flags, tags))
-    metrics.update(_subset_scores(items, flags, {f"{DIMENSION_TAG}{d}": idx for d, idx in dims.items()}))
-    return metrics
+    """All per-example metrics (see ``RubricScorer.metrics``)."""
+    return RubricScorer(criteria).metrics(met, example_tags)
 
 
 def clipped_mean(values: Sequence[float]) -> float:

@@ -189,6 +189,10 @@ class Case(Strict):
             raise ValueError(f"test names must be unique, repeated: {duplicated}")
         return tests
 
+    def __hash__(self) -> int:
+        """By id, so per-case work (examiner tables, rubrics) can be cached; equality still compares fields."""
+        return hash(self.id)
+
     @property
     def diagnosis_names(self) -> list[str]:
         """The diagnosis and all its synonyms: what a correct answer may be called."""
