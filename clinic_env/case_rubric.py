@@ -21,6 +21,7 @@ from clinic_env.history_topics import TOPIC_CUES
 from rubrics.schema import Criterion, Matcher, Rubric
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
+FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items
 COSTLY_TEST = 300.0  # US dollars: an unneeded test above this is penalised
 DISPOSITION_PHRASES = {
     "emergency": ["emergency", "A&E", "ambulance", "999", "911", "ER", "resus*", "immediately to hospital"],
@@ -86,6 +87,9 @@ def _history(case: Case) -> list[Criterion]:
                          matcher=Matcher(any_of=["medical history", "medical conditions", "health problems",
                                                  "past history", "operations", "conditions", "illnesses"],
                                          before=BEFORE_DIAGNOSIS)))
+    out.append(Criterion(id="recites_list", text="Recites long lists of symptoms instead of asking questions", points=-6,
+                         dimension="consultation_logic", tags=["stuffing"],
+                         matcher=Matcher(pattern=r"^ASK:(?:[^\n,;]*[,;]){10,}")))
     out.append(Criterion(id="premature_diagnosis", text="Commits to a diagnosis before asking the patient anything",
                          points=-6, dimension="consultation_logic", tags=["premature"],
                          matcher=Matcher(pattern=r"^DIAGNOSE:", first_n=1)))
@@ -101,6 +105,12 @@ def _examination_and_tests(case: Case) -> list[Criterion]:
         out.append(Criterion(id=f"exam_{system}", text=f"Examines the {system.replace('_', ' ')} system",
                              points=3, dimension="examination_and_tests", tags=["exam"],
                              matcher=Matcher(pattern=rf"^\[Examination: {system}\]", speaker="examiner")))
+    out.append(Criterion(id="exam_battery", text="Examines nearly every body system instead of a focused examination",
+                         points=-3, dimension="examination_and_tests", tags=["overtesting"],
+                         matcher=Matcher(pattern=r"^\[Examination: ", speaker="examiner", min_count=9)))
+    out.append(Criterion(id="test_battery", text="Orders a battery of ten or more tests instead of targeted ones",
+                         points=-6, dimension="examination_and_tests", tags=["overtesting"],
+                         matcher=Matcher(pattern=r"^\[Test: ", speaker="examiner", min_count=10)))
     for i, test in enumerate(case.tests):
         if test.key:
             out.append(Criterion(id=f"test_{i}", text=f"Orders {test.name}", points=3,
@@ -119,10 +129,10 @@ def _diagnosis(case: Case) -> list[Criterion]:
         Criterion(id="diagnosis_first", text=f"Names {case.diagnosis.name} as the most likely diagnosis", points=10,
                   dimension="diagnostic_accuracy", tags=["diagnosis"],
                   matcher=Matcher(pattern=_diagnosis_pattern(names, 1))),
-        Criterion(id="diagnosis_top3", text=f"Includes {case.diagnosis.name} among the top three diagnoses", points=4,
-                  dimension="diagnostic_accuracy", tags=["diagnosis"],
-                  matcher=Matcher(pattern=_diagnosis_pattern(names, 3))),
-        Criterion(id="shotgun_differential", text="Gives a shotgun differential of more than five diagnoses", points=-5,
+        Criterion(id="diagnosis_top3", text=f"Includes {case.diagnosis.name} among the top three of a focused "
+                  "differential (at most five diagnoses)", points=4, dimension="diagnostic_accuracy", tags=["diagnosis"],
+                  matcher=Matcher(pattern=FOCUSED + _diagnosis_pattern(names, 3)[1:])),
+        Criterion(id="shotgun_differential", text="Gives a shotgun differential of more than five diagnoses", points=-10,
                   dimension="diagnostic_accuracy", tags=["shotgun"],
                   matcher=Matcher(pattern=r"^DIAGNOSE:(?:[^;\n]*;){5,}")),
     ]

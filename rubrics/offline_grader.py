@@ -52,19 +52,18 @@ def _negated(text: str, start: int) -> bool:
 
 @lru_cache(maxsize=65536)
 def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, exclude_questions: bool,
-            text: str) -> bool:
-    """Whether one message holds a match that counts under these options (memoised per message)."""
+            text: str) -> int:
+    """How many matches in one message count under these options (memoised per message)."""
     regex = _compile(any_of, pattern)
     if not affirmed_only and not exclude_questions:
-        return regex.search(text) is not None
+        return sum(1 for _ in regex.finditer(text))
+    found = 0
     for sentence in SENTENCE.finditer(text):
         body = sentence.group(0)
         if exclude_questions and body.rstrip().endswith("?"):
             continue
-        for match in regex.finditer(body):
-            if not (affirmed_only and _negated(body, match.start())):
-                return True
-    return False
+        found += sum(1 for m in regex.finditer(body) if not (affirmed_only and _negated(body, m.start())))
+    return found
 
 
 def _key(matcher: Matcher) -> tuple:
@@ -117,8 +116,8 @@ class GradingSession:
                 continue
             if before and ((speaker, before) in self._closed or (speaker, before) in closing):
                 continue  # only messages before the first one naming a ``before`` phrase count
-            if self.counts[cid] < matcher.min_count and _counts(*key, text):
-                self.counts[cid] += 1
+            if self.counts[cid] < matcher.min_count:
+                self.counts[cid] += _counts(*key, text)
         self._closed |= closing
         for speaker in speakers:
             self._seen[speaker] += 1

@@ -37,8 +37,8 @@ class Strict(BaseModel):
 class Matcher(Strict):
     """When the offline grader counts a criterion as met.
 
-    The criterion is met when at least ``min_count`` messages of ``speaker`` contain one of
-    ``any_of`` (whole words, case-insensitive, any spacing or hyphenation) or match
+    The criterion is met when the messages of ``speaker`` hold at least ``min_count`` matches
+    of ``any_of`` (whole words, case-insensitive, any spacing or hyphenation) or of
     ``pattern`` (a regular expression, multiline, case-insensitive). Options narrow where a
     match counts: ``affirmed_only`` skips matches negated in their clause ("denies chest
     pain", "no fever"); ``exclude_questions`` skips sentences ending in "?" (asserting is not
