@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, AsyncIterator, Protocol, runtime_checkable
 
 ChatMessage = dict[str, Any]
 
@@ -54,6 +54,21 @@ class ChatClientError(RuntimeError):
     """The endpoint answered, but with no usable message content."""
 
 
+async def _close_at_loop_shutdown(client: Any) -> AsyncIterator[None]:
+    """Parked at its ``yield`` once started; the event loop's ``shutdown_asyncgens()`` (run
+    by ``asyncio.run`` on exit) closes it, and the ``finally`` closes the HTTP client on
+    that loop, so no connection outlives its loop."""
+    try:
+        yield
+    finally:
+        await client.close()
+
+
+# Started closers, held until their loop is gone: were one garbage-collected with its
+# OpenAIChatClient, its close would only be scheduled and could be cut off by loop.close().
+_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Any]] = weakref.WeakKeyDictionary()
+
+
 class OpenAIChatClient:
     """The thin default ``ChatClient`` on ``openai.AsyncOpenAI`` (any OpenAI-compatible endpoint).
 
@@ -75,7 +90,8 @@ class OpenAIChatClient:
     propagate as the SDK's exceptions (``openai.APIConnectionError``, ``APIStatusError``...).
 
     One ``AsyncOpenAI`` is made per event loop, so the client also works from code that
-    runs several ``asyncio.run`` calls in turn (such as ``rubrics.grading.grade``).
+    runs several ``asyncio.run`` calls in turn (such as ``rubrics.grading.grade``); each is
+    closed when its loop shuts down (``asyncio.run`` finishing), or by ``aclose()``.
     """
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, *,
@@ -102,7 +118,7 @@ class OpenAIChatClient:
         self.max_retries = max_retries
         self.default_sampling = dict(default_sampling or {})
         self.__api_key = key
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore]] = (
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore, Any]] = (
             weakref.WeakKeyDictionary())
 
     @property
@@ -113,7 +129,7 @@ class OpenAIChatClient:
         return (f"OpenAIChatClient(model={self.model!r}, base_url={self.base_url!r}, "
                 f"timeout={self.timeout}, max_concurrency={self.max_concurrency})")
 
-    def _for_this_loop(self) -> tuple[Any, asyncio.Semaphore]:
+    async def _for_this_loop(self) -> tuple[Any, asyncio.Semaphore]:
         loop = asyncio.get_running_loop()
         entry = self._per_loop.get(loop)
         if entry is None:
@@ -121,12 +137,15 @@ class OpenAIChatClient:
 
             client = AsyncOpenAI(api_key=self.__api_key, base_url=self.base_url, timeout=self.timeout,
                                  max_retries=self.max_retries)
-            entry = (client, asyncio.Semaphore(self.max_concurrency))
-            self._per_loop[loop] = entry
-        return entry
+            closer = _close_at_loop_shutdown(client)
+            entry = (client, asyncio.Semaphore(self.max_concurrency), closer)
+            self._per_loop[loop] = entry  # before any await: concurrent first calls share it
+            _CLOSERS.setdefault(loop, set()).add(closer)
+            await closer.__anext__()  # registers it with this loop's async-generator hooks
+        return entry[0], entry[1]
 
     async def complete(self, messages: list[ChatMessage], **sampling: Any) -> str:
-        client, semaphore = self._for_this_loop()
+        client, semaphore = await self._for_this_loop()
         options = {**self.default_sampling, **sampling}
         async with semaphore:
             response = await client.chat.completions.create(model=self.model, messages=messages, **options)
@@ -143,6 +162,8 @@ class OpenAIChatClient:
 
     async def aclose(self) -> None:
         """Close the HTTP client of the running event loop (others close with their loops)."""
-        entry = self._per_loop.pop(asyncio.get_running_loop(), None)
+        loop = asyncio.get_running_loop()
+        entry = self._per_loop.pop(loop, None)
         if entry is not None:
-            await entry[0].close()
+            _CLOSERS.get(loop, set()).discard(entry[2])
+            await entry[2].aclose()  # runs _close_at_loop_shutdown's finally: closes the client

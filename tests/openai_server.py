@@ -15,7 +15,9 @@ loudly instead of hanging.
 
 Every request is recorded (``server.requests``: path, headers, parsed JSON body, the
 messages and the last user prompt), and the server tracks how many requests were being
-handled at once (``server.max_in_flight``) so tests can check concurrency bounds.
+handled at once (``server.max_in_flight``) so tests can check concurrency bounds, and how
+many client connections are open (``server.open_connections``) so tests can check that
+clients close them.
 
 Usage::
 
@@ -116,6 +118,8 @@ class OpenAITestServer:
         self.errors: list[str] = []  # server-side problems (e.g. handler exceptions)
         self.in_flight = 0
         self.max_in_flight = 0
+        self.client_disconnects = 0  # replies the client was no longer there to read
+        self.open_connections = 0  # client connections currently open (keep-alive included)
         self._queue: collections.deque[ReplyLike] = collections.deque(replies)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -167,7 +171,8 @@ class OpenAITestServer:
     def start(self) -> "OpenAITestServer":
         if self._httpd is not None:
             return self
-        self._httpd = ThreadingHTTPServer((self.host, 0), _make_handler_class(self))
+        self._httpd = _QuietServer((self.host, 0), _make_handler_class(self))
+        self._httpd.owner = self
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"openai-test-server:{self.port}", daemon=True)
@@ -220,6 +225,18 @@ class OpenAITestServer:
         }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Records unexpected handler errors in ``owner.errors`` instead of printing tracebacks."""
+
+    owner: OpenAITestServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        error = sys.exc_info()[1]
+        self.owner.errors.append(f"{type(error).__name__}: {error}")
+
+
 def _as_reply(reply: ReplyLike) -> Reply | dict:
     if isinstance(reply, (Reply, dict)):
         return reply
@@ -235,6 +252,17 @@ def _make_handler_class(server: OpenAITestServer) -> type[BaseHTTPRequestHandler
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet test output
             pass
+
+        def setup(self) -> None:
+            super().setup()
+            with server._lock:
+                server.open_connections += 1
+
+        def finish(self) -> None:
+            with server._lock:
+                server.open_connections -= 1
+            with contextlib.suppress(OSError):
+                super().finish()
 
         def _send(self, status: int, payload: bytes, content_type: str = "application/json",
                   headers: dict[str, str] | None = None) -> None:
@@ -274,6 +302,10 @@ def _make_handler_class(server: OpenAITestServer) -> type[BaseHTTPRequestHandler
                 server.max_in_flight = max(server.max_in_flight, server.in_flight)
             try:
                 self._answer(request)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. its timeout)
+                with server._lock:
+                    server.client_disconnects += 1
+                self.close_connection = True
             finally:
                 with server._lock:
                     server.in_flight -= 1
