@@ -1,8 +1,9 @@
-"""The ``clinic-env`` command line: list cases, run a consultation."""
+"""The ``clinic-env`` command line: list cases, run a consultation, run HealthBench."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections import Counter
@@ -14,6 +15,7 @@ from clinic_env.gym_env import ConsultationEnv
 from clinic_env.persona import Persona
 from clinic_env.registry import make
 from clinic_env.rollout import run_consultation
+from rubrics.grading import GradingError
 
 
 def _cmd_cases(args: argparse.Namespace) -> int:
@@ -55,6 +57,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_healthbench(args: argparse.Namespace) -> int:
+    from rubrics.chat import OpenAIChatClient
+    from rubrics.healthbench import load_examples
+    from rubrics.healthbench_eval import evaluate
+    from rubrics.llm_judge import LLMJudge
+
+    examples = load_examples(args.data)[: args.examples]
+    model = OpenAIChatClient(args.model, base_url=args.base_url)
+    judge = LLMJudge(OpenAIChatClient(args.grader, base_url=args.grader_base_url or args.base_url),
+                     max_concurrency=args.concurrency)
+    results = None
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        results = Path(args.out) / "results.jsonl"
+    report = asyncio.run(evaluate(examples, model, judge, concurrency=args.concurrency, results_path=results,
+                                  seed=args.seed))
+    text = json.dumps(report.to_dict(), indent=2)
+    if args.out:
+        (Path(args.out) / "summary.json").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clinic-env", description="A virtual clinic for doctor models.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-turns", type=int, default=30)
     run.add_argument("--html", help="write the transcript as HTML to this file instead of printing it")
     run.set_defaults(func=_cmd_run)
+
+    hb = sub.add_parser("healthbench", help="sample a model on HealthBench prompts, grade with an LLM judge, report")
+    hb.add_argument("--data", required=True, help="HealthBench JSONL file (main, hard or consensus)")
+    hb.add_argument("--model", required=True, help="model name at the OpenAI-compatible endpoint")
+    hb.add_argument("--base-url", help="endpoint of the model (default: OpenAI's)")
+    hb.add_argument("--grader", required=True, help="grader model name")
+    hb.add_argument("--grader-base-url", help="endpoint of the grader (default: --base-url)")
+    hb.add_argument("--examples", type=int, help="evaluate only the first N examples")
+    hb.add_argument("--concurrency", type=int, default=8)
+    hb.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    hb.add_argument("--out", help="directory for results.jsonl (one line per graded example) and summary.json")
+    hb.set_defaults(func=_cmd_healthbench)
     return parser
 
 
@@ -83,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CaseError, KeyError, ValueError, ImportError) as err:
+    except (CaseError, KeyError, ValueError, ImportError, GradingError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"clinic-env: error: {message}", file=sys.stderr)
         return 2
