@@ -50,10 +50,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"HTML transcript written to {args.html}")
     else:
         print(transcript)
-    print(json.dumps({"case_id": result.case_id, "seed": args.seed, "score": result.score,
-                      "doctor_turns": result.doctor_turns, "terminated": result.terminated,
-                      "truncated": result.truncated, "cost": result.info["cost"],
-                      "reward_breakdown": result.info["reward_breakdown"]}))
+    breakdown = result.info["reward_breakdown"]
+    rubric = getattr(env.aec.reward_fn, "rubric", None)
+    if rubric is not None and not args.html:
+        print("Rubric:")
+        for criterion in rubric.criteria:
+            mark = "x" if breakdown["verdicts"][criterion.id] else " "
+            print(f"  [{mark}] {criterion.points:+3d} {criterion.text}")
+    summary = {"case_id": result.case_id, "seed": args.seed, "score": result.score,
+               "doctor_turns": result.doctor_turns, "terminated": result.terminated,
+               "truncated": result.truncated, "cost": result.info["cost"]}
+    summary.update({k: v for k, v in breakdown.items() if k != "verdicts"})
+    print(json.dumps(summary))
     return 0
 
 
