@@ -10,7 +10,6 @@ invalid answer is sent back with the reason and the model tries again, up to
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from clinic_env.cases.schema import Case
 from rubrics.chat import ChatClient
 from rubrics.schema import DIMENSIONS, Rubric
+from rubrics.sync import run_sync
 
 INSTRUCTIONS = """You write grading rubrics for simulated medical consultations.
 Read the case below and write the criteria a senior clinician would use to grade the doctor
@@ -103,4 +103,4 @@ class LLMRubricGenerator:
 
     def __call__(self, case: Case) -> Rubric:
         """Synchronous generation (for ``RubricReward``); inside an event loop, await ``agenerate``."""
-        return asyncio.run(self.agenerate(case))
+        return run_sync(self.agenerate(case), "await LLMRubricGenerator.agenerate(case) instead")

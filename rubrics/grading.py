@@ -9,11 +9,11 @@ met. A grader that cannot decide (endpoint down, no boolean after its retries) r
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
 from rubrics.schema import Rubric
+from rubrics.sync import run_sync
 
 Message = dict[str, str]
 
@@ -48,8 +48,4 @@ class Grader(Protocol):
 
 def grade(grader: Grader, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
     """Run a grader from synchronous code (an env step, a script)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(grader.agrade(conversation, rubric))
-    raise RuntimeError("grade() called inside a running event loop; await grader.agrade(...) instead")
+    return run_sync(grader.agrade(conversation, rubric), "await grader.agrade(...) instead")
