@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from typing import Any, AsyncIterator, Protocol, runtime_checkable
+from typing import Any, AsyncIterator, Callable, Protocol, runtime_checkable
 
 ChatMessage = dict[str, Any]
 
@@ -65,8 +65,42 @@ async def _close_at_loop_shutdown(client: Any) -> AsyncIterator[None]:
 
 
 # Started closers, held until their loop is gone: were one garbage-collected with its
-# OpenAIChatClient, its close would only be scheduled and could be cut off by loop.close().
+# owner, its close would only be scheduled and could be cut off by loop.close().
 _CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Any]] = weakref.WeakKeyDictionary()
+
+
+class PerLoopClient:
+    """One SDK client and one concurrency semaphore per event loop, closed when that loop shuts down.
+
+    An async HTTP client is bound to the loop it was created on; reusing one across
+    ``asyncio.run`` calls (as synchronous wrappers do) leaks sockets. ``factory`` makes a
+    new SDK client; ``get()`` returns this loop's client and semaphore.
+    """
+
+    def __init__(self, factory: Callable[[], Any], max_concurrency: int) -> None:
+        self.factory, self.max_concurrency = factory, max_concurrency
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore, Any]] = (
+            weakref.WeakKeyDictionary())
+
+    async def get(self) -> tuple[Any, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        entry = self._per_loop.get(loop)
+        if entry is None:
+            client = self.factory()
+            closer = _close_at_loop_shutdown(client)
+            entry = (client, asyncio.Semaphore(self.max_concurrency), closer)
+            self._per_loop[loop] = entry  # before any await: concurrent first calls share it
+            _CLOSERS.setdefault(loop, set()).add(closer)
+            await closer.__anext__()  # registers it with this loop's async-generator hooks
+        return entry[0], entry[1]
+
+    async def aclose(self) -> None:
+        """Close the running loop's client (the others close with their loops)."""
+        loop = asyncio.get_running_loop()
+        entry = self._per_loop.pop(loop, None)
+        if entry is not None:
+            _CLOSERS.get(loop, set()).discard(entry[2])
+            await entry[2].aclose()  # runs _close_at_loop_shutdown's finally: closes the client
 
 
 class OpenAIChatClient:
@@ -118,8 +152,7 @@ class OpenAIChatClient:
         self.max_retries = max_retries
         self.default_sampling = dict(default_sampling or {})
         self.__api_key = key
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore, Any]] = (
-            weakref.WeakKeyDictionary())
+        self._clients = PerLoopClient(self._new_client, max_concurrency)
 
     @property
     def identity(self) -> str:
@@ -129,23 +162,14 @@ class OpenAIChatClient:
         return (f"OpenAIChatClient(model={self.model!r}, base_url={self.base_url!r}, "
                 f"timeout={self.timeout}, max_concurrency={self.max_concurrency})")
 
-    async def _for_this_loop(self) -> tuple[Any, asyncio.Semaphore]:
-        loop = asyncio.get_running_loop()
-        entry = self._per_loop.get(loop)
-        if entry is None:
-            from openai import AsyncOpenAI  # imported on first use: `import rubrics` stays light
+    def _new_client(self) -> Any:
+        from openai import AsyncOpenAI  # imported on first use: `import rubrics` stays light
 
-            client = AsyncOpenAI(api_key=self.__api_key, base_url=self.base_url, timeout=self.timeout,
-                                 max_retries=self.max_retries)
-            closer = _close_at_loop_shutdown(client)
-            entry = (client, asyncio.Semaphore(self.max_concurrency), closer)
-            self._per_loop[loop] = entry  # before any await: concurrent first calls share it
-            _CLOSERS.setdefault(loop, set()).add(closer)
-            await closer.__anext__()  # registers it with this loop's async-generator hooks
-        return entry[0], entry[1]
+        return AsyncOpenAI(api_key=self.__api_key, base_url=self.base_url, timeout=self.timeout,
+                           max_retries=self.max_retries)
 
     async def complete(self, messages: list[ChatMessage], **sampling: Any) -> str:
-        client, semaphore = await self._for_this_loop()
+        client, semaphore = await self._clients.get()
         options = {**self.default_sampling, **sampling}
         async with semaphore:
             response = await client.chat.completions.create(model=self.model, messages=messages, **options)
@@ -162,8 +186,4 @@ class OpenAIChatClient:
 
     async def aclose(self) -> None:
         """Close the HTTP client of the running event loop (others close with their loops)."""
-        loop = asyncio.get_running_loop()
-        entry = self._per_loop.pop(loop, None)
-        if entry is not None:
-            _CLOSERS.get(loop, set()).discard(entry[2])
-            await entry[2].aclose()  # runs _close_at_loop_shutdown's finally: closes the client
+        await self._clients.aclose()

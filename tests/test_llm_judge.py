@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from rubrics.chat import ChatClient, ChatClientError, OpenAIChatClient, client_identity
+from rubrics.chat import ChatClient, OpenAIChatClient, client_identity
 from rubrics.ensemble import EnsembleGrader, combine
 from rubrics.grading import Grader, GradingError, Verdict, grade
 from rubrics.llm_judge import (
