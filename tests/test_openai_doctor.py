@@ -34,3 +34,35 @@ def test_modes_are_checked():
         OpenAIChatDoctor(object(), mode="telepathy")
     with pytest.raises(TypeError, match="tools mode needs a client with chat"):
         OpenAIChatDoctor(OpenAIChatClient("m", base_url="http://127.0.0.1:9/v1", api_key="k"), mode="tools")
+
+
+def tool_call(name, arguments, id="call_1"):
+    import json
+
+    return {"id": id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+
+
+def test_tools_mode_turns_tool_calls_into_actions(pneumonia_case):
+    from openai_server import Reply
+
+    from clinic_env.actions import TOOL_SCHEMAS
+    from clinic_env.llm import LLMClient
+
+    replies = [
+        Reply(content=None, tool_calls=[tool_call("ask_patient", {"message": "When did it start?"})],
+              finish_reason="tool_calls"),
+        Reply(content=None, tool_calls=[tool_call("examine", {"systems": "not a list"})], finish_reason="tool_calls"),
+        Reply(content="Let me order tests.", tool_calls=[tool_call("order_tests", {"tests": ["chest x-ray"]})]),
+        Reply(content=None, tool_calls=[tool_call("diagnose", {"differential": ["pneumonia"], "plan": "doxycycline"})]),
+    ]
+    with serve(replies=replies) as server:
+        doctor = OpenAIChatDoctor(LLMClient("doc", base_url=server.base_url, api_key="test"), mode="tools")
+        env = gym.make("clinic_env/Consultation-v0", cases=[pneumonia_case])
+        result = run_consultation(env, doctor, seed=0)
+        requests = server.requests
+    assert result.terminated and result.doctor_turns == 4
+    assert doctor.invalid_tool_calls == 1  # the malformed examine call was not sent to the patient
+    assert requests[0].json["tools"] == TOOL_SCHEMAS
+    doctor_turns = [m["content"] for m in result.info["messages"] if m["role"] == "assistant"]
+    assert doctor_turns[0] == "ASK: When did it start?" and doctor_turns[2] == "ORDER: chest x-ray"
+    assert result.info["reward_breakdown"]["verdicts"]["diagnosis_first"]
