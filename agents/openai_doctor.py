@@ -11,6 +11,7 @@ sent to the patient: the doctor falls back to the reply's text and counts the fa
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from clinic_env.actions import TOOL_SCHEMAS, Action, Ask, ToolCallError, action_from_tool_call, parse_action
@@ -53,3 +54,17 @@ class OpenAIChatDoctor:
     def act(self, observation: str, info: dict) -> str | Action:
         """Synchronous ``aact`` for plain loops; inside an event loop, await ``aact``."""
         return run_sync(self.aact(observation, info), "await OpenAIChatDoctor.aact(...) instead")
+
+
+def openai_doctor(model: str) -> OpenAIChatDoctor:
+    """The doctor of ``--doctor openai:MODEL``: text protocol, endpoint from ``OPENAI_BASE_URL`` (or OpenAI)."""
+    from clinic_env.llm import LLMClient
+
+    return OpenAIChatDoctor(LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None))
+
+
+def openai_tools_doctor(model: str) -> OpenAIChatDoctor:
+    """The doctor of ``--doctor openai-tools:MODEL``: the same, acting through tool calls."""
+    from clinic_env.llm import LLMClient
+
+    return OpenAIChatDoctor(LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None), mode="tools")

@@ -1,4 +1,4 @@
-"""The ``clinic-env`` command line: list cases, run a consultation, run HealthBench."""
+"""The ``clinic-env`` command line: list cases, run a consultation, benchmark a doctor, run HealthBench."""
 
 from __future__ import annotations
 
@@ -65,6 +65,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from clinic_env.harness import RESULTS_FILE, BenchConfig, run_benchmark
+    from clinic_env.report import format_stat
+
+    config = BenchConfig(doctor=args.doctor, patient=args.patient, grader=args.grader, cases=args.cases,
+                         episodes_per_case=args.episodes_per_case, concurrency=args.concurrency, seed=args.seed,
+                         out=args.out, resume=args.resume, max_turns=args.max_turns, persona=args.persona,
+                         progress=False if args.no_progress else None)
+    try:
+        result = run_benchmark(config)
+    except KeyboardInterrupt:
+        print(f"clinic-env bench: interrupted; every finished episode is saved in {Path(args.out) / RESULTS_FILE}. "
+              "Run the same command with --resume to finish.", file=sys.stderr)
+        return 130
+    s = result.summary
+    print(f"Results: {result.results_path} ({s['n_episodes']} of {s['n_planned']} episodes: {s['n_ok']} scored, "
+          f"{s['n_errors']} errors; {result.n_run} run now, {result.n_skipped} already done)")
+    print(f"Summary: {result.summary_path}")
+    print(f"Reports: {result.report_md}, {result.report_html}")
+    if s["n_errors"]:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in s["errors"]["by_type"].items())
+        print(f"Errors: {kinds} (excluded from the scores; --resume retries them)")
+    if s["overall"] is None:
+        print("Score: n/a (no episode was scored)")
+        return 1
+    print(f"Score: {format_stat(s['overall'])} (mean, {int(s['ci']['level'] * 100)}% bootstrap CI; "
+          f"{s['n_ok']} episodes over {s['n_cases']} cases)")
+    return 0
+
+
 def _cmd_healthbench(args: argparse.Namespace) -> int:
     from rubrics.chat import OpenAIChatClient
     from rubrics.healthbench import load_examples
@@ -109,6 +139,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-turns", type=int, default=30)
     run.add_argument("--html", help="write the transcript as HTML to this file instead of printing it")
     run.set_defaults(func=_cmd_run)
+
+    bench = sub.add_parser("bench", help="benchmark a doctor over many cases; results, summary and reports in --out")
+    bench.add_argument("--doctor", default="scripted", help="registered doctor, 'scheme:ARG' or 'package.module:Name'")
+    bench.add_argument("--patient", default="offline", help="registered patient, 'scheme:ARG' or 'package.module:Name'")
+    bench.add_argument("--grader", default="offline", help="'offline', 'llm:MODEL' (endpoint: OPENAI_BASE_URL) or "
+                                                           "'package.module:Name'")
+    bench.add_argument("--cases", default="builtin", help="builtin, split:test, specialty:cardiology, ids:a,b,c, "
+                                                          "a .json/.jsonl file, or filters joined by '+'")
+    bench.add_argument("--episodes-per-case", type=int, default=1)
+    bench.add_argument("--concurrency", type=int, default=8, help="episodes in flight at once")
+    bench.add_argument("--seed", type=int, default=0, help="run seed: episode seeds and the bootstrap derive from it")
+    bench.add_argument("--out", default="runs/bench", help="directory for results.jsonl, summary.json and reports")
+    bench.add_argument("--resume", action="store_true", help="run only the episodes missing (or failed) in --out")
+    bench.add_argument("--max-turns", type=int, default=30)
+    bench.add_argument("--persona", help="one persona spec for every episode (default: sampled per episode)")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.set_defaults(func=_cmd_bench)
 
     hb = sub.add_parser("healthbench", help="sample a model on HealthBench prompts, grade with an LLM judge, report")
     hb.add_argument("--data", required=True, help="HealthBench JSONL file (main, hard or consensus)")

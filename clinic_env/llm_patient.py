@@ -820,3 +820,12 @@ class LLMPatient:
     def should_end(self, doctor_message: str, messages: Sequence[dict] = ()) -> bool:
         """True when the doctor has given the diagnosis (and plan), ended the visit, or the dialogue stalls."""
         return self.end_reason(doctor_message, messages) is not None
+
+
+def llm_patient(model: str) -> LLMPatient:
+    """The patient of ``--patient llm:MODEL``: endpoint from ``OPENAI_BASE_URL`` (or OpenAI)."""
+    import os
+
+    from clinic_env.llm import LLMClient
+
+    return LLMPatient(LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None))

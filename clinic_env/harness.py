@@ -1,0 +1,696 @@
+"""The benchmark harness: many consultations, run concurrently, saved as they finish, summarised.
+
+    clinic-env bench --doctor scripted --cases split:test --episodes-per-case 3 --out runs/bench
+
+    from clinic_env.harness import run_benchmark          # a script
+    result = run_benchmark(doctor="scripted", cases="split:test", out="runs/bench")
+    result = await arun_benchmark(doctor="scripted", out="runs/bench")   # a notebook (a loop is running)
+
+The plan is every (case, k) for k < ``episodes_per_case``; each episode has a seed derived
+from (run seed, case id, k) and the key ``"case_id/k/run_seed"``. Episodes run on the
+PettingZoo AEC env (one env per episode, so concurrent episodes share nothing), at most
+``concurrency`` at once on asyncio. A doctor with ``aact`` and a patient with ``areply``
+are awaited; ``act`` and ``reply`` are called directly. Doctors and patients get a fresh
+instance per episode, built from their spec (a spec resolves to a factory; an object
+given instead is deep-copied per episode). The grader is shared: graders are stateless.
+
+Each finished episode is appended to ``OUT/results.jsonl`` and fsync'ed at once, so an
+interrupted run loses only the episodes in flight. ``resume=True`` (``--resume``) reads
+the file (a torn last line left by a crash is dropped and reported), keeps the episodes
+that finished, retries those that failed (their old records move to
+``retried_errors.jsonl``) and runs the rest: every key appears in ``results.jsonl`` at
+most once. Without it, a non-empty ``results.jsonl`` is an error.
+
+An episode that raises (an endpoint down, a ``GradingError``) is recorded with status
+"error" and its exception, and is excluded from every score: never counted as 0. At the
+end ``summary.json`` (``clinic_env.report.summarize``: means with 95% bootstrap intervals
+overall, per dimension and per specialty), ``report.md`` and ``report.html`` are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import hashlib
+import inspect
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from clinic_env import consultation_v0
+from clinic_env.case_rubric import build_case_rubric
+from clinic_env.cases.library import builtin_cases, load_case_file
+from clinic_env.cases.schema import Case
+from clinic_env.consultation_v0 import DOCTOR, PATIENT
+from clinic_env.persona import Persona
+from clinic_env.registry import resolve
+from clinic_env.report import format_stat, render_html, summarize, write_reports
+from clinic_env.rewards import RubricReward, Score
+from rubrics.schema import Rubric
+from rubrics.scoring import met_flags
+
+try:  # POSIX: an advisory lock keeps two runs from writing one results file
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+RESULTS_FILE = "results.jsonl"
+SUMMARY_FILE = "summary.json"
+CONFIG_FILE = "config.json"
+RETRIED_FILE = "retried_errors.jsonl"
+LOCK_FILE = ".bench.lock"
+CASES_FORMS = ("'builtin', 'split:train', 'split:test', 'specialty:NAME', 'ids:a,b,c', a .json/.jsonl case file, "
+               "or filters joined by '+' such as 'split:test+specialty:cardiology'")
+
+
+class BenchError(ValueError):
+    """A benchmark that cannot start: a bad spec or option, or an output directory in the way."""
+
+
+# ---- configuration ------------------------------------------------------------------------------
+
+@dataclass
+class BenchConfig:
+    """What to benchmark and where to write it.
+
+    doctor, patient: a spec string (``clinic_env.registry``: "scripted", "offline",
+        "package.module:Name", "scheme:ARG"), a class or factory, or an object (deep-copied
+        per episode).
+    grader: "offline" (the rubric reward with the offline grader), "llm:MODEL" (the LLM
+        judge at ``OPENAI_BASE_URL`` / OpenAI), "package.module:Name", or a grader object
+        (``session``/``grade`` graders score inside the env; ``agrade``-only graders are
+        awaited when the episode ends).
+    cases: a spec (see ``CASES_FORMS``) or a list of ``Case`` objects or ids.
+    progress: True / False, or None for a bar only on a terminal or in a notebook.
+    """
+
+    doctor: Any = "scripted"
+    patient: Any = "offline"
+    grader: Any = "offline"
+    cases: Any = "builtin"
+    episodes_per_case: int = 1
+    concurrency: int = 8
+    seed: int = 0
+    out: str | Path = "runs/bench"
+    resume: bool = False
+    max_turns: int = 30
+    persona: str | None = None
+    progress: bool | None = None
+    n_bootstrap: int = 1000
+
+
+@dataclass(frozen=True)
+class Episode:
+    case: Case
+    k: int
+    seed: int
+    key: str
+
+
+@dataclass
+class BenchmarkResult:
+    """What a run left behind: paths, the summary and the plan's records (in plan order)."""
+
+    out: Path
+    summary: dict[str, Any]
+    records: list[dict[str, Any]]
+    n_run: int
+    n_skipped: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def results_path(self) -> Path:
+        return self.out / RESULTS_FILE
+
+    @property
+    def summary_path(self) -> Path:
+        return self.out / SUMMARY_FILE
+
+    @property
+    def report_md(self) -> Path:
+        return self.out / "report.md"
+
+    @property
+    def report_html(self) -> Path:
+        return self.out / "report.html"
+
+    @property
+    def score(self) -> float | None:
+        overall = self.summary.get("overall")
+        return overall["mean"] if overall else None
+
+    @property
+    def ci(self) -> tuple[float, float] | None:
+        overall = self.summary.get("overall")
+        return (overall["ci_low"], overall["ci_high"]) if overall else None
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"BenchmarkResult(out={str(self.out)!r}, score={format_stat(s.get('overall'))}, "
+                f"n_ok={s['n_ok']}, n_errors={s['n_errors']}, n_missing={s['n_missing']})")
+
+    def _repr_html_(self) -> str:  # a notebook cell shows the report (without page styles)
+        return render_html(self.summary, self.records, self.summary.get("config"), standalone=False)
+
+
+def _check_config(cfg: BenchConfig) -> None:
+    for name in ("episodes_per_case", "concurrency", "max_turns", "n_bootstrap"):
+        value = getattr(cfg, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise BenchError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
+        raise BenchError(f"seed must be an integer, got {cfg.seed!r}")
+    if cfg.out is None or str(cfg.out) == "":
+        raise BenchError("out must name a directory for results.jsonl and the reports")
+
+
+# ---- the plan ------------------------------------------------------------------------------------
+
+def episode_seed(seed: int, case_id: str, k: int) -> int:
+    """The episode's seed: a hash of (run seed, case id, k), in [0, 2**31)."""
+    digest = hashlib.sha256(f"{seed}/{case_id}/{k}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def episode_key(case_id: str, k: int, seed: int) -> str:
+    """The key of an episode in results.jsonl: ``"case_id/k/run_seed"``."""
+    return f"{case_id}/{k}/{seed}"
+
+
+def plan_episodes(cases: Sequence[Case], episodes_per_case: int, seed: int) -> list[Episode]:
+    """Every (case, k), case by case."""
+    return [Episode(case, k, episode_seed(seed, case.id, k), episode_key(case.id, k, seed))
+            for case in cases for k in range(episodes_per_case)]
+
+
+def resolve_cases(spec: Any = "builtin") -> list[Case]:
+    """The cases a spec names (see ``CASES_FORMS``), without duplicates, in a stable order."""
+    if spec is None:
+        spec = "builtin"
+    if isinstance(spec, Case):
+        return [spec]
+    if not isinstance(spec, (str, Path)):
+        items = list(spec)
+        if not items or not all(isinstance(c, (Case, str)) for c in items):
+            raise BenchError(f"cases must be a spec string or a non-empty list of Case objects or case ids; {CASES_FORMS}")
+        by_id = {c.id: c for c in builtin_cases()}
+        unknown = [c for c in items if isinstance(c, str) and c not in by_id]
+        if unknown:
+            raise BenchError(f"unknown case id(s) {unknown}")
+        return _unique([c if isinstance(c, Case) else by_id[c] for c in items])
+    text = str(spec).strip()
+    if isinstance(spec, Path) or text.endswith((".json", ".jsonl")) or (os.sep in text and Path(text).exists()):
+        return _unique(load_case_file(text), check=True, source=text)
+    pool = list(builtin_cases())
+    for part in (p.strip() for p in text.split("+")):
+        kind, sep, value = part.partition(":")
+        value = value.strip()
+        if part in ("builtin", "all"):
+            continue
+        if kind == "split" and sep:
+            if value not in ("train", "test"):
+                raise BenchError(f"cases {spec!r}: split must be 'train' or 'test', got {value!r}")
+            pool = [c for c in pool if c.split == value]
+        elif kind == "specialty" and sep:
+            known = sorted({c.specialty for c in builtin_cases()})
+            if value not in known:
+                raise BenchError(f"cases {spec!r}: unknown specialty {value!r}; known specialties: {known}")
+            pool = [c for c in pool if c.specialty == value]
+        elif kind == "ids" and sep:
+            wanted = [i.strip() for i in value.split(",") if i.strip()]
+            known_ids = {c.id for c in builtin_cases()}
+            unknown = [i for i in wanted if i not in known_ids]
+            if not wanted or unknown:
+                raise BenchError(f"cases {spec!r}: unknown case id(s) {unknown or wanted}; "
+                                 "`clinic-env cases` lists the builtin ids")
+            by_id = {c.id: c for c in pool}
+            pool = [by_id[i] for i in wanted if i in by_id]
+        else:
+            raise BenchError(f"unknown cases spec {part!r}; use {CASES_FORMS}")
+    if not pool:
+        raise BenchError(f"cases {spec!r} selects no case")
+    return _unique(pool)
+
+
+def _cases_label(spec: Any) -> Any:
+    """The cases spec as JSON: the string, or the ids of the cases given."""
+    if spec is None or isinstance(spec, (str, Path)):
+        return str(spec or "builtin")
+    if isinstance(spec, Case):
+        return [spec.id]
+    return [c if isinstance(c, str) else c.id for c in spec]
+
+
+def _unique(cases: Sequence[Case], check: bool = False, source: str = "") -> list[Case]:
+    seen: dict[str, Case] = {}
+    for case in cases:
+        if case.id in seen and check:
+            raise BenchError(f"{source}: case id {case.id!r} appears more than once")
+        seen.setdefault(case.id, case)
+    return list(seen.values())
+
+
+# ---- components ----------------------------------------------------------------------------------
+
+def _label(obj: Any) -> str:
+    """A stable name for a component, recorded with every episode and checked on resume."""
+    if isinstance(obj, str):
+        return obj
+    target = obj if isinstance(obj, type) or inspect.isfunction(obj) else type(obj)
+    return f"{target.__module__}:{target.__qualname__}"
+
+
+def component_factory(kind: str, spec: Any, methods: tuple[str, ...]) -> tuple[Callable[[], Any], str]:
+    """A factory building a fresh doctor or patient per episode, and the component's label.
+
+    ``spec``: a registry spec string, a class or zero-argument factory, or an instance with
+    one of ``methods`` (deep-copied per episode, so episodes never share its state).
+    """
+    if isinstance(spec, str):
+        return resolve(kind, spec), spec
+    if any(callable(getattr(spec, m, None)) for m in methods) and not isinstance(spec, type):
+        try:
+            copy.deepcopy(spec)
+        except Exception as err:
+            raise BenchError(f"the {kind} object {spec!r:.80} cannot be copied for each episode ({err}); pass its "
+                             f"class or a zero-argument factory instead, e.g. lambda: MyDoctor(...)") from err
+        return (lambda: copy.deepcopy(spec)), _label(spec)
+    if callable(spec):
+        return spec, _label(spec)
+    raise BenchError(f"{kind} must be a spec string, a class or factory, or an object with {' or '.join(methods)}; "
+                     f"got {spec!r:.80}")
+
+
+def llm_grader(model: str) -> Any:
+    """The grader of ``"llm:MODEL"``: the LLM judge in consultation mode at ``OPENAI_BASE_URL`` (or OpenAI)."""
+    from rubrics.chat import OpenAIChatClient
+    from rubrics.llm_judge import LLMJudge
+
+    return LLMJudge(OpenAIChatClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None),
+                    name=f"llm:{model}", mode="consultation")
+
+
+def make_grader(spec: Any) -> tuple[Any, str]:
+    """The grader object a spec names (built once per run) and its label."""
+    grader = resolve("grader", spec)() if isinstance(spec, str) else spec
+    if isinstance(grader, type):
+        grader = grader()
+    if not any(callable(getattr(grader, m, None)) for m in ("session", "grade", "agrade")):
+        raise BenchError(f"grader {spec!r:.80} has none of session(rubric), grade(...), agrade(...)")
+    return grader, spec if isinstance(spec, str) else _label(grader)
+
+
+@lru_cache(maxsize=4096)
+def _case_rubric(case: Case) -> Rubric:
+    """Each case's rubric, built once per process (every episode gets its own reward object)."""
+    return build_case_rubric(case)
+
+
+@dataclass
+class DeferredRubricReward(RubricReward):
+    """The rubric reward for a grader that only has ``agrade``: inside the env (which is
+    synchronous) the score stays pending; the harness awaits ``ascore`` once the visit ends."""
+
+    def score(self, consultation: Any) -> Score:
+        if self.rubric is None:
+            raise RuntimeError("DeferredRubricReward.score() called before reset(case)")
+        return Score(0.0, {"pending": True})
+
+    async def ascore(self, consultation: Any) -> Score:
+        verdicts = await self.grader.agrade(consultation.grading_conversation(), self.rubric)
+        flags = met_flags(self.rubric, verdicts)
+        metrics = self._scorer.metrics(flags)
+        raw = metrics["overall_score"]
+        explanations = {v.criterion_id: v.explanation for v in verdicts if getattr(v, "explanation", "")}
+        return Score(min(1.0, max(0.0, raw)), {
+            "raw_score": raw,
+            "verdicts": {c.id: met for c, met in zip(self.rubric.criteria, flags)},
+            "dimensions": {k.split(":", 1)[1]: v for k, v in metrics.items() if k.startswith("dimension:")},
+            **({"explanations": explanations} if explanations else {}),
+        })
+
+
+def reward_factory(grader: Any) -> Callable[[], RubricReward]:
+    """A fresh rubric reward per episode around the shared grader."""
+    if callable(getattr(grader, "session", None)) or callable(getattr(grader, "grade", None)):
+        return lambda: RubricReward(grader=grader, builder=_case_rubric)
+    return lambda: DeferredRubricReward(grader=grader, builder=_case_rubric)
+
+
+# ---- one episode ---------------------------------------------------------------------------------
+
+async def _call(obj: Any, async_name: str, sync_name: str, *args: Any) -> Any:
+    method = getattr(obj, async_name, None)
+    if callable(method):
+        return await method(*args)
+    result = getattr(obj, sync_name)(*args)
+    return await result if inspect.isawaitable(result) else result
+
+
+@dataclass
+class _Run:
+    """What every episode of a run shares."""
+
+    make_doctor: Callable[[], Any]
+    make_patient: Callable[[], Any]
+    make_reward: Callable[[], RubricReward]
+    labels: dict[str, Any]
+    max_turns: int
+    persona: Persona | None
+    run_seed: int
+
+
+async def run_episode(episode: Episode, run: _Run) -> dict[str, Any]:
+    """Play one consultation on its own AEC env; the record for results.jsonl, status "ok" or "error".
+
+    Exceptions (``Exception``) become an "error" record; cancellation and KeyboardInterrupt propagate.
+    """
+    case = episode.case
+    record: dict[str, Any] = {
+        "key": episode.key, "case_id": case.id, "specialty": case.specialty, "split": case.split, "k": episode.k,
+        "seed": episode.seed, "run_seed": run.run_seed, **run.labels, "status": "ok", "score": None,
+        "raw_score": None, "dimensions": None, "verdicts": None, "terminated": None, "truncated": None,
+    }
+    timings = {"doctor": 0.0, "patient": 0.0, "grading": 0.0}
+    start = time.perf_counter()
+    consultation = None
+    raw = None
+    try:
+        doctor, patient, reward = run.make_doctor(), run.make_patient(), run.make_reward()
+        env = consultation_v0.env(cases=[case], patient=patient, reward=reward, reward_mode="terminal",
+                                  max_turns=run.max_turns, persona=run.persona)
+        raw = env.unwrapped
+        env.reset(seed=episode.seed, options={"case_id": case.id})
+        consultation = raw.consultation
+        reset = doctor.reset(seed=episode.seed)
+        if inspect.isawaitable(reset):
+            await reset
+        while True:
+            t = time.perf_counter()
+            action = await _call(doctor, "aact", "act", env.observe(DOCTOR)["message"], raw.infos[DOCTOR])
+            timings["doctor"] += time.perf_counter() - t
+            env.step(action)
+            if raw.terminations[DOCTOR] or raw.truncations[DOCTOR]:
+                break
+            if raw.agent_selection == PATIENT:
+                t = time.perf_counter()
+                reply = await _call(patient, "areply", "reply", env.observe(PATIENT)["message"],
+                                    raw.infos[PATIENT]["messages"])
+                timings["patient"] += time.perf_counter() - t
+                env.step(reply)
+        info = raw.infos[DOCTOR]
+        score, breakdown = float(info["score"]), dict(info["reward_breakdown"])
+        if isinstance(reward, DeferredRubricReward):
+            t = time.perf_counter()
+            result = await reward.ascore(consultation)
+            timings["grading"] += time.perf_counter() - t
+            score, breakdown = float(result.value), dict(result.breakdown)
+        record.update({
+            "score": score,
+            "raw_score": breakdown.get("raw_score"),
+            "dimensions": breakdown.get("dimensions"),
+            "verdicts": breakdown.get("verdicts"),
+            **({"explanations": breakdown["explanations"]} if "explanations" in breakdown else {}),
+            "terminated": bool(raw.terminations[DOCTOR]),
+            "truncated": bool(raw.truncations[DOCTOR]),
+        })
+        usage = {name: dict(u) for name, obj in (("doctor", doctor), ("patient", patient))
+                 if isinstance(u := getattr(obj, "usage", None), Mapping)}
+        if usage:
+            record["usage"] = usage
+    except Exception as err:  # noqa: BLE001 - recorded, never scored
+        record.update({"status": "error", "score": None, "error": {
+            "type": type(err).__name__, "message": str(err),
+            "traceback": "".join(traceback.format_exception(type(err), err, err.__traceback__)[-3:]),
+        }})
+    total = time.perf_counter() - start
+    if consultation is not None:
+        record.update({
+            **{k: consultation.totals()[k] for k in ("cost", "turnaround_hours", "exams", "tests", "doctor_turns",
+                                                     "leaks_redacted")},
+            "persona": raw._persona_dict if raw is not None else None,
+            "differential": list(consultation.diagnosis.differential) if consultation.diagnosis else None,
+            "transcript": consultation.grading_conversation(),
+        })
+    record.setdefault("error", None)
+    record["timings"] = {"total": total, **timings, "env": max(0.0, total - sum(timings.values()))}
+    record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return record
+
+
+# ---- results.jsonl -------------------------------------------------------------------------------
+
+def _json_default(value: Any) -> Any:
+    item = getattr(value, "item", None)  # numpy scalars
+    return item() if callable(item) else str(value)
+
+
+def _dumps(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, default=_json_default)
+
+
+def read_results(path: str | Path) -> tuple[list[dict[str, Any]], str | None]:
+    """The records of a results file and a note if its last line was torn (and is ignored).
+
+    A bad line anywhere but last is an error: only a crash mid-write tears the last line.
+    """
+    path = Path(path)
+    if not path.exists():
+        return [], None
+    lines = path.read_bytes().split(b"\n")
+    numbered = [(i, line) for i, line in enumerate(lines, 1) if line.strip()]
+    records, torn = [], None
+    for position, (lineno, line) in enumerate(numbered):
+        try:
+            record = json.loads(line.decode("utf-8"))
+            if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+                raise ValueError("not an episode record (no 'key')")
+        except (ValueError, UnicodeDecodeError) as err:
+            if position == len(numbered) - 1:
+                torn = (f"{path}: ignored a torn last line ({len(line)} bytes, line {lineno}), "
+                        "left by an interrupted write; that episode runs again")
+                break
+            raise BenchError(f"{path}:{lineno}: not a valid episode record ({err}); only a torn last line is "
+                             "tolerated. Fix or remove that line, then --resume") from None
+        records.append(record)
+    return records, torn
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class _Appender:
+    """Appends one record per line, flushed and fsync'ed before the next episode can finish."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("a", encoding="utf-8")
+        self.keys: set[str] = set()
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        if record["key"] in self.keys:
+            raise RuntimeError(f"internal error: episode {record['key']!r} written twice")
+        self.keys.add(record["key"])
+        self.file.write(_dumps(record) + "\n")
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _DirLock:
+    """An advisory lock on the output directory for the whole run (released if the process dies)."""
+
+    def __init__(self, out: Path) -> None:
+        self.file = (out / LOCK_FILE).open("a")
+        if fcntl is not None:
+            try:
+                fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.file.close()
+                raise BenchError(f"another benchmark is writing to {out}; wait for it or choose another --out") from None
+
+    def release(self) -> None:
+        self.file.close()  # closing releases the lock
+
+
+def _prepare_resume(out: Path, plan_keys: set[str], identity: dict[str, Any], resume: bool,
+                    notes: list[str]) -> dict[str, dict[str, Any]]:
+    """Check the directory and return the finished ("ok") episodes, by key; rewrites
+    results.jsonl when a torn line or episodes to retry must leave it."""
+    results = out / RESULTS_FILE
+    if not results.exists() or results.stat().st_size == 0:
+        return {}
+    if not resume:
+        n = sum(1 for line in results.read_bytes().split(b"\n") if line.strip())
+        raise BenchError(f"{results} already holds {n} episode record(s); pass --resume (resume=True) to finish "
+                         "that run, or choose another --out")
+    config_path = out / CONFIG_FILE
+    if config_path.exists():
+        try:
+            before = json.loads(config_path.read_text(encoding="utf-8")).get("identity", {})
+        except ValueError:
+            before = {}
+        changed = [f"{k}: {before[k]!r} there, {identity[k]!r} now" for k in identity
+                   if k in before and before[k] != identity[k]]
+        if changed:
+            raise BenchError(f"{out} holds results of a different setup ({'; '.join(changed)}); resume with the "
+                             "same settings or choose another --out")
+    records, torn = read_results(results)
+    if torn:
+        notes.append(torn)
+    done: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.get("status") == "ok":
+            done.setdefault(r["key"], r)
+    keep: list[dict[str, Any]] = []
+    retried: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for r in records:
+        key = r["key"]
+        if key in seen:
+            continue  # a duplicate (never written by the harness): the first finished record wins
+        if key in done:
+            if r is done[key]:
+                keep.append(r)
+                seen.add(key)
+        elif key in plan_keys:
+            retried.append(r)  # failed before: it runs again
+        else:
+            keep.append(r)  # an episode of another plan: left alone
+            seen.add(key)
+    if retried:
+        with (out / RETRIED_FILE).open("a", encoding="utf-8") as f:
+            f.writelines(_dumps(r) + "\n" for r in retried)
+        notes.append(f"retrying {len({r['key'] for r in retried})} episode(s) that failed before; their error "
+                     f"records moved to {out / RETRIED_FILE}")
+    if torn or len(keep) != len(records):
+        _write_atomic(results, "".join(_dumps(r) + "\n" for r in keep))
+    return done
+
+
+# ---- the run -------------------------------------------------------------------------------------
+
+def _progress_enabled(option: bool | None) -> bool:
+    if option is not None:
+        return bool(option)
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+async def arun_benchmark(config: BenchConfig | None = None, **options: Any) -> BenchmarkResult:
+    """Run (or resume) a benchmark; ``options`` are ``BenchConfig`` fields (overriding ``config``'s)."""
+    cfg = dataclasses.replace(config, **options) if config is not None else BenchConfig(**options)
+    _check_config(cfg)
+    started = time.perf_counter()
+    cases = resolve_cases(cfg.cases)
+    plan = plan_episodes(cases, cfg.episodes_per_case, cfg.seed)
+    make_doctor, doctor_label = component_factory("doctor", cfg.doctor, ("act", "aact"))
+    make_patient, patient_label = component_factory("patient", cfg.patient, ("reply", "areply"))
+    grader, grader_label = make_grader(cfg.grader)
+    try:
+        persona = Persona.from_spec(cfg.persona) if cfg.persona else None
+    except ValueError as err:
+        raise BenchError(f"persona {cfg.persona!r}: {err}") from None
+    labels = {"doctor": doctor_label, "patient": patient_label, "grader": grader_label}
+    identity = {**labels, "max_turns": cfg.max_turns, "persona": cfg.persona}
+    run = _Run(make_doctor, make_patient, reward_factory(grader), labels, cfg.max_turns, persona, cfg.seed)
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _DirLock(out)
+    notes: list[str] = []
+    try:
+        plan_keys = {e.key for e in plan}
+        done = _prepare_resume(out, plan_keys, identity, cfg.resume, notes)
+        settings = {"cases": _cases_label(cfg.cases), "n_cases": len(cases), "episodes_per_case": cfg.episodes_per_case,
+                    "concurrency": cfg.concurrency, "seed": cfg.seed}
+        _write_atomic(out / CONFIG_FILE, json.dumps({"identity": identity, "last_run": settings}, indent=2))
+        for note in notes:
+            print(f"bench: {note}", file=sys.stderr)
+        todo = [e for e in plan if e.key not in done]
+        scores = [r["score"] for k, r in done.items() if k in plan_keys]
+        n_errors = 0
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(plan), initial=len(plan) - len(todo), desc="bench", unit="episode",
+                   disable=not _progress_enabled(cfg.progress), file=sys.stderr, dynamic_ncols=True)
+        if scores:
+            bar.set_postfix(mean=f"{sum(scores) / len(scores):.3f}", errors=0, refresh=False)
+        appender = _Appender(out / RESULTS_FILE)
+        appender.keys.update(done)
+        semaphore = asyncio.Semaphore(cfg.concurrency)
+
+        async def one(episode: Episode) -> None:
+            nonlocal n_errors
+            async with semaphore:
+                record = await run_episode(episode, run)
+            appender.write(record)  # no await between finishing and saving
+            if record["status"] == "ok":
+                scores.append(record["score"])
+            else:
+                n_errors += 1
+            bar.set_postfix(mean=f"{sum(scores) / len(scores):.3f}" if scores else "n/a", errors=n_errors,
+                            refresh=False)
+            bar.update(1)
+
+        tasks = [asyncio.ensure_future(one(e)) for e in todo]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            appender.close()
+            bar.close()
+
+        records, torn = read_results(out / RESULTS_FILE)
+        if torn:  # cannot happen after a clean run; kept loud if it does
+            notes.append(torn)
+        by_key = {r["key"]: r for r in records}
+        plan_records = [by_key[e.key] for e in plan if e.key in by_key]
+        summary = summarize(plan_records, n_planned=len(plan), seed=cfg.seed, n_resamples=cfg.n_bootstrap)
+        wall = time.perf_counter() - started
+        summary.update({
+            "config": {**identity, **settings},
+            "n_run": len(todo), "n_skipped": len(plan) - len(todo),
+            "n_outside_plan": len(records) - len(plan_records),
+            "timing": {"wall_seconds": wall,
+                       "episodes_per_second": len(todo) / wall if wall > 0 else None,
+                       "mean_episode_seconds": (sum(r["timings"]["total"] for r in plan_records) / len(plan_records)
+                                                if plan_records else None)},
+            "warnings": notes,
+        })
+        _write_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=_json_default))
+        write_reports(out, summary, plan_records, config=summary["config"])
+        return BenchmarkResult(out, summary, plan_records, n_run=len(todo), n_skipped=len(plan) - len(todo),
+                               warnings=notes)
+    finally:
+        lock.release()
+
+
+def run_benchmark(config: BenchConfig | None = None, **options: Any) -> BenchmarkResult:
+    """``arun_benchmark`` from synchronous code. Inside a running event loop (a Jupyter
+    notebook) it refuses: use ``await arun_benchmark(...)`` there."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun_benchmark(config, **options))
+    raise RuntimeError("run_benchmark() cannot run inside a running event loop (a Jupyter notebook has one); "
+                       "use `result = await arun_benchmark(...)` there instead")
