@@ -12,6 +12,7 @@ sent to the patient: the doctor falls back to the reply's text and counts the fa
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any, Literal
 
 from clinic_env.actions import TOOL_SCHEMAS, Action, Ask, ToolCallError, action_from_tool_call, parse_action
@@ -56,15 +57,20 @@ class OpenAIChatDoctor:
         return run_sync(self.aact(observation, info), "await OpenAIChatDoctor.aact(...) instead")
 
 
-def openai_doctor(model: str) -> OpenAIChatDoctor:
-    """The doctor of ``--doctor openai:MODEL``: text protocol, endpoint from ``OPENAI_BASE_URL`` (or OpenAI)."""
+@lru_cache(maxsize=64)
+def _shared_client(model: str, base_url: str | None) -> Any:
+    """One client per model and endpoint, shared by every episode's doctor: one connection
+    pool and one concurrency limit per endpoint, not a new client per episode."""
     from clinic_env.llm import LLMClient
 
-    return OpenAIChatDoctor(LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None))
+    return LLMClient(model, base_url=base_url)
+
+
+def openai_doctor(model: str) -> OpenAIChatDoctor:
+    """The doctor of ``--doctor openai:MODEL``: text protocol, endpoint from ``OPENAI_BASE_URL`` (or OpenAI)."""
+    return OpenAIChatDoctor(_shared_client(model, os.environ.get("OPENAI_BASE_URL") or None))
 
 
 def openai_tools_doctor(model: str) -> OpenAIChatDoctor:
     """The doctor of ``--doctor openai-tools:MODEL``: the same, acting through tool calls."""
-    from clinic_env.llm import LLMClient
-
-    return OpenAIChatDoctor(LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None), mode="tools")
+    return OpenAIChatDoctor(_shared_client(model, os.environ.get("OPENAI_BASE_URL") or None), mode="tools")

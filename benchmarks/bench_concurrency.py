@@ -1,0 +1,76 @@
+"""Episodes per second against an LLM endpoint with a fixed 50 ms latency, at concurrency 1, 8, 32, 128.
+
+    python benchmarks/bench_concurrency.py [--latency 0.05] [--levels 1 8 32 128]
+
+The doctor is ``openai:bench`` (the OpenAI-compatible chat doctor through LLMClient); the
+endpoint is the tests' local OpenAI-style server, run in its own process so its threads
+do not share this process's interpreter lock. Every call waits ``latency`` seconds and
+answers like a doctor (one question, then a diagnosis: two calls per episode); patient
+and grader are offline. Targets: speed-up >= 0.8 x N up to N = 32, and >= 50x at 128.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the local test server
+
+from openai_server import Reply, serve  # noqa: E402
+
+from clinic_env.harness import run_benchmark  # noqa: E402
+
+
+def _doctor_reply(latency: float):
+    def handler(request):
+        turns = sum(m["role"] == "assistant" for m in request.messages)
+        content = "ASK: When did it start?" if turns == 0 else "DIAGNOSE: pneumonia\nPLAN: antibiotics; review"
+        return Reply(content=content, delay=latency)
+    return handler
+
+
+def _serve_forever(latency: float, port_out) -> None:
+    with serve(handler=_doctor_reply(latency)) as server:
+        port_out.put(server.base_url)
+        while True:
+            time.sleep(3600)
+
+
+def episodes_per_second(base_url: str, concurrency: int, episodes: int) -> float:
+    os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = base_url, "bench"
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        result = run_benchmark(doctor="openai:bench", cases="split:train", episodes_per_case=-(-episodes // 18),
+                               concurrency=concurrency, out=out, progress=False)
+        elapsed = time.perf_counter() - start
+    return result.n_run / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 8, 32, 128])
+    args = parser.parse_args()
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=_serve_forever, args=(args.latency, queue), daemon=True)
+    server.start()
+    try:
+        base_url = queue.get(timeout=30)
+        rates = {}
+        for n in args.levels:
+            rates[n] = episodes_per_second(base_url, n, episodes=max(18, 4 * n))
+            speedup = rates[n] / rates[args.levels[0]]
+            target = 50 if n >= 128 else 0.8 * n
+            print(f"concurrency {n:4d}: {rates[n]:7.1f} episodes/s  speed-up {speedup:6.1f}x  "
+                  f"(target >= {target:.1f}x: {'met' if speedup >= target else 'NOT met'})", flush=True)
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()
