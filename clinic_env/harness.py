@@ -14,8 +14,8 @@ are awaited; ``act`` and ``reply`` are called directly. Doctors and patients get
 instance per episode, built from their spec (a spec resolves to a factory; an object
 given instead is deep-copied per episode). The grader is shared: graders are stateless.
 
-Each finished episode is appended to ``OUT/results.jsonl`` and fsync'ed at once, so an
-interrupted run loses only the episodes in flight. ``resume=True`` (``--resume``) reads
+Each finished episode is appended to ``OUT/results.jsonl`` at once (and fsync'ed off the
+event loop), so an interrupted run loses only the episodes in flight. ``resume=True`` (``--resume``) reads
 the file (a torn last line left by a crash is dropped and reported), keeps the episodes
 that finished, retries those that failed (their old records move to
 ``retried_errors.jsonl``) and runs the rest: every key appears in ``results.jsonl`` at
@@ -495,7 +495,9 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 class _Appender:
-    """Appends one record per line, flushed and fsync'ed before the next episode can finish."""
+    """Appends one record per line. ``write`` hands the line to the OS at once (it survives a
+    crash or Ctrl-C of this process); ``sync`` then fsyncs it in a worker thread, so one
+    episode's disk flush does not stall the episodes still running."""
 
     def __init__(self, path: Path) -> None:
         self.file = path.open("a", encoding="utf-8")
@@ -507,7 +509,15 @@ class _Appender:
         self.keys.add(record["key"])
         self.file.write(_dumps(record) + "\n")
         self.file.flush()
-        os.fsync(self.file.fileno())
+
+    async def sync(self) -> None:
+        await asyncio.to_thread(self._fsync)
+
+    def _fsync(self) -> None:
+        try:
+            os.fsync(self.file.fileno())
+        except (OSError, ValueError):  # closed by an interrupt meanwhile: the line is already in the OS
+            pass
 
     def close(self) -> None:
         self.file.close()
@@ -640,6 +650,7 @@ async def arun_benchmark(config: BenchConfig | None = None, **options: Any) -> B
             async with semaphore:
                 record = await run_episode(episode, run)
             appender.write(record)  # no await between finishing and saving
+            await appender.sync()
             if record["status"] == "ok":
                 scores.append(record["score"])
             else:

@@ -229,6 +229,7 @@ class _QuietServer(ThreadingHTTPServer):
     """Records unexpected handler errors in ``owner.errors`` instead of printing tracebacks."""
 
     owner: OpenAITestServer
+    request_queue_size = 1024  # socketserver's default backlog of 5 resets connections under load
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
@@ -248,6 +249,7 @@ def _as_reply(reply: ReplyLike) -> Reply | dict:
 def _make_handler_class(server: OpenAITestServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+        disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
         timeout = 10  # idle keep-alive connections do not pin a thread for ever
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet test output
