@@ -73,7 +73,7 @@ from typing import Any, Iterable, Sequence
 from clinic_env.actions import Ask, Diagnose, End, parse_action
 from clinic_env.cases.schema import PatientProfile
 from clinic_env.leaks import find_leaks, redact_leaks
-from clinic_env.patient import SECTION_NONE, OfflinePatient
+from clinic_env.patient import SECTION_NONE, OfflinePatient, section_answers
 from clinic_env.persona import Persona
 from rubrics.sync import run_sync
 
@@ -182,19 +182,6 @@ def _who(profile: PatientProfile) -> str:
     return who
 
 
-def _section_items(profile: PatientProfile) -> dict[str, list[str]]:
-    return {
-        "past_history": [i.lay for i in profile.past_history],
-        "medications": [m.lay for m in profile.medications],
-        "allergies": [a.lay for a in profile.allergies],
-        "social": [i.lay for i in profile.social_history],
-        "family": [i.lay for i in profile.family_history],
-        "sexual": [i.lay for i in profile.sexual_history],
-        "travel": [i.lay for i in profile.travel_history],
-        "obstetric": [i.lay for i in profile.obstetric_history],
-    }
-
-
 def persona_instructions(persona: Persona) -> list[str]:
     """How the persona shapes speech, one instruction a line (every trait is named)."""
     return [
@@ -223,7 +210,7 @@ def facts_block(profile: PatientProfile, persona: Persona) -> str:
         lines.append("What you have NOT had (deny these if asked):")
         lines += [f"- (no {neg.symptom}) {neg.lay}" for neg in profile.pertinent_negatives]
     lines.append("The rest of your history:")
-    for section, items in _section_items(profile).items():
+    for section, items in section_answers(profile).items():
         title = SECTION_TITLES[section]
         lines += [f"- ({title}) {text}" for text in items] or [f"- ({title}) {SECTION_NONE[section]}"]
     if profile.review_of_systems:
@@ -442,7 +429,7 @@ class FactChecker:
         negatives = [(k, n.lay) for n in profile.pertinent_negatives for k in n.keywords]
         positive_texts = [profile.opening_statement, profile.chief_complaint]
         positive_texts += [f.lay for f in profile.history] + [f.text for f in profile.history]
-        for items in _section_items(profile).values():
+        for items in section_answers(profile).values():
             positive_texts += items
         positive_texts += list(profile.review_of_systems.values())
         all_texts = positive_texts + [n.lay for n in profile.pertinent_negatives]

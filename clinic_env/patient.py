@@ -55,14 +55,14 @@ def patient_system_prompt(profile: PatientProfile, persona: Persona) -> str:
     ]
     lines += [f"- ({fact.topic}) {fact.lay}" for fact in profile.history]
     lines += [f"- (you do NOT have {neg.symptom}) {neg.lay}" for neg in profile.pertinent_negatives]
-    for title, items in _section_answers(profile).items():
+    for title, items in section_answers(profile).items():
         lines += [f"- ({title.replace('_', ' ')}) {text}" for text in items]
     lines += [f"- (review of systems: {system}) {answer}" for system, answer in profile.review_of_systems.items()]
     lines.append("Anything not listed here: you have not noticed it, or you do not know.")
     return "\n".join(lines)
 
 
-def _section_answers(profile: PatientProfile) -> dict[str, list[str]]:
+def section_answers(profile: PatientProfile) -> dict[str, list[str]]:
     """The lay answers for each history section, in the order the section is asked about."""
     return {
         "past_history": [i.lay for i in profile.past_history],

@@ -39,13 +39,7 @@ from rubrics.chat import ChatClient, ChatClientError, client_identity
 from rubrics.llm_judge import LLMJudge
 from rubrics.schema import Criterion, Rubric
 
-try:
-    from openai_server import Reply, judge_reply, serve
-except ImportError:  # pytest run with --import-mode=importlib: tests/ is not on sys.path
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from openai_server import Reply, judge_reply, serve
+from openai_server import Reply, judge_reply, serve
 
 FAKE_KEY = "sk-test-FAKEKEY-1234567890abcdef"
 PRICES = Pricing(input_per_1m=1000.0, output_per_1m=2000.0)

@@ -28,14 +28,7 @@ from rubrics.llm_judge import (
 )
 from rubrics.schema import Criterion, Rubric
 
-try:
-    from openai_server import OpenAITestServer, Reply, judge_reply, serve
-except ImportError:  # pytest run with --import-mode=importlib: tests/ is not on sys.path
-    import pathlib
-    import sys
-
-    sys.path.insert(0, str(pathlib.Path(__file__).parent))
-    from openai_server import OpenAITestServer, Reply, judge_reply, serve
+from openai_server import OpenAITestServer, Reply, judge_reply, serve
 
 
 CONVERSATION = [

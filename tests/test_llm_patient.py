@@ -26,14 +26,7 @@ from clinic_env.patient import OfflinePatient, PatientPolicy
 from clinic_env.persona import LEVELS, MBTI_TYPES, Persona
 from rubrics.chat import OpenAIChatClient
 
-try:
-    from openai_server import serve
-except ImportError:  # pytest run with --import-mode=importlib: tests/ is not on sys.path
-    import pathlib
-    import sys
-
-    sys.path.insert(0, str(pathlib.Path(__file__).parent))
-    from openai_server import serve
+from openai_server import serve
 
 PNEUMONIA = "pulm_cap_adult"
 
