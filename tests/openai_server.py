@@ -235,6 +235,9 @@ class _QuietServer(ThreadingHTTPServer):
         import sys
 
         error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionResetError, BrokenPipeError)):
+            self.owner.client_disconnects += 1  # a client closing its connection is not a server bug
+            return
         self.owner.errors.append(f"{type(error).__name__}: {error}")
 
 
