@@ -239,7 +239,7 @@ def _load(path: str | Path, parse: Callable[[Any], T], on_error: OnError,
         for number, raw in enumerate(f, start=1):
             try:
                 record = _parse_line(raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw)
-                if record is not None:
+                if record is not _BLANK:  # a JSON null is a bad record, not a blank line
                     out.append(parse(record))
             except HealthBenchFormatError as err:
                 located = err.at(str(path), number)
@@ -249,14 +249,17 @@ def _load(path: str | Path, parse: Callable[[Any], T], on_error: OnError,
     return out
 
 
+_BLANK = object()
+
+
 def _parse_line(raw: bytes) -> Any:
-    """The line's JSON value, None for a blank line; HealthBenchFormatError if unreadable."""
+    """The line's JSON value, ``_BLANK`` for a blank line; HealthBenchFormatError if unreadable."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise HealthBenchFormatError(f"not UTF-8 ({err.reason} at byte {err.start})") from None
     if not text.strip(" \t\r\n"):  # JSON whitespace only: anything else is a bad line, not a blank one
-        return None
+        return _BLANK
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

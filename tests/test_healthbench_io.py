@@ -338,3 +338,10 @@ def test_fuzz_corrupted_example_fields(key, value, item, in_item):
 @given(st.sampled_from(list(meta_record())), JSON_VALUES)
 def test_fuzz_corrupted_meta_eval_fields(key, value):
     _check_loader(json.dumps(meta_record(**{key: value})).encode(), load_meta_eval)
+
+
+def test_a_json_null_line_is_a_bad_record_not_a_blank_line(tmp_path):
+    path = tmp_path / "null.jsonl"
+    path.write_text("null\n")
+    with pytest.raises(HealthBenchFormatError, match="null.jsonl:1"):
+        load_examples(path)
