@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from clinic_env.cases.library import builtin_cases, get_case
+
+# Fuzz tests draw the same examples on every run: CI stays reproducible, and a failure
+# found once can be replayed. Run with HYPOTHESIS_PROFILE=explore to search afresh.
+settings.register_profile("repeatable", derandomize=True, deadline=None)
+settings.register_profile("explore", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
