@@ -121,7 +121,11 @@ class RubricScorer:
                 tags.setdefault(tag, []).append(i)
             if c.dimension is not None:
                 dims[c.dimension].append(i)
-        self.groups = [tags, {f"{DIMENSION_TAG}{d}": idx for d, idx in dims.items()}]
+        # (name, indices, possible points) in HealthBench's order; groups with no positive
+        # criterion get no score, so they are dropped here once.
+        named = [*tags.items(), *((f"{DIMENSION_TAG}{d}", idx) for d, idx in dims.items())]
+        self.groups = [(name, idx, sum(self.points[i] for i in idx if self.points[i] > 0)) for name, idx in named]
+        self.groups = [g for g in self.groups if g[2] > 0]
 
     def metrics(self, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:
         """All per-example metrics: ``overall_score``, example tags, rubric tags, ``dimension:<d>``.
@@ -136,11 +140,9 @@ class RubricScorer:
             raise ValueError(f"example tags must be unique, got {example_tags}")
         metrics = {OVERALL: overall}
         metrics.update({tag: overall for tag in example_tags})
-        for groups in self.groups:
-            for name, idx in groups.items():
-                score = _score([self.points[i] for i in idx], [flags[i] for i in idx])
-                if score is not None:  # only subsets with a positive criterion get a score
-                    metrics[name] = score
+        points = self.points
+        for name, idx, possible in self.groups:
+            metrics[name] = sum(points[i] for i in idx if flags[i]) / possible
         return metrics
 
 
