@@ -606,9 +606,13 @@ class LLMClient:
 
     async def _fetch(self, request: dict[str, Any], options: dict[str, Any], timeout: float) -> ChatResult:
         client, semaphore = await self._clients.get()
-        arguments = {"model": self.model, "messages": request["messages"], **options}
+        # The conversation and tools travel in ``extra_body`` (merged into the JSON body as is):
+        # the SDK's typed transform of ``messages`` costs ~3x the rest of a request, and a
+        # long consultation is resent at every turn.
+        body = {"messages": request["messages"], **options.pop("extra_body", {})}
         if request["tools"] is not None:
-            arguments["tools"] = request["tools"]
+            body["tools"] = request["tools"]
+        arguments = {"model": self.model, "messages": [], **options, "extra_body": body}
         if request["tool_choice"] is not None:
             arguments["tool_choice"] = request["tool_choice"]
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
