@@ -9,7 +9,7 @@ with word boundaries, and include lay wording as well as clinical terms.
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
+from typing import Literal
 
 # Topics of the history of the presenting complaint (OPQRST and friends).
 PresentingTopic = Literal[
@@ -29,19 +29,6 @@ PresentingTopic = Literal[
     "treatment_tried",
     "impact",
     "concerns",
-]
-
-# Sections of the rest of the history; each maps to a field of the case.
-Section = Literal[
-    "past_history",
-    "medications",
-    "allergies",
-    "social",
-    "family",
-    "sexual",
-    "travel",
-    "obstetric",
-    "review_of_systems",
 ]
 
 # Systems of the review of systems; a case answers for each in lay words.
@@ -71,8 +58,6 @@ GENERIC_KEYWORDS: frozenset[str] = frozenset({
     "help", "make", "feel", "like", "much", "any", "family", "medical", "history", "problem", "problems",
 })
 
-PRESENTING_TOPICS: tuple[str, ...] = get_args(PresentingTopic)
-SECTIONS: tuple[str, ...] = get_args(Section)
 
 # Sections a reluctant patient is slow to talk about.
 SENSITIVE_SECTIONS: frozenset[str] = frozenset({"sexual", "social"})
@@ -192,6 +177,7 @@ TOPIC_CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Sections of the rest of the history, each a field of the case, and the words that ask for them.
 SECTION_CUES: dict[str, tuple[str, ...]] = {
     "past_history": (
         r"(past|previous|prior) (medical )?(history|illness\w*|problems|conditions)",
@@ -257,8 +243,6 @@ SECTION_CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-ROS_SYSTEMS: tuple[str, ...] = get_args(RosSystem)
-
 ROS_CUES: dict[str, tuple[str, ...]] = {
     "constitutional": (r"(fevers?|temperatures?|chills|rigors|night sweats|sweats|weight (loss|gain)|lost weight|appetite|tired\w*|fatigue)",),
     "eyes": (r"(vision|eyesight|eyes?|blurr\w*|double vision)",),
@@ -298,13 +282,3 @@ TOPIC_PATTERNS: dict[str, re.Pattern[str]] = {k: compile_cues(v) for k, v in TOP
 SECTION_PATTERNS: dict[str, re.Pattern[str]] = {k: compile_cues(v) for k, v in SECTION_CUES.items()}
 ROS_PATTERNS: dict[str, re.Pattern[str]] = {k: compile_cues(v) for k, v in ROS_CUES.items()}
 DIAGNOSIS_QUESTION_PATTERN: re.Pattern[str] = compile_cues(DIAGNOSIS_QUESTION_CUES)
-
-
-def topics_in(question: str) -> list[str]:
-    """The presenting-complaint topics a doctor's question asks about, in vocabulary order."""
-    return [topic for topic, pattern in TOPIC_PATTERNS.items() if pattern.search(question)]
-
-
-def sections_in(question: str) -> list[str]:
-    """The history sections a doctor's question asks about, in vocabulary order."""
-    return [section for section, pattern in SECTION_PATTERNS.items() if pattern.search(question)]

@@ -68,7 +68,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from clinic_env.actions import Ask, Diagnose, End, parse_action
 from clinic_env.cases.schema import PatientProfile
@@ -444,22 +444,22 @@ class FactChecker:
         def overlaps(pattern: re.Pattern[str], word: str, others: list[str]) -> bool:
             return any(pattern.search(o) or (_keyword_regex(o) and _keyword_regex(o).search(word)) for o in others)
 
-        self.deniable: list[_Keyword] = []  # positive facts: denying one is a contradiction
-        for keyword, lay in positives:
-            pattern = _keyword_regex(keyword)
-            if pattern is None or overlaps(pattern, _normal(keyword), neg_words):
-                continue
-            if any(_denied(c, pattern) for c in fine_clauses):  # the case itself says "not sharp"
-                continue
-            self.deniable.append(_Keyword(keyword, pattern, lay))
-        self.affirmable: list[_Keyword] = []  # pertinent negatives: affirming one is a contradiction
-        for keyword, lay in negatives:
-            pattern = _keyword_regex(keyword)
-            if pattern is None or overlaps(pattern, _normal(keyword), pos_words):
-                continue
-            if any(_affirmed(c, pattern) for c in coarse_clauses):  # the case itself says "he's been awake"
-                continue
-            self.affirmable.append(_Keyword(keyword, pattern, lay))
+        def checkable(items: list[tuple[str, str]], others: list[str], clauses: list[str],
+                      stated: Callable[[str, re.Pattern[str]], Any]) -> list[_Keyword]:
+            """The keywords worth checking: not overlapping the other kind, and not already
+            ``stated`` that way by the case itself (it says "not sharp", "he's been awake")."""
+            kept = []
+            for keyword, lay in items:
+                pattern = _keyword_regex(keyword)
+                if pattern is None or overlaps(pattern, _normal(keyword), others):
+                    continue
+                if not any(stated(c, pattern) for c in clauses):
+                    kept.append(_Keyword(keyword, pattern, lay))
+            return kept
+
+        # Denying a positive fact, or affirming a pertinent negative, is a contradiction.
+        self.deniable = checkable(positives, neg_words, fine_clauses, _denied)
+        self.affirmable = checkable(negatives, pos_words, coarse_clauses, _affirmed)
 
     def contradictions(self, reply: str) -> list[tuple[str, str]]:
         """(kind, explanation) for each contradiction; kind is "denies_fact" or "affirms_negative"."""
