@@ -38,7 +38,7 @@ from clinic_env.actions import Action, Ask
 from clinic_env.cases.library import load_cases
 from clinic_env.cases.schema import Case
 from clinic_env.consultation import Consultation
-from clinic_env.examiner import Examiner
+from clinic_env.examiner import Examiner, check_unlisted_tests
 from clinic_env.patient import OfflinePatient, PatientPolicy
 from clinic_env.persona import Persona
 from clinic_env.render import render_ansi, render_html
@@ -137,8 +137,7 @@ class raw_env(AECEnv):
             raise ValueError(f"max_turns must be a positive integer, got {max_turns!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        if unlisted_tests not in ("normal", "not_available"):
-            raise ValueError(f"unlisted_tests must be 'normal' or 'not_available', got {unlisted_tests!r}")
+        check_unlisted_tests(unlisted_tests)
         self.cases = resolve_cases(cases, split, specialty)
         self.persona_spec = None if persona is None else Persona.from_spec(persona)
         self.patient: PatientPolicy = patient if patient is not None else OfflinePatient()

@@ -39,6 +39,12 @@ class Report:
         return f"[Test: {self.resolved or self.requested}] {self.text}{extra}"
 
 
+def check_unlisted_tests(value: str) -> None:
+    """The one check of the ``unlisted_tests`` setting (the env runs it at construction)."""
+    if value not in ("normal", "not_available"):
+        raise ValueError(f"unlisted_tests must be 'normal' or 'not_available', got {value!r}")
+
+
 @lru_cache(maxsize=1024)
 def _test_index(case: Case) -> dict[str, TestResult]:
     """Every normalised name a case's tests answer to (their own aliases and the catalogue's)."""
@@ -53,8 +59,7 @@ class Examiner:
     """Answers orders for one case. ``unlisted_tests``: "normal" or "not_available"."""
 
     def __init__(self, case: Case, unlisted_tests: Literal["normal", "not_available"] = "normal") -> None:
-        if unlisted_tests not in ("normal", "not_available"):
-            raise ValueError(f"unlisted_tests must be 'normal' or 'not_available', got {unlisted_tests!r}")
+        check_unlisted_tests(unlisted_tests)
         self.case = case
         self.unlisted_tests = unlisted_tests
         self._tests = _test_index(case)
