@@ -72,7 +72,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     config = BenchConfig(doctor=args.doctor, patient=args.patient, grader=args.grader, cases=args.cases,
                          episodes_per_case=args.episodes_per_case, concurrency=args.concurrency, seed=args.seed,
                          out=args.out, resume=args.resume, max_turns=args.max_turns, persona=args.persona,
-                         progress=False if args.no_progress else None)
+                         progress=False if args.no_progress else None, workers=args.workers)
     try:
         result = run_benchmark(config)
     except KeyboardInterrupt:
@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "a .json/.jsonl file, or filters joined by '+'")
     bench.add_argument("--episodes-per-case", type=int, default=1)
     bench.add_argument("--concurrency", type=int, default=8, help="episodes in flight at once")
+    bench.add_argument("--workers", type=int, default=1, help="processes sharing the episodes and the concurrency "
+                                                              "(more CPU cores for offline grading and HTTP work)")
     bench.add_argument("--seed", type=int, default=0, help="run seed: episode seeds and the bootstrap derive from it")
     bench.add_argument("--out", default="runs/bench", help="directory for results.jsonl, summary.json and reports")
     bench.add_argument("--resume", action="store_true", help="run only the episodes missing (or failed) in --out")

@@ -14,8 +14,14 @@ are awaited; ``act`` and ``reply`` are called directly. Doctors and patients get
 instance per episode, built from their spec (a spec resolves to a factory; an object
 given instead is deep-copied per episode). The grader is shared: graders are stateless.
 
-Each finished episode is appended to ``OUT/results.jsonl`` at once (and fsync'ed off the
-event loop), so an interrupted run loses only the episodes in flight. ``resume=True`` (``--resume``) reads
+With ``workers > 1`` (``--workers``) the episodes and the concurrency are shared among that
+many processes, each running its own event loop: the offline patient and grader and the
+HTTP client's work are CPU-bound, and one process uses one core. Every episode's record
+carries ``llm``: its LLM calls, tokens and cost (doctor, patient and judge).
+
+Each finished episode is appended to ``OUT/results.jsonl`` at once, by whichever process
+played it (flushed to disk by a group commit off the event loop), so an interrupted run,
+or a worker that dies, loses only the episodes in flight. ``resume=True`` (``--resume``) reads
 the file (a torn last line left by a crash is dropped and reported), keeps the episodes
 that finished, retries those that failed (their old records move to
 ``retried_errors.jsonl``) and runs the rest: every key appears in ``results.jsonl`` at
@@ -30,21 +36,24 @@ overall, per dimension and per specialty), ``report.md`` and ``report.html`` are
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
+import gc
 import hashlib
 import inspect
 import json
 import os
+import pickle
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from clinic_env import consultation_v0
 from clinic_env.case_rubric import build_case_rubric
@@ -55,6 +64,8 @@ from clinic_env.persona import Persona
 from clinic_env.registry import resolve
 from clinic_env.report import format_stat, render_html, summarize, write_reports
 from clinic_env.rewards import RubricReward, Score
+from clinic_env.usage import meter
+from clinic_env.worker_pool import WorkerPool, shared_pool
 from rubrics.schema import Rubric
 from rubrics.scoring import met_flags
 
@@ -91,6 +102,11 @@ class BenchConfig:
         awaited when the episode ends).
     cases: a spec (see ``CASES_FORMS``) or a list of ``Case`` objects or ids.
     progress: True / False, or None for a bar only on a terminal or in a notebook.
+    workers: processes that play episodes, each with its own event loop and an equal
+        share of ``concurrency``. 1 (the default) plays them in this process; more use more
+        CPU cores for the CPU-bound parts (offline patient and grader, HTTP client work),
+        and then components must be spec strings or picklable objects, and a script must
+        guard its entry point with ``if __name__ == "__main__":``.
     """
 
     doctor: Any = "scripted"
@@ -106,6 +122,7 @@ class BenchConfig:
     persona: str | None = None
     progress: bool | None = None
     n_bootstrap: int = 1000
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -163,7 +180,7 @@ class BenchmarkResult:
 
 
 def _check_config(cfg: BenchConfig) -> None:
-    for name in ("episodes_per_case", "concurrency", "max_turns", "n_bootstrap"):
+    for name in ("episodes_per_case", "concurrency", "max_turns", "n_bootstrap", "workers"):
         value = getattr(cfg, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise BenchError(f"{name} must be a positive integer, got {value!r}")
@@ -291,12 +308,15 @@ def component_factory(kind: str, spec: Any, methods: tuple[str, ...]) -> tuple[C
 
 
 def llm_grader(model: str) -> Any:
-    """The grader of ``"llm:MODEL"``: the LLM judge in consultation mode at ``OPENAI_BASE_URL`` (or OpenAI)."""
-    from rubrics.chat import OpenAIChatClient
+    """The grader of ``"llm:MODEL"``: the LLM judge in consultation mode at ``OPENAI_BASE_URL``
+    (or OpenAI), through ``LLMClient`` (its retries, cache settings and cost meter). The
+    client alone retries transport failures; the judge re-asks only for unusable answers."""
+    from clinic_env.llm import LLMClient
     from rubrics.llm_judge import LLMJudge
 
-    return LLMJudge(OpenAIChatClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None),
-                    name=f"llm:{model}", mode="consultation")
+    client = LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None)
+    return LLMJudge(client, name=f"llm:{model}", mode="consultation", max_concurrency=client.max_concurrency,
+                    retry_client_errors=False)
 
 
 def make_grader(spec: Any) -> tuple[Any, str]:
@@ -346,6 +366,19 @@ def reward_factory(grader: Any) -> Callable[[], RubricReward]:
     return lambda: DeferredRubricReward(grader=grader, builder=_case_rubric)
 
 
+def build_run(cfg: BenchConfig) -> "_Run":
+    """What every episode of a run shares: component factories, labels and settings."""
+    make_doctor, doctor_label = component_factory("doctor", cfg.doctor, ("act", "aact"))
+    make_patient, patient_label = component_factory("patient", cfg.patient, ("reply", "areply"))
+    grader, grader_label = make_grader(cfg.grader)
+    try:
+        persona = Persona.from_spec(cfg.persona) if cfg.persona else None
+    except ValueError as err:
+        raise BenchError(f"persona {cfg.persona!r}: {err}") from None
+    labels = {"doctor": doctor_label, "patient": patient_label, "grader": grader_label}
+    return _Run(make_doctor, make_patient, reward_factory(grader), labels, cfg.max_turns, persona, cfg.seed)
+
+
 # ---- one episode ---------------------------------------------------------------------------------
 
 async def _call(obj: Any, async_name: str, sync_name: str, *args: Any) -> Any:
@@ -372,8 +405,17 @@ class _Run:
 async def run_episode(episode: Episode, run: _Run) -> dict[str, Any]:
     """Play one consultation on its own AEC env; the record for results.jsonl, status "ok" or "error".
 
-    Exceptions (``Exception``) become an "error" record; cancellation and KeyboardInterrupt propagate.
+    Exceptions (``Exception``) become an "error" record; cancellation and KeyboardInterrupt
+    propagate. ``record["llm"]`` counts the episode's LLM calls, tokens and cost (doctor,
+    patient and judge alike: the meter follows the episode's task).
     """
+    with meter() as llm:
+        record = await _play_episode(episode, run)
+    record["llm"] = llm.as_dict()
+    return record
+
+
+async def _play_episode(episode: Episode, run: _Run) -> dict[str, Any]:
     case = episode.case
     record: dict[str, Any] = {
         "key": episode.key, "case_id": case.id, "specialty": case.specialty, "split": case.split, "k": episode.k,
@@ -495,32 +537,54 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 class _Appender:
-    """Appends one record per line. ``write`` hands the line to the OS at once (it survives a
-    crash or Ctrl-C of this process); ``sync`` then fsyncs it in a worker thread, so one
-    episode's disk flush does not stall the episodes still running."""
+    """Appends one record per line to results.jsonl, shared safely by worker processes.
+
+    ``write`` hands the whole line to the OS in one ``write`` on an ``O_APPEND`` descriptor,
+    so it survives a crash or Ctrl-C of this process at once, and lines of several
+    processes never interleave. Flushing to disk (``fsync``) is a group commit: at most one
+    runs at a time, in a worker thread, covering every line written before it started, so
+    a fast run does not pay one disk flush per episode and no episode waits for the disk.
+    """
 
     def __init__(self, path: Path) -> None:
-        self.file = path.open("a", encoding="utf-8")
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.keys: set[str] = set()
+        self._dirty = False
+        self._syncer: asyncio.Future | None = None
 
     def write(self, record: Mapping[str, Any]) -> None:
         if record["key"] in self.keys:
             raise RuntimeError(f"internal error: episode {record['key']!r} written twice")
         self.keys.add(record["key"])
-        self.file.write(_dumps(record) + "\n")
-        self.file.flush()
+        data = memoryview((_dumps(record) + "\n").encode("utf-8"))
+        while data:
+            data = data[os.write(self.fd, data):]
+        self._dirty = True
+        if self._syncer is None or self._syncer.done():
+            self._syncer = asyncio.ensure_future(self._sync_while_dirty())
 
-    async def sync(self) -> None:
-        await asyncio.to_thread(self._fsync)
+    async def _sync_while_dirty(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            await asyncio.to_thread(self._fsync)
 
     def _fsync(self) -> None:
         try:
-            os.fsync(self.file.fileno())
-        except (OSError, ValueError):  # closed by an interrupt meanwhile: the line is already in the OS
+            os.fsync(self.fd)
+        except (OSError, ValueError):  # closed by an interrupt meanwhile: the lines are already in the OS
             pass
 
+    async def aclose(self) -> None:
+        """Wait for the pending flush, flush the rest and close."""
+        if self._syncer is not None:
+            await self._syncer
+        self.close()
+
     def close(self) -> None:
-        self.file.close()
+        if self.fd >= 0:
+            self._fsync()
+            os.close(self.fd)
+            self.fd = -1
 
 
 class _DirLock:
@@ -594,6 +658,118 @@ def _prepare_resume(out: Path, plan_keys: set[str], identity: dict[str, Any], re
     return done
 
 
+# ---- playing episodes: in this process or in worker processes ------------------------------------
+
+Finished = Callable[[str, str, "float | None"], None]  # (key, status, score) of each saved episode
+
+
+async def _play(episodes: Sequence[Episode], run: _Run, results: Path, concurrency: int, finished: Finished,
+                skip: Collection[str] = ()) -> None:
+    """Play ``episodes``, at most ``concurrency`` at once, appending each record to ``results``
+    as soon as it is finished (then calling ``finished``). Cancellation stops them all.
+
+    ``concurrency`` slot tasks take the episodes in plan order (not a task per episode: a
+    plan of 100 000 episodes costs no more memory than one of 100).
+    """
+    appender = _Appender(results)
+    appender.keys.update(skip)
+    pending = iter(episodes)
+
+    async def slot() -> None:
+        for episode in pending:  # shared: each episode goes to the first free slot
+            record = await run_episode(episode, run)
+            appender.write(record)  # no await between finishing and saving
+            finished(record["key"], record["status"], record["score"])
+
+    tasks = [asyncio.ensure_future(slot()) for _ in range(min(concurrency, len(episodes)))]
+    try:
+        with _fewer_collections():
+            await asyncio.gather(*tasks)
+        await appender.aclose()
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    finally:
+        appender.close()
+
+
+@contextlib.contextmanager
+def _fewer_collections(threshold: int = 20_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often while episodes play, then restore it.
+
+    Episodes in flight allocate many short-lived objects (messages, HTTP objects, records);
+    with Python's default threshold (700 allocations) collections took about a quarter of
+    the harness's CPU time at high concurrency. Reference counting still frees almost
+    everything at once; only cycles wait a little longer.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(threshold, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _check_picklable(cfg: BenchConfig) -> None:
+    for name in ("doctor", "patient", "grader", "cases"):
+        try:
+            pickle.dumps(getattr(cfg, name))
+        except Exception as err:  # noqa: BLE001 - any pickling failure means the same advice
+            raise BenchError(f"workers={cfg.workers} sends the {name} to other processes, but {getattr(cfg, name)!r:.80} "
+                             f"cannot be pickled ({type(err).__name__}: {err}); pass a spec string or an object "
+                             "of a class importable from a module, or use workers=1") from None
+
+
+def _shares(episodes: Sequence[Episode], concurrency: int, workers: int) -> list[tuple[list[Episode], int]]:
+    """Split the episodes and the concurrency over the workers: worker i gets
+    ``concurrency // workers`` slots (the first ``concurrency % workers`` one more) and a
+    share of the episodes proportional to its slots, interleaved in plan order."""
+    workers = min(workers, concurrency, len(episodes))
+    slots = [concurrency // workers + (i < concurrency % workers) for i in range(workers)]
+    owners = [i for i, n in enumerate(slots) for _ in range(n)]
+    parts: list[list[Episode]] = [[] for _ in range(workers)]
+    for j, episode in enumerate(episodes):
+        parts[owners[j % len(owners)]].append(episode)
+    return list(zip(parts, slots))
+
+
+def _play_job(cfg: BenchConfig, episodes: list[Episode], concurrency: int, results: str,
+              send: Callable[[Any], None]) -> None:
+    """A worker process's job: play its share, reporting each saved episode as (key, status, score)."""
+    run = build_run(cfg)
+    asyncio.run(_play(episodes, run, Path(results), concurrency, lambda *saved: send(("done", *saved))))
+
+
+async def _play_in_workers(episodes: Sequence[Episode], cfg: BenchConfig, results: Path,
+                           finished: Finished) -> list[str]:
+    """Play the episodes in ``cfg.workers`` processes of the session's worker pool, each
+    appending to ``results`` itself. Returns notes on workers that died; a job that fails
+    (not an episode: those are records) raises ``BenchError`` once the others are done."""
+    shares = _shares(episodes, cfg.concurrency, cfg.workers)
+    pool = shared_pool(len(shares))
+    temporary = pool.busy  # another run of this session holds it
+    if temporary:
+        pool = WorkerPool(len(shares))
+    failures: list[str] = []
+
+    def on_message(message: Any) -> None:
+        if message[0] == "done":
+            finished(*message[1:])
+        else:  # ("error", text) from the pool
+            failures.append(message[1])
+
+    try:
+        notes = await pool.run([(_play_job, (cfg, part, slots, str(results))) for part, slots in shares], on_message)
+    finally:
+        if temporary:
+            pool.close()
+    if failures:
+        raise BenchError(f"a worker process failed: {failures[0]}")
+    return [f"{note}; the episodes it had not finished are missing (--resume runs them)" for note in notes]
+
+
 # ---- the run -------------------------------------------------------------------------------------
 
 def _progress_enabled(option: bool | None) -> bool:
@@ -609,16 +785,11 @@ async def arun_benchmark(config: BenchConfig | None = None, **options: Any) -> B
     started = time.perf_counter()
     cases = resolve_cases(cfg.cases)
     plan = plan_episodes(cases, cfg.episodes_per_case, cfg.seed)
-    make_doctor, doctor_label = component_factory("doctor", cfg.doctor, ("act", "aact"))
-    make_patient, patient_label = component_factory("patient", cfg.patient, ("reply", "areply"))
-    grader, grader_label = make_grader(cfg.grader)
-    try:
-        persona = Persona.from_spec(cfg.persona) if cfg.persona else None
-    except ValueError as err:
-        raise BenchError(f"persona {cfg.persona!r}: {err}") from None
-    labels = {"doctor": doctor_label, "patient": patient_label, "grader": grader_label}
+    run = build_run(cfg)
+    labels = run.labels
     identity = {**labels, "max_turns": cfg.max_turns, "persona": cfg.persona}
-    run = _Run(make_doctor, make_patient, reward_factory(grader), labels, cfg.max_turns, persona, cfg.seed)
+    if cfg.workers > 1:
+        _check_picklable(cfg)
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -641,34 +812,22 @@ async def arun_benchmark(config: BenchConfig | None = None, **options: Any) -> B
                    disable=not _progress_enabled(cfg.progress), file=sys.stderr, dynamic_ncols=True)
         if scores:
             bar.set_postfix(mean=f"{sum(scores) / len(scores):.3f}", errors=0, refresh=False)
-        appender = _Appender(out / RESULTS_FILE)
-        appender.keys.update(done)
-        semaphore = asyncio.Semaphore(cfg.concurrency)
-
-        async def one(episode: Episode) -> None:
+        def finished(key: str, status: str, score: float | None) -> None:
             nonlocal n_errors
-            async with semaphore:
-                record = await run_episode(episode, run)
-            appender.write(record)  # no await between finishing and saving
-            await appender.sync()
-            if record["status"] == "ok":
-                scores.append(record["score"])
+            if status == "ok":
+                scores.append(score)
             else:
                 n_errors += 1
             bar.set_postfix(mean=f"{sum(scores) / len(scores):.3f}" if scores else "n/a", errors=n_errors,
                             refresh=False)
             bar.update(1)
 
-        tasks = [asyncio.ensure_future(one(e)) for e in todo]
         try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+            if cfg.workers > 1 and len(todo) > 1 and cfg.concurrency > 1:
+                notes.extend(await _play_in_workers(todo, cfg, out / RESULTS_FILE, finished))
+            else:
+                await _play(todo, run, out / RESULTS_FILE, cfg.concurrency, finished, skip=set(done))
         finally:
-            appender.close()
             bar.close()
 
         records, torn = read_results(out / RESULTS_FILE)

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import hashlib
 import json
 import logging
@@ -59,11 +58,12 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from clinic_env.usage import Meter, Pricing, Usage, active_meters, meter
 from rubrics.chat import ChatClientError, PerLoopClient
 
 logger = logging.getLogger(__name__)
@@ -149,42 +149,6 @@ class ReplayMiss(LLMError):
 
 
 @dataclass(frozen=True)
-class Usage:
-    """Tokens of one completion, as the endpoint reported them (0 when it reports none)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(frozen=True)
-class Pricing:
-    """Prices in currency units (e.g. USD) per million tokens, as price lists quote them."""
-
-    input_per_1m: float = 0.0
-    output_per_1m: float = 0.0
-
-    def cost(self, usage: Usage) -> float:
-        return (usage.prompt_tokens * self.input_per_1m + usage.completion_tokens * self.output_per_1m) / 1e6
-
-    @classmethod
-    def of(cls, prices: "Pricing | Sequence[float] | Mapping[str, float] | None") -> "Pricing":
-        """A ``Pricing`` from a ``Pricing``, an ``(input_per_1m, output_per_1m)`` pair, a
-        mapping with those keys, or ``None`` (free)."""
-        if prices is None:
-            return cls()
-        if isinstance(prices, Pricing):
-            return prices
-        if isinstance(prices, Mapping):
-            return cls(**prices)
-        input_price, output_price = prices
-        return cls(float(input_price), float(output_price))
-
-
-@dataclass(frozen=True)
 class ChatResult:
     """One answer of ``LLMClient.chat``.
 
@@ -225,66 +189,6 @@ class ChatResult:
         return cls(content=data.get("content"), tool_calls=[dict(call) for call in data.get("tool_calls") or []],
                    finish_reason=data.get("finish_reason"), usage=Usage(**(data.get("usage") or {})),
                    cost=0.0, cached=True, source=source, model=data.get("model"))
-
-
-@dataclass
-class Meter:
-    """Counts of calls answered while it was active.
-
-    ``calls``: answered ``chat``/``complete`` calls, ``cached_calls`` of them from the cache
-    or a recording; ``failed_calls``: calls that raised. ``prompt_tokens``,
-    ``completion_tokens`` and ``cost`` count only what was actually sent; tokens of cached
-    answers are in ``cached_prompt_tokens`` / ``cached_completion_tokens``.
-    """
-
-    calls: int = 0
-    cached_calls: int = 0
-    failed_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_prompt_tokens: int = 0
-    cached_completion_tokens: int = 0
-    cost: float = 0.0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def add(self, result: ChatResult) -> None:
-        self.calls += 1
-        if result.cached:
-            self.cached_calls += 1
-            self.cached_prompt_tokens += result.usage.prompt_tokens
-            self.cached_completion_tokens += result.usage.completion_tokens
-        else:
-            self.prompt_tokens += result.usage.prompt_tokens
-            self.completion_tokens += result.usage.completion_tokens
-            self.cost += result.cost
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "total_tokens": self.total_tokens}
-
-
-# The meters active in the current context: (meter, client it is limited to or None).
-_METERS: contextvars.ContextVar[tuple[tuple[Meter, Any], ...]] = contextvars.ContextVar(
-    "clinic_env_llm_meters", default=())
-
-
-@contextlib.contextmanager
-def meter(client: "LLMClient | None" = None) -> Iterator[Meter]:
-    """Count the LLM calls made inside the ``with`` block (of ``client`` only, if given).
-
-    The meter follows the context, not the client: an asyncio task sees the meters active
-    where it was created, so each episode's task can hold its own meter while sharing one
-    client; meters nest (an outer meter counts the inner calls too). Threads do not inherit
-    meters unless run with ``contextvars.copy_context()``.
-    """
-    counts = Meter()
-    token = _METERS.set(_METERS.get() + ((counts, client),))
-    try:
-        yield counts
-    finally:
-        _METERS.reset(token)
 
 
 # -- internals ----------------------------------------------------------------------------
@@ -331,6 +235,21 @@ def _shorten(text: str, limit: int = _SHOWN_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _http_client(timeout: float) -> Any:
+    """The SDK's aiohttp-backed HTTP client (``openai[aiohttp]``), else its default httpx one.
+
+    With many requests in flight, httpx's connection pool scans every connection on each
+    request; aiohttp's does not, so a request costs about a third of the CPU at 128 in flight.
+    """
+    aiohttp_client = getattr(openai, "DefaultAioHttpClient", None)
+    if aiohttp_client is not None:
+        try:
+            return aiohttp_client(timeout=timeout)
+        except RuntimeError:  # the SDK's aiohttp extra is not installed
+            pass
+    return openai.DefaultAsyncHttpxClient(timeout=timeout)
+
+
 def _is_transient(error: BaseException) -> bool:
     """Worth another attempt: timeouts, connection failures, HTTP 408/409/429 and 5xx."""
     if isinstance(error, (openai.APIConnectionError, *_TIMEOUTS)):  # APITimeoutError included
@@ -356,6 +275,14 @@ def _retry_after(error: BaseException | None) -> float | None:
     return None
 
 
+def _count_of(value: Any) -> int:
+    """A token count from a server's ``usage`` (missing or malformed: 0)."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def _root_cause(error: BaseException) -> str:
     """The innermost cause's text (e.g. 'All connection attempts failed'), for messages."""
     seen = {id(error)}
@@ -363,6 +290,22 @@ def _root_cause(error: BaseException) -> str:
         error = error.__cause__
         seen.add(id(error))
     return str(error) or type(error).__name__
+
+
+def _timed_out(error: BaseException) -> bool:
+    """A timeout, not a refused or reset connection. (The aiohttp transport reports a
+    refused connection as a connect timeout: its cause, an ``OSError`` that is no
+    ``TimeoutError``, tells the two apart.)"""
+    if not isinstance(error, (openai.APITimeoutError, *_TIMEOUTS)):
+        return False
+    seen = {id(error)}
+    cause = error.__cause__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OSError) and not isinstance(cause, TimeoutError):
+            return False
+        seen.add(id(cause))
+        cause = cause.__cause__
+    return True
 
 
 def _server_detail(error: openai.APIStatusError) -> str:
@@ -456,7 +399,9 @@ class LLMClient:
     - ``backoff``: ``(initial, maximum)`` seconds; the n-th retry waits a random time up to
       ``min(maximum, initial * 2**(n-1))``, and at least the server's ``Retry-After``
       (capped at ``maximum``).
-    - ``max_concurrency``: requests in flight at once (per event loop).
+    - ``max_concurrency``: requests in flight at once (per event loop). The default, 128,
+      rarely binds in a benchmark (``--concurrency`` episodes have at most one request each
+      in flight per component); lower it for a rate-limited API.
     - ``cache_dir``: directory of the response cache (``None``: no cache).
     - ``record_path`` / ``replay_path``: JSONL file to append the run to / to answer from.
     - ``prices``: ``Pricing`` or ``(input_per_1m, output_per_1m)`` for cost accounting.
@@ -469,7 +414,7 @@ class LLMClient:
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, *,
                  timeout: float = 60.0, max_attempts: int = 5, backoff: tuple[float, float] = (0.5, 30.0),
-                 max_concurrency: int = 16, cache_dir: str | os.PathLike[str] | None = None,
+                 max_concurrency: int = 128, cache_dir: str | os.PathLike[str] | None = None,
                  record_path: str | os.PathLike[str] | None = None,
                  replay_path: str | os.PathLike[str] | None = None,
                  prices: Pricing | Sequence[float] | Mapping[str, float] | None = None,
@@ -519,7 +464,7 @@ class LLMClient:
         self._jitter = wait_random_exponential(multiplier=self.backoff[0], max=self.backoff[1])
         self._clients = PerLoopClient(
             lambda: openai.AsyncOpenAI(api_key=self._key.reveal(), base_url=self.base_url, timeout=self.timeout,
-                                       max_retries=0),  # tenacity is the only retry layer
+                                       max_retries=0, http_client=_http_client(self.timeout)),  # tenacity is the only retry layer
             self.max_concurrency)
 
     @classmethod
@@ -606,15 +551,18 @@ class LLMClient:
 
     async def _fetch(self, request: dict[str, Any], options: dict[str, Any], timeout: float) -> ChatResult:
         client, semaphore = await self._clients.get()
-        # The conversation and tools travel in ``extra_body`` (merged into the JSON body as is):
-        # the SDK's typed transform of ``messages`` costs ~3x the rest of a request, and a
-        # long consultation is resent at every turn.
-        body = {"messages": request["messages"], **options.pop("extra_body", {})}
+        # A plain POST through the SDK's client (its auth, base URL, status errors and
+        # connection pool), with the body as JSON and the answer as parsed JSON: the SDK's
+        # typed transform of the request and its pydantic model of the answer cost more CPU
+        # than the HTTP exchange itself, and a long consultation is resent at every turn.
+        headers = options.pop("extra_headers", None) or {}
+        query = options.pop("extra_query", None)
+        extra_body = options.pop("extra_body", None) or {}
+        body = {"model": self.model, "messages": request["messages"], **options, **extra_body}
         if request["tools"] is not None:
             body["tools"] = request["tools"]
-        arguments = {"model": self.model, "messages": [], **options, "extra_body": body}
         if request["tool_choice"] is not None:
-            arguments["tool_choice"] = request["tool_choice"]
+            body["tool_choice"] = request["tool_choice"]
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                                  retry=retry_if_exception(_is_transient), before_sleep=self._log_retry,
                                  reraise=True)
@@ -622,8 +570,10 @@ class LLMClient:
             async for attempt in retrying:
                 with attempt:
                     async with semaphore:  # held per attempt, not during backoff sleeps
-                        response = await asyncio.wait_for(
-                            client.chat.completions.create(**arguments, timeout=timeout), timeout)
+                        response = await asyncio.wait_for(client.post(
+                            "/chat/completions", body=body, cast_to=object,
+                            options={"timeout": timeout, "headers": headers, **({"params": query} if query else {})}),
+                            timeout)
         except (openai.OpenAIError, *_TIMEOUTS, json.JSONDecodeError) as err:
             attempts = retrying.statistics.get("attempt_number", 1)
             raise self._error(err, attempts, timeout) from None  # the SDK error holds the request headers
@@ -646,7 +596,7 @@ class LLMClient:
             return "no error"
         if isinstance(error, openai.APIStatusError):
             text = f"HTTP {error.status_code}: {_server_detail(error)}"
-        elif isinstance(error, (openai.APITimeoutError, *_TIMEOUTS)):
+        elif _timed_out(error):
             text = "timed out"
         elif isinstance(error, openai.APIConnectionError):
             text = _root_cause(error)
@@ -660,9 +610,9 @@ class LLMClient:
         after = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
         cause = self._describe(error)
         context = {"model": self.model, "base_url": self.base_url, "attempts": attempts}
-        if isinstance(error, (openai.APITimeoutError, *_TIMEOUTS)):
+        if _timed_out(error):
             return RequestTimedOut(f"{where}: no answer within {timeout:g}s, {after}", **context)
-        if isinstance(error, openai.APIConnectionError):
+        if isinstance(error, openai.APIConnectionError):  # APITimeoutError for a refused connection too
             return EndpointUnreachable(f"cannot reach {self.base_url} (model {self.model!r}) {after}: {cause}; "
                                        "is the server running, and are host, port and scheme right?", **context)
         if isinstance(error, openai.APIStatusError):
@@ -684,27 +634,35 @@ class LLMClient:
                            "OpenAI-compatible API?", **context)
 
     def _parse(self, response: Any) -> ChatResult:
+        """The ``ChatResult`` of a chat-completion JSON object (``BadResponse`` if it is none)."""
         where = f"{self.model!r} at {self.base_url}"
         context = {"model": self.model, "base_url": self.base_url, "attempts": 1}
-        if not hasattr(response, "choices"):  # e.g. an HTML page: the SDK hands back the text
+        if not isinstance(response, Mapping) or "choices" not in response:  # e.g. an HTML page, as text
             raise BadResponse(f"{where}: the answer is not a chat completion ({_shorten(str(response), 120)!r}); "
                               "is base_url an OpenAI-compatible API root (usually ending in /v1)?", **context)
-        if not response.choices or getattr(response.choices[0], "message", None) is None:
+        choices = response["choices"]
+        choice = choices[0] if isinstance(choices, list) and choices else None
+        message = choice.get("message") if isinstance(choice, Mapping) else None
+        if not isinstance(message, Mapping):
             raise BadResponse(f"{where}: the completion has no choices or no message", **context)
-        choice = response.choices[0]
-        message = choice.message
+        content = message.get("content")
+        if content is not None and not isinstance(content, str):
+            raise BadResponse(f"{where}: the message content is {type(content).__name__}, not text", **context)
         tool_calls = []
-        for call in getattr(message, "tool_calls", None) or []:
-            function = getattr(call, "function", None)
-            tool_calls.append({"id": str(getattr(call, "id", "") or ""),
-                               "name": str(getattr(function, "name", "") or ""),
-                               "arguments": str(getattr(function, "arguments", "") or "")})
-        reported = getattr(response, "usage", None)
-        usage = Usage(prompt_tokens=int(getattr(reported, "prompt_tokens", 0) or 0),
-                      completion_tokens=int(getattr(reported, "completion_tokens", 0) or 0))
-        return ChatResult(content=message.content, tool_calls=tool_calls, finish_reason=choice.finish_reason,
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") if isinstance(call, Mapping) else None
+            function = function if isinstance(function, Mapping) else {}
+            tool_calls.append({"id": str(call.get("id") or "") if isinstance(call, Mapping) else "",
+                               "name": str(function.get("name") or ""),
+                               "arguments": str(function.get("arguments") or "")})
+        reported = response.get("usage")
+        reported = reported if isinstance(reported, Mapping) else {}
+        usage = Usage(prompt_tokens=_count_of(reported.get("prompt_tokens")),
+                      completion_tokens=_count_of(reported.get("completion_tokens")))
+        model = response.get("model")
+        return ChatResult(content=content, tool_calls=tool_calls, finish_reason=choice.get("finish_reason"),
                           usage=usage, cost=self.pricing.cost(usage), cached=False, source="api",
-                          model=getattr(response, "model", None))
+                          model=model if isinstance(model, str) else None)
 
     async def aclose(self) -> None:
         """Close the HTTP client of the running event loop (others close with their loops)."""
@@ -758,7 +716,7 @@ class LLMClient:
                 file.write(line)
 
     def _count(self, result: ChatResult | None) -> None:
-        meters = [self.totals] + [counts for counts, owner in _METERS.get() if owner is None or owner is self]
+        meters = [self.totals, *active_meters(self)]
         for counts in meters:
             if result is None:
                 counts.failed_calls += 1

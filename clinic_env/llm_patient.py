@@ -23,8 +23,8 @@ persona): deterministic, no model call in ``reset``.
 LLM check):
 
 1. *leak*: the reply names a diagnosis. Names given to ``set_forbidden(names)`` are always
-   forbidden (the env does not call it; a harness that knows the case can, after each
-   reset: ``patient.set_forbidden(env.unwrapped.consultation.case.diagnosis_names)``).
+   forbidden (the env calls it after each reset with the case's diagnosis names; they go
+   to the check only, never into the model's prompt).
    Without them, any diagnosis-sounding term (``find_diagnosis_terms``: "pneumonia",
    "...itis", "heart attack", "COPD", "... disease") is a leak unless the doctor said it
    first or the patient's own facts contain it ("I've got type 2 diabetes").

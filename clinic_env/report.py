@@ -35,7 +35,9 @@ PLOTS = {
     "score_histogram": "Score distribution",
     "dimensions": "Score per rubric dimension",
     "cost_vs_score": "Cost of orders against score",
+    "llm_cost_vs_score": "LLM cost per episode against score",  # only when the run called an LLM
 }
+LLM_COUNTS = ("calls", "failed_calls", "cached_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost")
 
 
 # ---- statistics ------------------------------------------------------------------------------
@@ -113,6 +115,7 @@ def summarize(
     costs = [float(r.get("cost") or 0.0) for r in ok]
     turns = [int(r.get("doctor_turns") or 0) for r in ok]
     return {
+        "llm": llm_totals(records),
         "n_planned": n_planned if n_planned is not None else len(records),
         "n_episodes": len(records),
         "n_ok": len(ok),
@@ -152,6 +155,19 @@ def format_stat(s: Mapping[str, Any] | None, digits: int = 3) -> str:
     if not s:
         return "n/a"
     return f"{s['mean']:.{digits}f} [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]"
+
+
+def llm_totals(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """LLM calls, tokens and cost summed over every episode (failed ones spent too), with
+    means per scored episode; ``None`` when no episode called an LLM."""
+    counted = [r["llm"] for r in records if isinstance(r.get("llm"), Mapping)]
+    totals: dict[str, Any] = {k: sum(c.get(k) or 0 for c in counted) for k in LLM_COUNTS}
+    if not totals["calls"] and not totals["failed_calls"]:
+        return None
+    ok = [r["llm"] for r in _ok(records) if isinstance(r.get("llm"), Mapping)]
+    totals["mean_tokens_per_episode"] = float(np.mean([c.get("total_tokens") or 0 for c in ok])) if ok else None
+    totals["mean_cost_per_episode"] = float(np.mean([c.get("cost") or 0.0 for c in ok])) if ok else None
+    return totals
 
 
 # ---- SVG plots --------------------------------------------------------------------------------
@@ -273,14 +289,22 @@ def svg_scatter(points: Sequence[tuple[float, float, str]], title: str = PLOTS["
 
 
 def plots(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """The three plots as SVG text, keyed as in ``PLOTS``."""
+    """The plots as SVG text, keyed as in ``PLOTS``; the LLM one only when the run called an
+    LLM (its x axis is the cost, or the tokens when no prices were given)."""
     ok = _ok(records)
-    return {
+    drawn = {
         "score_histogram": svg_histogram([r["score"] for r in ok]),
         "dimensions": svg_bars(summary.get("dimensions") or {}),
         "cost_vs_score": svg_scatter([(float(r.get("cost") or 0.0), float(r["score"]), str(r.get("key")))
                                       for r in ok]),
     }
+    llm = summary.get("llm")
+    if llm:
+        field, label = ("cost", "LLM cost per episode") if llm["cost"] else ("total_tokens", "LLM tokens per episode")
+        drawn["llm_cost_vs_score"] = svg_scatter(
+            [(float((r.get("llm") or {}).get(field) or 0), float(r["score"]), str(r.get("key"))) for r in ok],
+            title=f"{label} against score", xlabel=label)
+    return drawn
 
 
 # ---- tables ------------------------------------------------------------------------------------
@@ -299,6 +323,7 @@ def _tables(summary: Mapping[str, Any], config: Mapping[str, Any] | None) -> lis
         ["score (reward, clipped per episode), " + ci, format_stat(summary["overall"])],
         ["HealthBench score (clipped mean of raw scores), " + ci, format_stat(summary["healthbench_score"])],
         ["mean cost of orders ($)", f"{summary['cost']['mean']:.1f}" if summary["cost"] else "n/a"],
+        *_llm_rows(summary.get("llm")),
         ["mean doctor turns", f"{summary['doctor_turns']['mean']:.1f}" if summary["doctor_turns"] else "n/a"],
         ["ended by the doctor / turn limit",
          f"{summary['terminated_rate']:.0%} / {summary['truncated_rate']:.0%}" if summary["n_ok"] else "n/a"],
@@ -315,6 +340,16 @@ def _tables(summary: Mapping[str, Any], config: Mapping[str, Any] | None) -> lis
                        [[str(e["key"]), str(e["type"]), _shorten(str(e["message"]))]
                         for e in summary["errors"]["episodes"]]))
     return tables
+
+
+def _llm_rows(llm: Mapping[str, Any] | None) -> list[list[str]]:
+    if not llm:
+        return []
+    per_episode = llm["mean_tokens_per_episode"]
+    return [["LLM calls (failed, from cache)", f"{llm['calls']} ({llm['failed_calls']}, {llm['cached_calls']})"],
+            ["LLM tokens sent: prompt / completion", f"{llm['prompt_tokens']} / {llm['completion_tokens']}"],
+            ["LLM tokens per scored episode", f"{per_episode:.0f}" if per_episode is not None else "n/a"],
+            ["LLM cost, all episodes", f"{llm['cost']:.4f}"]]
 
 
 def _shorten(text: str, limit: int = 300) -> str:
@@ -381,8 +416,9 @@ def write_reports(out_dir: str | Path, summary: Mapping[str, Any], records: Sequ
     for name, svg in plots(summary, records).items():
         paths[name] = out / "plots" / f"{name}.svg"
         paths[name].write_text(svg, encoding="utf-8")
+    plot_files = {name: f"plots/{name}.svg" for name in paths}
     paths["markdown"] = out / "report.md"
-    paths["markdown"].write_text(render_markdown(summary, config, {n: f"plots/{n}.svg" for n in PLOTS}),
+    paths["markdown"].write_text(render_markdown(summary, config, plot_files),
                                  encoding="utf-8")
     paths["html"] = out / "report.html"
     paths["html"].write_text(render_html(summary, records, config), encoding="utf-8")

@@ -282,12 +282,15 @@ class LLMJudge:
       ``temperature=0.5, max_tokens=2048``).
     - ``backoff`` / ``max_backoff``: seconds to wait before retrying after a client
       exception (doubling each time, capped); bad answers are retried at once.
+    - ``retry_client_errors``: ``False`` for a client that retries its own transport
+      failures (``clinic_env.llm.LLMClient``): its exception is then final, and only
+      unusable answers are asked again, so attempts never multiply (judge x client).
     """
 
     def __init__(self, client: ChatClient, name: str = "llm_judge", max_concurrency: int = 8,
                  max_attempts: int = 5, cache: bool | MutableMapping[str, tuple[bool, str]] = True,
                  mode: JudgeMode = "healthbench", *, sampling: dict[str, Any] | None = None,
-                 backoff: float = 1.0, max_backoff: float = 30.0) -> None:
+                 backoff: float = 1.0, max_backoff: float = 30.0, retry_client_errors: bool = True) -> None:
         if not callable(getattr(client, "complete", None)):
             raise TypeError(f"client must have an async complete(messages, **sampling) method, got {client!r:.100}")
         _check_mode(mode)
@@ -305,6 +308,7 @@ class LLMJudge:
         self.sampling = dict(HEALTHBENCH_SAMPLING if sampling is None else sampling)
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.retry_client_errors = retry_client_errors
         if cache is True:
             self.cache: MutableMapping[str, tuple[bool, str]] | None = {}
         elif cache is False or cache is None:
@@ -409,7 +413,7 @@ class LLMJudge:
             if answer is None:
                 logger.warning("%s: criterion %r attempt %d/%d failed: %s", self.name, criterion.id,
                                attempt, self.max_attempts, last_reason)
-                if not _retryable(last_error):
+                if not (self.retry_client_errors and _retryable(last_error)):
                     raise _Failure(f"not retried: {last_reason}") from last_error
                 errors_in_a_row += 1
                 if attempt < self.max_attempts and self.backoff > 0:

@@ -1,7 +1,10 @@
 """A small local server speaking OpenAI's ``POST /v1/chat/completions``, for tests.
 
-Tests never touch the network: they start this server on 127.0.0.1 (ephemeral port) in a
-background thread and point any OpenAI-compatible client at ``server.base_url``. Each test
+Tests never touch the network: they start this server on 127.0.0.1 (ephemeral port), on an
+asyncio event loop in a background thread, and point any OpenAI-compatible client at
+``server.base_url``. One loop serves every connection (HTTP/1.1 keep-alive): a delayed reply
+is an ``asyncio.sleep``, not a blocked thread, so hundreds of requests can wait at once and
+the latency a test or benchmark scripts is the latency clients see. Each test
 scripts the server:
 
 - a queue of canned replies (``server.push(...)``), consumed one per request, then
@@ -30,15 +33,15 @@ Only non-streaming JSON is supported; a ``"stream": true`` request gets a 400.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import itertools
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any, Callable, Iterator, Union
 
 
@@ -123,8 +126,10 @@ class OpenAITestServer:
         self._queue: collections.deque[ReplyLike] = collections.deque(replies)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._httpd: ThreadingHTTPServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None
 
     # -- scripting ------------------------------------------------------------------------
 
@@ -159,9 +164,9 @@ class OpenAITestServer:
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
+        if self._port is None:
             raise RuntimeError("the test server is not running; call start() or use serve()")
-        return self._httpd.server_address[1]
+        return self._port
 
     @property
     def base_url(self) -> str:
@@ -169,25 +174,48 @@ class OpenAITestServer:
         return f"http://{self.host}:{self.port}/v1"
 
     def start(self) -> "OpenAITestServer":
-        if self._httpd is not None:
+        if self._thread is not None:
             return self
-        self._httpd = _QuietServer((self.host, 0), _make_handler_class(self))
-        self._httpd.owner = self
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"openai-test-server:{self.port}", daemon=True)
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve_forever() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            try:
+                self._server = loop.run_until_complete(
+                    asyncio.start_server(self._connection, self.host, 0, backlog=1024))
+                self._port = self._server.sockets[0].getsockname()[1]
+            except BaseException as err:  # noqa: BLE001 - re-raised in start()
+                failure.append(err)
+                ready.set()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                self._server.close()
+                tasks = asyncio.all_tasks(loop)
+                for task in tasks:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+                loop.close()
+
+        self._thread = threading.Thread(target=serve_forever, name="openai-test-server", daemon=True)
         self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread = None
+            raise failure[0]
         return self
 
     def stop(self) -> None:
-        if self._httpd is None:
+        if self._thread is None or self._loop is None:
             return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._thread, self._loop, self._server, self._port = None, None, None, None
 
     def __enter__(self) -> "OpenAITestServer":
         return self.start()
@@ -195,7 +223,87 @@ class OpenAITestServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- request handling (server threads) --------------------------------------------------
+    # -- request handling (the server's event loop) -------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One client connection: requests one after another (keep-alive) until it closes."""
+        with self._lock:
+            self.open_connections += 1
+        try:
+            while True:
+                try:  # an idle keep-alive connection is closed after 10 s, as servers do
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, OSError):
+                    return
+                method, target, headers = _parse_head(head)
+                try:
+                    raw = await reader.readexactly(int(headers.get("content-length") or 0))
+                except (asyncio.IncompleteReadError, OSError, ValueError):
+                    return
+                response = await self._respond(method, target, headers, raw)
+                if response is None:  # a dropped connection: no answer at all
+                    return
+                writer.write(response)
+                try:
+                    await writer.drain()
+                except (ConnectionResetError, BrokenPipeError):  # the client gave up (e.g. its timeout)
+                    with self._lock:
+                        self.client_disconnects += 1
+                    return
+                if headers.get("connection", "").lower() == "close":
+                    return
+        finally:
+            with self._lock:
+                self.open_connections -= 1
+            writer.close()
+
+    async def _respond(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> bytes | None:
+        """The response bytes for one request (``None``: drop the connection)."""
+        if method == "GET":
+            if target.rstrip("/").endswith("/models"):
+                return _response(200, json.dumps({"object": "list", "data": [
+                    {"id": self.model, "object": "model", "created": 0, "owned_by": "local-test"}]}).encode())
+            return _error_response(404, f"no route for GET {target}")
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        request = RecordedRequest(method=method, path=target, headers=headers["_original"], raw=raw, json=parsed,
+                                  received_at=time.monotonic())
+        with self._lock:
+            self.requests.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    async def _answer(self, request: RecordedRequest) -> bytes | None:
+        if request.method != "POST" or not request.path.rstrip("/").endswith("/chat/completions"):
+            return _error_response(404, f"no route for {request.method} {request.path}")
+        if not isinstance(request.json, dict) or not isinstance(request.json.get("messages"), list):
+            return _error_response(400, "the request body must be a JSON object with a 'messages' list")
+        if request.json.get("stream"):
+            return _error_response(400, "the local test server does not stream; send stream=false")
+        try:
+            reply = _as_reply(self._next_reply(request))
+        except Exception as err:  # a broken handler is a test bug: answer 500 and record it
+            self.errors.append(f"{type(err).__name__}: {err}")
+            return _error_response(500, f"local test server handler raised {type(err).__name__}: {err}")
+        if isinstance(reply, dict):
+            return _response(200, json.dumps(reply).encode())
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.drop:
+            return None
+        if reply.status != 200:
+            return _error_response(reply.status, reply.error_message, headers=reply.headers)
+        if reply.body is not None:
+            payload = reply.body.encode() if isinstance(reply.body, str) else reply.body
+            return _response(200, payload, content_type=reply.content_type, headers=reply.headers)
+        return _response(200, json.dumps(self._completion(request, reply)).encode(), headers=reply.headers)
 
     def _next_reply(self, request: RecordedRequest) -> ReplyLike:
         with self._lock:
@@ -225,20 +333,35 @@ class OpenAITestServer:
         }
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """Records unexpected handler errors in ``owner.errors`` instead of printing tracebacks."""
+def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
+    """Method, target and headers (lower-cased names; ``"_original"``: the names as sent)."""
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, *_ = lines[0].split(" ") + ["", ""]
+    original = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
+    original = {name.strip(): value.strip() for name, value in original.items()}
+    headers: dict[str, Any] = {name.lower(): value for name, value in original.items()}
+    headers["_original"] = original
+    return method, target, headers
 
-    owner: OpenAITestServer
-    request_queue_size = 1024  # socketserver's default backlog of 5 resets connections under load
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
+def _response(status: int, payload: bytes, content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> bytes:
+    """One HTTP/1.1 response, head and body in one buffer (one write: no delayed-ACK stall)."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status made up by a test
+        phrase = "Scripted"
+    lines = [f"HTTP/1.1 {status} {phrase}",
+             f"Content-Type: {content_type}", f"Content-Length: {len(payload)}",
+             *(f"{name}: {value}" for name, value in (headers or {}).items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
 
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionResetError, BrokenPipeError)):
-            self.owner.client_disconnects += 1  # a client closing its connection is not a server bug
-            return
-        self.owner.errors.append(f"{type(error).__name__}: {error}")
+
+def _error_response(status: int, message: str, headers: dict[str, str] | None = None) -> bytes:
+    """OpenAI's error shape."""
+    error = {"error": {"message": message, "type": _STATUS_TYPES.get(status, "error"), "param": None,
+                       "code": str(status)}}
+    return _response(status, json.dumps(error).encode(), headers=headers)
 
 
 def _as_reply(reply: ReplyLike) -> Reply | dict:
@@ -247,110 +370,6 @@ def _as_reply(reply: ReplyLike) -> Reply | dict:
     if isinstance(reply, str) or reply is None:
         return Reply(content=reply)
     raise TypeError(f"a scripted reply must be a str, Reply or dict, got {type(reply).__name__}")
-
-
-def _make_handler_class(server: OpenAITestServer) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
-        disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
-        timeout = 10  # idle keep-alive connections do not pin a thread for ever
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-            pass
-
-        def setup(self) -> None:
-            super().setup()
-            with server._lock:
-                server.open_connections += 1
-
-        def finish(self) -> None:
-            with server._lock:
-                server.open_connections -= 1
-            with contextlib.suppress(OSError):
-                super().finish()
-
-        def _send(self, status: int, payload: bytes, content_type: str = "application/json",
-                  headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
-            self.wfile.flush()
-
-        def _send_error_json(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-            error = {"error": {"message": message, "type": _STATUS_TYPES.get(status, "error"),
-                               "param": None, "code": str(status)}}
-            self._send(status, json.dumps(error).encode(), headers=headers)
-
-        def do_GET(self) -> None:
-            if self.path.rstrip("/").endswith("/models"):
-                self._send(200, json.dumps({"object": "list", "data": [
-                    {"id": server.model, "object": "model", "created": 0, "owned_by": "local-test"}]}).encode())
-            else:
-                self._send_error_json(404, f"no route for GET {self.path}")
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                parsed = json.loads(raw) if raw else None
-            except ValueError:
-                parsed = None
-            request = RecordedRequest(method="POST", path=self.path, headers=dict(self.headers.items()),
-                                      raw=raw, json=parsed, received_at=time.monotonic())
-            with server._lock:
-                server.requests.append(request)
-                server.in_flight += 1
-                server.max_in_flight = max(server.max_in_flight, server.in_flight)
-            try:
-                self._answer(request)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. its timeout)
-                with server._lock:
-                    server.client_disconnects += 1
-                self.close_connection = True
-            finally:
-                with server._lock:
-                    server.in_flight -= 1
-
-        def _answer(self, request: RecordedRequest) -> None:
-            if not self.path.rstrip("/").endswith("/chat/completions"):
-                self._send_error_json(404, f"no route for POST {self.path}")
-                return
-            if not isinstance(request.json, dict) or not isinstance(request.json.get("messages"), list):
-                self._send_error_json(400, "the request body must be a JSON object with a 'messages' list")
-                return
-            if request.json.get("stream"):
-                self._send_error_json(400, "the local test server does not stream; send stream=false")
-                return
-            try:
-                reply = _as_reply(server._next_reply(request))
-            except Exception as err:  # a broken handler is a test bug: answer 500 and record it
-                server.errors.append(f"{type(err).__name__}: {err}")
-                self._send_error_json(500, f"local test server handler raised {type(err).__name__}: {err}")
-                return
-            if isinstance(reply, dict):
-                self._send(200, json.dumps(reply).encode())
-                return
-            if reply.delay:
-                time.sleep(reply.delay)
-            if reply.drop:
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if reply.status != 200:
-                self._send_error_json(reply.status, reply.error_message, headers=reply.headers)
-                return
-            if reply.body is not None:
-                payload = reply.body.encode() if isinstance(reply.body, str) else reply.body
-                self._send(200, payload, content_type=reply.content_type, headers=reply.headers)
-                return
-            self._send(200, json.dumps(server._completion(request, reply)).encode(), headers=reply.headers)
-
-    return _Handler
 
 
 @contextlib.contextmanager

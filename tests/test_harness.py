@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import os
 import numpy as np
 import pytest
 
@@ -64,6 +66,19 @@ class InterruptingDoctor(ScriptedDoctor):
             InterruptingDoctor.started += 1
             if InterruptingDoctor.started > InterruptingDoctor.after:
                 raise InterruptingDoctor.raises()
+
+
+class CrashingDoctor(ScriptedDoctor):
+    """In a worker process, kills the process (as a segfault or an OOM kill would) at its third episode."""
+
+    started = 0
+
+    def reset(self, seed=None):
+        super().reset(seed)
+        if seed is not None and multiprocessing.parent_process() is not None:
+            CrashingDoctor.started += 1
+            if CrashingDoctor.started == 3:
+                os._exit(3)
 
 
 class FlakyDoctor(ScriptedDoctor):
@@ -438,3 +453,44 @@ def test_llm_doctor_and_patient_specs_run_against_a_local_endpoint(tmp_path, mon
     assert code == 0 and n_requests == 3  # two doctor turns, one patient reply
     record = json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])
     assert record["status"] == "ok" and record["terminated"]
+    # the episode's LLM calls and the tokens the server reported (its usage: words of the prompt / reply)
+    replies = ["ASK: When did it start?", "It started four days ago.", "DIAGNOSE: pneumonia\nPLAN: antibiotics; review"]
+    assert record["llm"]["calls"] == 3 and record["llm"]["failed_calls"] == 0
+    assert record["llm"]["completion_tokens"] == sum(len(r.split()) for r in replies)
+    assert record["llm"]["prompt_tokens"] > 0 and record["llm"]["cost"] == 0.0  # no prices given
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["llm"]["calls"] == 3 and summary["llm"]["total_tokens"] == record["llm"]["total_tokens"]
+    assert "LLM tokens per scored episode" in (tmp_path / "run" / "report.md").read_text()
+    assert (tmp_path / "run" / "plots" / "llm_cost_vs_score.svg").exists()
+
+
+def test_offline_runs_record_no_llm_use(baseline):
+    assert all(r["llm"]["calls"] == 0 for r in baseline.records) and baseline.summary["llm"] is None
+    assert not (baseline.out / "plots" / "llm_cost_vs_score.svg").exists()
+
+
+def test_workers_play_the_same_episodes_as_one_process(tmp_path, baseline):
+    result = bench(tmp_path, "workers", workers=2, concurrency=3)
+    assert result.summary["n_ok"] == len(TEST_CASES) and result.warnings == []
+    ours = {r["key"]: (r["score"], r["transcript"]) for r in result.records}
+    assert ours == {r["key"]: (r["score"], r["transcript"]) for r in baseline.records}
+    keys = [r["key"] for r in lines(result.results_path)]
+    assert sorted(keys) == sorted(ours) and len(keys) == len(set(keys))  # each once, from two processes
+    resumed = bench(tmp_path, "workers", workers=2, concurrency=3, resume=True)
+    assert resumed.n_run == 0 and len(lines(result.results_path)) == len(TEST_CASES)
+
+
+def test_a_worker_that_dies_loses_only_its_unfinished_episodes(tmp_path, baseline):
+    result = bench(tmp_path, "crash", workers=2, concurrency=2, doctor=CrashingDoctor)
+    assert len(result.warnings) == 2 and all("exited with code 3" in w for w in result.warnings)
+    assert result.summary["n_ok"] == 4 and result.summary["n_missing"] == len(TEST_CASES) - 4
+    first = lines(result.results_path)
+    resumed = bench(tmp_path, "crash", workers=1, doctor=CrashingDoctor, resume=True)
+    assert resumed.n_run == len(TEST_CASES) - 4 and resumed.summary["n_ok"] == len(TEST_CASES)
+    assert lines(result.results_path)[:4] == first  # finished lines stay as written
+    assert scores_by_key(resumed.records) == scores_by_key(baseline.records)
+
+
+def test_workers_need_picklable_components(tmp_path):
+    with pytest.raises(BenchError, match="workers=2 sends the doctor.*cannot be pickled.*spec string"):
+        bench(tmp_path, doctor=lambda: ScriptedDoctor(), workers=2)

@@ -293,6 +293,22 @@ def test_a_timeout_is_a_grading_error(server):
     assert len(server.requests) == 2
 
 
+def test_with_a_retrying_client_attempts_do_not_multiply(server):
+    """LLMClient retries transport failures itself; the judge then re-asks only for unusable answers."""
+    from clinic_env.llm import LLMClient
+
+    client = LLMClient("judge-model", base_url=server.base_url, api_key="test-key", max_attempts=3, backoff=(0, 0))
+    judge = LLMJudge(client, max_attempts=4, backoff=0.0, retry_client_errors=False)
+    server.set_handler(lambda request: Reply(status=500))
+    with pytest.raises(GradingError, match="not retried.*ServerError"):
+        run(judge.agrade(CONVERSATION, Rubric(criteria=[ALLERGY])))
+    assert len(server.requests) == 3  # the client's 3 attempts, not 3 x 4
+    server.reset()
+    server.push(Reply(status=500), "no JSON here", judge_reply(True))  # one retry by the client, one by the judge
+    [verdict] = run(judge.agrade(CONVERSATION, Rubric(criteria=[ALLERGY])))
+    assert verdict.met is True and len(server.requests) == 3
+
+
 def test_client_errors_that_cannot_improve_are_not_retried(server):
     server.set_handler(lambda request: Reply(status=401, error_message="bad key"))
     with pytest.raises(GradingError, match="not retried.*AuthenticationError"):

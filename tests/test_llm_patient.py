@@ -303,6 +303,19 @@ def test_termination_when_the_dialogue_goes_nowhere(server, pneumonia_case):
 
 # ---- a whole consultation in the Gymnasium env ----------------------------------------------
 
+def test_the_env_gives_the_patient_the_case_diagnosis_names_for_its_check(server, pneumonia_case):
+    # The doctor says the word first, so only the case's names (set by the env at reset) make the echo a leak.
+    server.push("Could be pneumonia, I suppose, doctor.", "I don't know, doctor, that's why I came.")
+    patient = LLMPatient(client_for(server))
+    env = gym.make("clinic_env/Consultation-v0", cases=[PNEUMONIA], patient=patient, persona="typical")
+    env.reset(seed=0)
+    observation, *_ = env.step("ASK: Do you think it's pneumonia?")
+    assert observation == "I don't know, doctor, that's why I came."
+    assert patient.stats["leak"] == 1 and patient.stats["regenerations"] == 1 and len(server.requests) == 2
+    assert not find_leaks(server.requests[0].messages[0]["content"], pneumonia_case.diagnosis_names)  # not in the prompt
+    env.close()
+
+
 def test_the_llm_patient_plays_a_consultation_in_the_gym_env(server, pneumonia_case):
     answers = {
         "When did it start?": "Four days ago, after a cold. It's been awful.",
@@ -325,7 +338,6 @@ def test_the_llm_patient_plays_a_consultation_in_the_gym_env(server, pneumonia_c
                    persona="anxious+simple_language,mbti=ENTP")
     observation, info = env.reset(seed=0)
     assert env.unwrapped.patient is patient and observation.startswith(pneumonia_case.opening_statement)
-    patient.set_forbidden(env.unwrapped.consultation.case.diagnosis_names)
     seen = []
     for action in ["ASK: When did it start?", "EXAMINE: respiratory", "ASK: Any fever?", "ASK: Do you smoke?"]:
         observation, reward, terminated, truncated, info = env.step(action)
