@@ -736,10 +736,27 @@ def _shares(episodes: Sequence[Episode], concurrency: int, workers: int) -> list
 
 
 def _play_job(cfg: BenchConfig, episodes: list[Episode], concurrency: int, results: str,
-              send: Callable[[Any], None]) -> None:
-    """A worker process's job: play its share, reporting each saved episode as (key, status, score)."""
+              send: Callable[[Any], None], report_every: float = 0.05) -> None:
+    """A worker process's job: play its share, reporting saved episodes as ("done", [(key,
+    status, score), ...]) at most every ``report_every`` seconds (one message per episode
+    would cost the parent a wake-up each; the records themselves are on disk already)."""
     run = build_run(cfg)
-    asyncio.run(_play(episodes, run, Path(results), concurrency, lambda *saved: send(("done", *saved))))
+    batch: list[tuple[str, str, float | None]] = []
+    last = time.monotonic()
+
+    def saved(key: str, status: str, score: float | None) -> None:
+        nonlocal last
+        batch.append((key, status, score))
+        if time.monotonic() - last >= report_every:
+            send(("done", batch[:]))
+            batch.clear()
+            last = time.monotonic()
+
+    try:
+        asyncio.run(_play(episodes, run, Path(results), concurrency, saved))
+    finally:
+        if batch:
+            send(("done", batch))
 
 
 async def _play_in_workers(episodes: Sequence[Episode], cfg: BenchConfig, results: Path,
@@ -756,7 +773,8 @@ async def _play_in_workers(episodes: Sequence[Episode], cfg: BenchConfig, result
 
     def on_message(message: Any) -> None:
         if message[0] == "done":
-            finished(*message[1:])
+            for saved in message[1]:
+                finished(*saved)
         else:  # ("error", text) from the pool
             failures.append(message[1])
 

@@ -58,7 +58,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -83,6 +83,7 @@ _CACHE_VERSION = 1
 # left out of cache and replay keys, and never written to disk (headers may hold secrets).
 _UNKEYED_OPTIONS = ("timeout", "extra_headers")
 _TIMEOUTS = (TimeoutError, asyncio.TimeoutError)  # asyncio.wait_for's (distinct before Python 3.11)
+_FAILURES = (openai.OpenAIError, *_TIMEOUTS, json.JSONDecodeError)  # what an attempt may raise
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -233,6 +234,16 @@ def _digest(value: Any) -> str:
 def _shorten(text: str, limit: int = _SHOWN_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+async def _within(seconds: float, awaitable: Awaitable[Any]) -> Any:
+    """``awaitable`` with a wall-clock limit: ``asyncio.timeout`` where there is one (3.11+:
+    no extra task per request), else ``asyncio.wait_for``."""
+    limit = getattr(asyncio, "timeout", None)
+    if limit is None:
+        return await asyncio.wait_for(awaitable, seconds)
+    async with limit(seconds):
+        return await awaitable
 
 
 def _http_client(timeout: float) -> Any:
@@ -529,12 +540,13 @@ class LLMClient:
         request = {"model": self.model, "messages": list(messages), "tools": list(tools) if tools else None,
                    "tool_choice": tool_choice,
                    "sampling": {k: v for k, v in options.items() if k not in _UNKEYED_OPTIONS}}
-        request_key = _digest(request)
+        # keys only when a recording or the cache needs them: hashing a long dialogue costs
+        request_key = _digest(request) if self._replay is not None or self.record_path is not None else ""
+        cache_key = _digest({"endpoint": self.base_url, "request": request}) if self._cache is not None else ""
         try:
             if self._replay is not None:
                 result = self._replayed(request, request_key)
             else:
-                cache_key = _digest({"endpoint": self.base_url, "request": request})
                 result = self._cached(cache_key)
                 if result is None:
                     result = await self._fetch(request, options, timeout)
@@ -563,21 +575,37 @@ class LLMClient:
             body["tools"] = request["tools"]
         if request["tool_choice"] is not None:
             body["tool_choice"] = request["tool_choice"]
+
+        async def attempt() -> Any:
+            async with semaphore:  # held per attempt, not during backoff sleeps
+                return await _within(timeout, client.post(
+                    "/chat/completions", body=body, cast_to=object,
+                    options={"timeout": timeout, "headers": headers, **({"params": query} if query else {})}))
+
+        try:
+            response = await attempt()  # most calls succeed at once: no retry machinery for them
+        except _FAILURES as err:
+            if self.max_attempts == 1 or not _is_transient(err):
+                raise self._error(err, 1, timeout) from None  # the SDK error holds the request headers
+            response = await self._retry(attempt, err, timeout)
+        return self._parse(response)
+
+    async def _retry(self, attempt: Callable[[], Awaitable[Any]], first_error: BaseException, timeout: float) -> Any:
+        """Attempts 2 to ``max_attempts`` (tenacity: backoff with jitter, ``Retry-After``, a log
+        line per retry). The first attempt's failure is handed to tenacity as its own first
+        attempt, so waits, logs and counts are as if tenacity had made it."""
+        failed = [first_error]
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                                  retry=retry_if_exception(_is_transient), before_sleep=self._log_retry,
                                  reraise=True)
         try:
-            async for attempt in retrying:
-                with attempt:
-                    async with semaphore:  # held per attempt, not during backoff sleeps
-                        response = await asyncio.wait_for(client.post(
-                            "/chat/completions", body=body, cast_to=object,
-                            options={"timeout": timeout, "headers": headers, **({"params": query} if query else {})}),
-                            timeout)
-        except (openai.OpenAIError, *_TIMEOUTS, json.JSONDecodeError) as err:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise self._error(err, attempts, timeout) from None  # the SDK error holds the request headers
-        return self._parse(response)
+            async for state in retrying:
+                with state:
+                    if failed:
+                        raise failed.pop()
+                    return await attempt()
+        except _FAILURES as err:
+            raise self._error(err, retrying.statistics.get("attempt_number", 1), timeout) from None
 
     def _wait(self, state: RetryCallState) -> float:
         delay = self._jitter(state)

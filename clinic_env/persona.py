@@ -24,7 +24,7 @@ traits it always gave.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
 Level = Literal["low", "medium", "high"]
@@ -145,11 +145,11 @@ class Persona:
         return replace(self, **traits)
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return dict(vars(self))  # traits are plain strings: no need for asdict's deep copy
 
     def describe(self) -> str:
         """A short instruction for an LLM patient playing this persona (every trait, by name)."""
-        return ", ".join(f"{name.replace('_', ' ')}: {level}" for name, level in asdict(self).items())
+        return ", ".join(f"{name.replace('_', ' ')}: {level}" for name, level in vars(self).items())
 
 
 PRESETS: dict[str, dict[str, str]] = {

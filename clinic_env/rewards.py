@@ -21,7 +21,7 @@ from clinic_env.leaks import find_leaks
 from rubrics.grading import grade
 from rubrics.offline_grader import OfflineGrader
 from rubrics.schema import Rubric
-from rubrics.scoring import RubricScorer, met_flags
+from rubrics.scoring import met_flags, rubric_scorer
 
 
 @dataclass(frozen=True)
@@ -100,11 +100,12 @@ class RubricReward:
     def __post_init__(self) -> None:
         self.grader = OfflineGrader() if self.grader is None else self.grader
         self.rubric: Rubric | None = None
-        self._build = lru_cache(maxsize=1024)(lambda case: (rubric := self.builder(case), RubricScorer(rubric)))
+        self._build = lru_cache(maxsize=1024)(self.builder)
 
     def reset(self, case: Case) -> None:
         """The case's rubric (built once per case, not per episode), and a fresh grading session."""
-        self.rubric, self._scorer = self._build(case)
+        self.rubric = self._build(case)
+        self._scorer = rubric_scorer(self.rubric)
         session = getattr(self.grader, "session", None)
         self._session = session(self.rubric) if callable(session) else None
         self._read = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 
@@ -85,7 +85,7 @@ class Meter:
             self.cost += result.cost
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "total_tokens": self.total_tokens}
+        return {**vars(self), "total_tokens": self.total_tokens}
 
 
 # The meters active in the current context: (meter, client it is limited to or None).

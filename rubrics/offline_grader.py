@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
-from rubrics.schema import Criterion, Matcher, Rubric
+from rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 
 NEGATION = re.compile(
     r"\b(?:no|not|never|without|denies|denied|deny|negative for|free of|avoid|avoids|avoiding|"
@@ -71,6 +71,19 @@ def _key(matcher: Matcher) -> tuple:
     return (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions)
 
 
+@per_rubric
+def _plan(rubric: Rubric) -> tuple[list[tuple], set[tuple[str, tuple[str, ...]]]]:
+    """Per criterion (id, matcher, count key, ``before`` phrases), and the ``before`` windows."""
+    missing = [c.id for c in rubric.criteria if c.matcher is None]
+    if missing:
+        raise GradingError(
+            f"criterion {missing[0]!r} has no matcher; the offline grader cannot judge free text "
+            "(use an LLM judge, or an ensemble with one)"
+        )
+    plan = [(c.id, c.matcher, _key(c.matcher), tuple(c.matcher.before)) for c in rubric.criteria]
+    return plan, {(m.speaker, before) for _, m, _, before in plan if before}
+
+
 class GradingSession:
     """Grades one growing conversation: each ``update`` reads only the messages added since the last.
 
@@ -80,18 +93,11 @@ class GradingSession:
     """
 
     def __init__(self, rubric: Rubric) -> None:
-        missing = [c.id for c in rubric.criteria if c.matcher is None]
-        if missing:
-            raise GradingError(
-                f"criterion {missing[0]!r} has no matcher; the offline grader cannot judge free text "
-                "(use an LLM judge, or an ensemble with one)"
-            )
         self.rubric = rubric
-        self._plan = [(c.id, c.matcher, _key(c.matcher), tuple(c.matcher.before)) for c in rubric.criteria]
+        self._plan, self._windows = _plan(rubric)
         self.counts = {c.id: 0 for c in rubric.criteria}
         self._seen = {speaker: 0 for speaker in SPEAKER_ROLES}
         self._closed: set[tuple[str, tuple[str, ...]]] = set()
-        self._windows = {(m.speaker, before) for _, m, _, before in self._plan if before}
 
     def update(self, new_messages: Sequence[Message]) -> list[Verdict]:
         """Read the new messages; one verdict per criterion, in rubric order."""

@@ -12,7 +12,8 @@ the dimension travels as a ``dimension:<name>`` tag so a round trip loses nothin
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+import weakref
+from typing import Any, Callable, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -149,3 +150,26 @@ class Rubric(Strict):
     def from_healthbench(cls, items: list[dict[str, Any]], metadata: dict[str, Any] | None = None) -> "Rubric":
         return cls(criteria=[Criterion.from_healthbench(item, f"c{i}") for i, item in enumerate(items)],
                    metadata=metadata or {})
+
+
+T = TypeVar("T")
+
+
+def per_rubric(build: Callable[[Rubric], T]) -> Callable[[Rubric], T]:
+    """``build(rubric)`` worked out once per rubric object and forgotten with it.
+
+    Rubrics are frozen, so what is derived from one (a grading plan, a scorer's groups)
+    holds for its life; graders and rewards made per episode then share the work. Keyed by
+    identity, as a rubric holds lists and cannot be hashed.
+    """
+    cache: dict[int, T] = {}
+
+    def cached(rubric: Rubric) -> T:
+        key = id(rubric)
+        if key not in cache:
+            cache[key] = build(rubric)
+            weakref.finalize(rubric, cache.pop, key, None)  # runs before the id can be reused
+        return cache[key]
+
+    cached.__doc__ = build.__doc__
+    return cached

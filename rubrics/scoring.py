@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rubrics.grading import Verdict
-from rubrics.schema import DIMENSION_TAG, DIMENSIONS, Criterion, Rubric
+from rubrics.schema import DIMENSION_TAG, DIMENSIONS, Criterion, Rubric, per_rubric
 
 Criteria = Rubric | Sequence[Criterion]
 Met = Sequence[bool] | Sequence[Verdict]
@@ -144,6 +144,12 @@ class RubricScorer:
         for name, idx, possible in self.groups:
             metrics[name] = sum(points[i] for i in idx if flags[i]) / possible
         return metrics
+
+
+@per_rubric
+def rubric_scorer(rubric: Rubric) -> RubricScorer:
+    """The rubric's ``RubricScorer``, built once per rubric object (shared by every episode)."""
+    return RubricScorer(rubric)
 
 
 def example_metrics(criteria: Criteria, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:
