@@ -53,7 +53,7 @@ class OpenAIChatDoctor:
             return parse_action(result.content or "")
 
     def act(self, observation: str, info: dict) -> str | Action:
-        """Synchronous ``aact`` for plain loops; inside an event loop, await ``aact``."""
+        """``aact`` for synchronous callers (``rubrics.sync``: works in a notebook too); async code awaits ``aact``."""
         return run_sync(self.aact(observation, info), "await OpenAIChatDoctor.aact(...) instead")
 
 

@@ -7,7 +7,8 @@
 
 ``LLMPatient`` follows ``clinic_env.patient.PatientPolicy`` (``reset`` -> opening statement,
 ``reply`` -> answer) and adds ``async areply`` (a harness that runs in an event loop awaits
-it; ``reply`` runs it to completion and refuses to run inside a running loop). Its
+it; ``reply`` runs it to completion on ``rubrics.sync``'s background loop, so the
+Gymnasium env can call it, in a notebook too). Its
 model client is anything with ``async complete(messages, **sampling) -> str``
 (``rubrics.chat.ChatClient``: ``OpenAIChatClient``, the project's ``clinic_env.llm`` client...).
 
@@ -692,7 +693,8 @@ class LLMPatient:
     # ---- replying -----------------------------------------------------------------------
 
     def reply(self, doctor_message: str, messages: Sequence[dict] = ()) -> str:
-        """``areply`` run to completion; inside a running event loop, await ``areply``."""
+        """``areply`` for synchronous callers such as the Gymnasium env (``rubrics.sync``: works in a
+        notebook too); async code awaits ``areply``."""
         return run_sync(self.areply(doctor_message, messages), "use `await patient.areply(doctor_message, messages)`")
 
     async def areply(self, doctor_message: str, messages: Sequence[dict] = ()) -> str:

@@ -102,5 +102,5 @@ class LLMRubricGenerator:
         )
 
     def __call__(self, case: Case) -> Rubric:
-        """Synchronous generation (for ``RubricReward``); inside an event loop, await ``agenerate``."""
+        """Synchronous generation (for ``RubricReward``, through ``rubrics.sync``); async code awaits ``agenerate``."""
         return run_sync(self.agenerate(case), "await LLMRubricGenerator.agenerate(case) instead")

@@ -252,6 +252,8 @@ class OpenAITestServer:
                     return
                 if headers.get("connection", "").lower() == "close":
                     return
+        except asyncio.CancelledError:  # the server is stopping: end quietly (asyncio logs a cancelled handler)
+            return
         finally:
             with self._lock:
                 self.open_connections -= 1
