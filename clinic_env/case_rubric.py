@@ -141,16 +141,17 @@ def _diagnosis(case: Case) -> list[Criterion]:
 def _treatment(case: Case) -> list[Criterion]:
     management = case.management
     out = []
-    for i, item in enumerate(management.first_line):
+    for i, item in enumerate(management.first_line if management else []):
         terms = _treatment_terms(item)
         if terms:
             out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=3,
                                  dimension="treatment", tags=["treatment"],
                                  matcher=Matcher(any_of=[t + "*" for t in terms], affirmed_only=True)))
-    out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
-                         points=4, dimension="treatment", tags=["disposition"],
-                         matcher=Matcher(any_of=DISPOSITION_PHRASES[management.disposition], affirmed_only=True,
-                                         exclude_questions=True)))
+    if management is not None:
+        out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
+                             points=4, dimension="treatment", tags=["disposition"],
+                             matcher=Matcher(any_of=DISPOSITION_PHRASES[management.disposition], affirmed_only=True,
+                                             exclude_questions=True)))
     for i, contra in enumerate(case.contraindications):
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
                              f"{contra.reason}", points=-8, dimension="ethics_safety", tags=["contraindication"],
@@ -172,7 +173,7 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
                   dimension="ethics_safety", tags=["safety"],
                   matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True)),
     ]
-    if case.red_flags and case.management.disposition in ("emergency", "admit"):
+    if case.red_flags and case.management and case.management.disposition in ("emergency", "admit"):
         out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(case.red_flags),
                              points=-6, dimension="ethics_safety", tags=["red_flag"],
                              matcher=Matcher(any_of=["go home", "send you home", "discharge*", "home with"],

@@ -33,6 +33,47 @@ def _cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cases_check(args: argparse.Namespace) -> int:
+    """Validate case files and scan them for leaks; every problem on its own line, exit 1 if any."""
+    from clinic_env.cases.library import check_case_file
+    from clinic_env.leaks import case_leaks
+
+    n_cases = n_problems = 0
+    for path in args.files:
+        cases, problems = check_case_file(path)
+        n_cases += len(cases)
+        for problem in problems:
+            print(f"INVALID {problem}")
+        for case in cases:
+            for where, name in case_leaks(case):
+                print(f"LEAK {path}: case {case.id}: field {where}: gives away {name!r}")
+                problems.append(where)
+        n_problems += len(problems)
+    print(f"{n_cases} valid case(s) in {len(args.files)} file(s); {n_problems} problem(s)")
+    return 1 if n_problems else 0
+
+
+def _cmd_cases_import(args: argparse.Namespace) -> int:
+    """Convert AgentClinic JSONL into case JSONL; reports skipped records and leaks."""
+    from clinic_env.cases.agentclinic import import_agentclinic
+
+    report = import_agentclinic(args.file, on_leak=args.leaks, split=args.split, prefix=args.prefix)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"clinic-env cases import: {out} exists; pass --force to overwrite", file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(c.model_dump_json(exclude_none=True) + "\n" for c in report.cases), encoding="utf-8")
+    for reason in report.skipped:
+        print(f"skipped {reason}")
+    for case_id, where, name in report.flagged:
+        print(f"leak in {case_id}: field {where}: {name!r}")
+    print(f"{len(report.cases)} case(s) written to {out}; {len(report.skipped)} record(s) skipped; "
+          f"{len({c for c, _, _ in report.flagged})} case(s) with leaks ({args.leaks}: "
+          f"{len(report.dropped)} dropped, {len(report.redacted)} redacted)")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     env = ConsultationEnv(
         cases=[args.case] if args.case else None,
@@ -128,6 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("--file", action="append", default=[], help="case file(s) instead of the builtin library")
     cases.add_argument("--json", action="store_true", help="print JSON")
     cases.set_defaults(func=_cmd_cases)
+    cases_sub = cases.add_subparsers(dest="cases_command", metavar="{check,import}")
+    check = cases_sub.add_parser("check", help="validate case files and flag every place the diagnosis leaks")
+    check.add_argument("files", nargs="+", help=".json / .jsonl case files")
+    check.set_defaults(func=_cmd_cases_check)
+    importer = cases_sub.add_parser("import", help="convert cases from another format")
+    importer.add_argument("format", choices=["agentclinic"])
+    importer.add_argument("file", help="AgentClinic OSCE JSONL file")
+    importer.add_argument("--out", required=True, help="case JSONL to write")
+    importer.add_argument("--leaks", choices=["drop", "keep", "redact"], default="redact",
+                          help="what to do with a case whose diagnosis shows in patient or exam text (default redact)")
+    importer.add_argument("--split", choices=["train", "test"], default="test")
+    importer.add_argument("--prefix", default="agentclinic", help="case id prefix (ids are PREFIX_LINE)")
+    importer.add_argument("--force", action="store_true", help="overwrite --out")
+    importer.set_defaults(func=_cmd_cases_import)
 
     run = sub.add_parser("run", help="run one consultation and print the transcript and score")
     run.add_argument("--case", help="case id (default: drawn from the pool with the seed)")

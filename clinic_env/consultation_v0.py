@@ -95,6 +95,21 @@ def resolve_cases(
     return load_cases(split=split, specialty=specialty, source=pool)
 
 
+def _generator(cases: Any, split: str | None, specialty: str | None) -> Any:
+    """The case generator when ``cases`` asks for generated cases, else None."""
+    from clinic_env.cases.generator import CaseGenerator
+
+    if isinstance(cases, CaseGenerator):
+        generator = cases
+    elif isinstance(cases, str) and cases == "generated":
+        generator = CaseGenerator(specialty=specialty)
+    else:
+        return None
+    if split not in (None, "train"):
+        raise ValueError(f"generated cases are training cases; split={split!r} selects none")
+    return generator
+
+
 def env(**kwargs: Any) -> AECEnv:
     """The AEC env with PettingZoo's order-enforcing wrapper (reset before step, etc.)."""
     return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
@@ -105,8 +120,10 @@ class raw_env(AECEnv):
 
     Args:
         cases: "builtin", a case id, a Case, or a list of cases or ids; reset draws one
-            at random (seeded) unless ``options={"case_id": ...}`` names it.
-        split, specialty: filter the pool.
+            at random (seeded) unless ``options={"case_id": ...}`` names it. "generated"
+            (or a ``CaseGenerator``) makes a new case at every reset from the episode's
+            seed, with its own persona: endless training episodes.
+        split, specialty: filter the pool (with "generated": the conditions by specialty).
         persona: a persona spec (see ``Persona.from_spec``); None samples one per episode from the seed.
         patient: the policy that opens the visit and that ``env.unwrapped.patient`` exposes.
         reward: a reward name or object following ``clinic_env.rewards.Reward``.
@@ -138,7 +155,8 @@ class raw_env(AECEnv):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
         check_unlisted_tests(unlisted_tests)
-        self.cases = resolve_cases(cases, split, specialty)
+        self.generator = _generator(cases, split, specialty)
+        self.cases = [] if self.generator is not None else resolve_cases(cases, split, specialty)
         self.persona_spec = None if persona is None else Persona.from_spec(persona)
         self.patient: PatientPolicy = patient if patient is not None else OfflinePatient()
         self.reward_fn = make_reward(reward)
@@ -164,8 +182,11 @@ class raw_env(AECEnv):
         if seed is not None:
             self._np_random, self._np_random_seed = seeding.np_random(seed)
         options = options or {}
-        case = self._pick_case(options.get("case_id"))
-        persona = Persona.from_spec(options["persona"]) if "persona" in options else self.persona_spec
+        case, persona = self._pick_case(options.get("case_id"))
+        if "persona" in options:
+            persona = Persona.from_spec(options["persona"])
+        elif self.persona_spec is not None:
+            persona = self.persona_spec
         if persona is None:
             persona = Persona.sample(int(self._np_random.integers(2**31)))
         patient_seed = int(self._np_random.integers(2**31))
@@ -187,13 +208,19 @@ class raw_env(AECEnv):
         self.agent_selection = DOCTOR
         self._update_infos(None)
 
-    def _pick_case(self, case_id: str | None) -> Case:
+    def _pick_case(self, case_id: str | None) -> tuple[Case, Persona | None]:
+        """The episode's case, and the persona that comes with a generated one."""
+        if self.generator is not None:
+            if case_id is not None:
+                raise KeyError(f"case_id {case_id!r}: this env generates its cases; pick one by the reset seed")
+            generated = self.generator.generate(int(self._np_random.integers(2**31)))
+            return generated.case, generated.persona
         if case_id is not None:
             for case in self.cases:
                 if case.id == case_id:
-                    return case
+                    return case, None
             raise KeyError(f"case_id {case_id!r} is not in this env's pool of {len(self.cases)} cases")
-        return self.cases[int(self._np_random.integers(len(self.cases)))]
+        return self.cases[int(self._np_random.integers(len(self.cases)))], None
 
     def observe(self, agent: str) -> dict[str, str]:
         return {"message": fit_to_space(self._last_message[agent])}

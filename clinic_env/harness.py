@@ -80,7 +80,8 @@ CONFIG_FILE = "config.json"
 RETRIED_FILE = "retried_errors.jsonl"
 LOCK_FILE = ".bench.lock"
 CASES_FORMS = ("'builtin', 'split:train', 'split:test', 'specialty:NAME', 'ids:a,b,c', a .json/.jsonl case file, "
-               "or filters joined by '+' such as 'split:test+specialty:cardiology'")
+               "filters joined by '+' such as 'split:test+specialty:cardiology', or 'generated:N' (N cases from "
+               "the case generator, seeds 0..N-1; '+specialty:NAME' narrows its conditions)")
 
 
 class BenchError(ValueError):
@@ -227,6 +228,8 @@ def resolve_cases(spec: Any = "builtin") -> list[Case]:
     text = str(spec).strip()
     if isinstance(spec, Path) or text.endswith((".json", ".jsonl")) or (os.sep in text and Path(text).exists()):
         return _unique(load_case_file(text), check=True, source=text)
+    if text.startswith("generated:"):
+        return _generated_cases(text)
     pool = list(builtin_cases())
     for part in (p.strip() for p in text.split("+")):
         kind, sep, value = part.partition(":")
@@ -256,6 +259,26 @@ def resolve_cases(spec: Any = "builtin") -> list[Case]:
     if not pool:
         raise BenchError(f"cases {spec!r} selects no case")
     return _unique(pool)
+
+
+def _generated_cases(text: str) -> list[Case]:
+    """``generated:N[+specialty:NAME]``: a fixed set of generated cases (seeds 0..N-1)."""
+    from clinic_env.cases.generator import CaseGenerator
+
+    head, *filters = [p.strip() for p in text.split("+")]
+    count = head.partition(":")[2].strip()
+    if not count.isdigit() or int(count) < 1:
+        raise BenchError(f"cases {text!r}: 'generated:N' needs a positive number of cases, got {count!r}")
+    specialty = None
+    for part in filters:
+        kind, _, value = part.partition(":")
+        if kind != "specialty" or not value.strip():
+            raise BenchError(f"cases {text!r}: generated cases take only '+specialty:NAME', got {part!r}")
+        specialty = value.strip()
+    try:
+        return CaseGenerator(specialty=specialty).cases(int(count))
+    except ValueError as err:
+        raise BenchError(f"cases {text!r}: {err}") from None
 
 
 def _cases_label(spec: Any) -> Any:

@@ -4,6 +4,12 @@ Names match as whole words, case-insensitively, with flexible spacing and hyphen
 ("community acquired pneumonia" finds "community-acquired  pneumonia"). Short
 all-capital abbreviations ("PE", "CAP") match case-sensitively, so "cap" in
 "kneecap" or "pe" in "type" is not a leak.
+
+The case scanner (``case_leaks``, ``clinic-env cases check``) also checks a case whose
+diagnosis lists no synonyms (an imported one) for what its name is also written as
+(``name_variants``): its abbreviation ("deep vein thrombosis" -> "DVT"), its name without
+qualifiers ("acute appendicitis" -> "appendicitis") and the parts of a name with a
+parenthesis or a comma.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import re
 from functools import lru_cache
 from typing import Iterable, Iterator
 
-from clinic_env.cases.schema import Case
+from clinic_env.cases.schema import Case, PatientProfile
 
 
 def _name_pattern(name: str) -> str:
@@ -41,6 +47,50 @@ def find_leaks(text: str, names: Iterable[str]) -> list[str]:
     return [] if pattern is None else [m.group(0) for m in pattern.finditer(text)]
 
 
+QUALIFIERS = frozenset("""acute chronic primary secondary left right bilateral unilateral mild moderate severe
+    early late recurrent suspected probable possible likely uncomplicated complicated simple idiopathic
+    left-sided right-sided new new-onset sudden-onset""".split())
+GENERIC_HEADS = frozenset("""disease syndrome infection failure injury pain disorder inflammation condition
+    reaction lesion mass deficiency crisis attack episode""".split())
+_LINKS = re.compile(r"\s*(?:,|;|:|\bdue to\b|\bsecondary to\b|\bcaused by\b)\s*", re.IGNORECASE)
+_SMALL_WORDS = frozenset({"of", "the", "and", "with", "to", "in", "on", "a", "an", "for", "by"})
+
+
+def name_variants(name: str) -> list[str]:
+    """``name`` and the other ways it is written (see the module doc), without duplicates."""
+    name = name.strip()
+    out, base = [name], name
+    bracket = re.match(r"^(.*?)\s*\(([^)]*)\)\s*(.*)$", name)
+    if bracket:
+        base = f"{bracket[1]} {bracket[3]}".strip()
+        out.append(base)
+        inner = bracket[2].strip()
+        if inner.isupper() or len(inner.split()) >= 2:  # an abbreviation or another name ("heart attack")
+            out.append(inner)
+    head = _LINKS.split(base)[0].strip()
+    words = head.split()
+    while len(words) > 1 and words[0].lower() in QUALIFIERS:
+        words = words[1:]
+    out.append(head)
+    if len(words) > 1 or (words and words[0].lower() not in GENERIC_HEADS):
+        out.append(" ".join(words))
+    significant = [w for w in re.split(r"[\s\-]+", head) if w and w.lower() not in _SMALL_WORDS]
+    if len(significant) >= 3 or (len(significant) == 2 and not any(w.lower() in QUALIFIERS for w in significant)
+                                 and all(len(w) > 3 for w in significant)):
+        out.append("".join(w[0] for w in significant).upper())  # DVT, AKI, COPD; MI, PE
+    return [v for v in dict.fromkeys(out) if len(v) >= 2]
+
+
+def leak_names(case: Case) -> list[str]:
+    """What the case scanner looks for: the diagnosis names, and, when the case lists no
+    synonyms (an imported case), the variants of its name. A curated case's synonyms are
+    its author's list: variants of them would flag a patient's own chronic disease
+    ("asthma" in the history of an asthma attack)."""
+    if case.diagnosis.synonyms:
+        return case.diagnosis_names
+    return name_variants(case.diagnosis.name)
+
+
 def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
     """Every string inside a dumped model, with its field path."""
     if isinstance(value, str):
@@ -53,17 +103,46 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
+PATIENT_FIELDS = tuple(f for f in PatientProfile.model_fields if f != "case_id")
+
+
 def case_leaks(case: Case) -> list[tuple[str, str]]:
-    """(field, leaked name) for every place the patient or the examiner would give the diagnosis away."""
-    visible = {
-        "patient": case.patient_view().model_dump(exclude={"case_id"}),
-        "exam": case.model_dump(include={"exam"})["exam"],
-        "tests": [{"result": t.result} for t in case.tests],
-    }
+    """(field, leaked name) for every place the patient or the examiner would give the diagnosis
+    away; fields are paths into the case as written ("history[2].lay", "tests[0].result")."""
+    visible = case.model_dump(include={*PATIENT_FIELDS, "exam"})
+    visible["tests"] = [{"result": t.result} for t in case.tests]
+    names = leak_names(case)
     leaks = []
     for path, text in _strings(visible, ""):
-        leaks.extend((path, name) for name in find_leaks(text, case.diagnosis_names))
+        leaks.extend((path, name) for name in find_leaks(text, names))
     return leaks
+
+
+WITHHELD = "[withheld]"
+
+
+def redact_case(case: Case) -> Case:
+    """The case with every leaking mention in patient- and examiner-visible text replaced by
+    ``WITHHELD`` (the diagnosis itself, the differential and the plan stay)."""
+    pattern = leak_pattern(tuple(leak_names(case)))
+    if pattern is None:
+        return case
+    data = case.model_dump()
+
+    def scrub(value: object) -> object:
+        if isinstance(value, str):
+            return pattern.sub(WITHHELD, value)
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    for field in PATIENT_FIELDS + ("exam",):
+        data[field] = scrub(data[field])
+    for test in data["tests"]:
+        test["result"] = scrub(test["result"])
+    return Case.model_validate(data)
 
 
 SAFE_REPLY = "I don't know, doctor. That's what I was hoping you could tell me."

@@ -292,7 +292,13 @@ _DIAGNOSIS_WORDS = (
     r"telescoping", r"concussion", r"fractures?", r"(?:food|carbon monoxide|blood) poisoning",
     r"carbon monoxide", r"poisoning", r"ketoacidosis", r"hypoglyc\w+", r"hyperglyc\w+", r"hypertension",
     r"hypotension", r"polymyalgia", r"sciatica", r"slipped disc", r"palsy", r"multiple sclerosis",
-    r"sickle cell", r"ha?emophilia", r"cataracts?", r"mono",
+    r"sickle cell", r"ha?emophilia", r"cataracts?", r"mono", r"dissection", r"pneumothorax", r"aneurysms?",
+    r"(?:kidney|renal) injury", r"(?:urinary|urine) retention", r"(?:ureteric|ureteral|kidney|bladder) (?:stones?|calculus)",
+    r"scabies", r"angina", r"infarction", r"embolism", r"cancer", r"tumou?r", r"leuka?emia", r"influenza", r"flu",
+    r"overdose", r"detachment", r"abruption", r"hyperemesis", r"cauda equina", r"stevens-johnson", r"seroconversion",
+    r"lyme", r"malaria", r"tuberculosis", r"sarcoid\w*", r"hyperparathyroid\w*", r"guillain-barr[eé]",
+    r"anaphyla\w+", r"positional vertigo", r"abscess", r"quinsy", r"(?:bowel|intestinal) obstruction", r"tonic-clonic",
+    r"otitis(?: media| externa)?", r"cholestasis",
     # "-itis", "-osis", "-aemia", "-oma", "-opathy" words, less a few ordinary ones
     r"(?!(?:diagnos|prognos|hypnos|osmos|academ|diplom|arom|oklahom|tacom|homeopath|osteopath|naturopath)"
     r"\w*\b)[a-z]{3,}(?:itis|osis|aemia|emia|oma|opathy)",
@@ -304,7 +310,7 @@ _DIAGNOSIS_WORDS = (
 _DIAGNOSIS_ABBREVIATIONS = (
     "NSTEMI", "STEMI", "COPD", "AECOPD", "ADHF", "PTSD", "ADHD", "AACG", "UGIB", "UTI", "DVT", "TIA", "CVA", "IBS",
     "STI", "STD", "HIV", "AIDS", "DKA", "SAH", "GCA", "CHF", "ACS", "MDD", "OCD", "EBV", "RSV", "LTB", "HZ", "PE",
-    "MI", "AF", "TB", "MS",
+    "MI", "AF", "TB", "MS", "AKI", "AAA", "SJS", "PCOS", "BPPV", "HHS", "AML", "GORD", "GERD", "PID", "MND",
 )
 _DIAGNOSIS_TERMS = re.compile(
     r"(?<!\w)(?:(?i:" + "|".join(_DIAGNOSIS_WORDS) + r")|"

@@ -10,12 +10,20 @@ from clinic_env.leaks import case_leaks, find_leaks
 
 
 def test_library_size_and_breadth(cases):
-    assert len(cases) >= 24
+    assert len(cases) >= 100
     specialties = Counter(c.specialty for c in cases)
-    assert len(specialties) >= 8, specialties
+    assert len(specialties) >= 12 and min(specialties.most_common(12), key=lambda kv: kv[1])[1] >= 3, specialties
     splits = Counter(c.split for c in cases)
-    assert splits["train"] >= 12 and splits["test"] >= 6, splits
+    assert splits["train"] >= 40 and splits["test"] >= 40, splits
     assert len({c.id for c in cases}) == len(cases)
+    ages = [c.demographics.age_years for c in cases]
+    assert sum(a < 16 for a in ages) >= 10 and sum(a >= 65 for a in ages) >= 15  # children and older adults
+    assert sum(c.demographics.pregnant for c in cases) >= 5
+    sexes = Counter(c.demographics.sex for c in cases)
+    assert min(sexes.values()) >= 35, sexes
+    difficulty = Counter(c.difficulty for c in cases)
+    assert min(difficulty[d] for d in ("easy", "medium", "hard")) >= 20, difficulty
+    assert sum(c.management.disposition in ("emergency", "admit") for c in cases) >= 25  # can't-miss conditions
 
 
 def test_test_split_covers_several_specialties(cases):
@@ -68,7 +76,7 @@ def test_malformed_case_names_file_case_and_field(tmp_path, pneumonia_case):
     data = _exemplar_dict(pneumonia_case)
     data["id"] = "broken_case"
     data["history"][2]["topic"] = "favourite_colour"
-    del data["diagnosis"]["icd10"]
+    data["diagnosis"]["icd10"] = "not-a-code"
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(data))
     with pytest.raises(CaseError) as err:

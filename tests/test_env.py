@@ -221,7 +221,7 @@ def test_vector_env_steps_consultations_in_parallel():
     observations, _ = envs.reset(seed=0)
     assert len(observations) == 2 and all(isinstance(o, str) and o for o in observations)
     observations, rewards, terminated, truncated, _ = envs.step(("ASK: Any fever?", "END: bye"))
-    assert list(terminated) == [False, True] and list(rewards) == [0.0, 0.0]
+    assert list(terminated) == [False, True] and rewards[0] >= 0.0 and rewards[1] == 0.0  # ending at once earns nothing
     envs.close()
 
 

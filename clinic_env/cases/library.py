@@ -39,22 +39,52 @@ def parse_case(data: object, source: str = "<memory>") -> Case:
 
 
 def load_case_file(path: str | Path) -> list[Case]:
-    """Cases from a .json file (one case or a list of cases) or a .jsonl file (one per line)."""
-    path = Path(path)
+    """Cases from a .json file (one case or a list of cases) or a .jsonl file (one per line);
+    the first bad record raises ``CaseError``."""
+    return [parse_case(record, source) for source, record in _records(Path(path))]
+
+
+def check_case_file(path: str | Path) -> tuple[list[Case], list[str]]:
+    """Every valid case of a file, and a ``CaseError`` message for each record that is not
+    (a file that cannot be read or decoded at all is one problem)."""
+    cases, problems = [], []
+    try:
+        records = _records(Path(path), strict=False)
+    except CaseError as err:
+        return [], [str(err)]
+    for source, record in records:
+        if isinstance(record, CaseError):  # a JSONL line that is not JSON
+            problems.append(str(record))
+            continue
+        try:
+            cases.append(parse_case(record, source))
+        except CaseError as err:
+            problems.append(str(err))
+    return cases, problems
+
+
+def _records(path: Path, strict: bool = True) -> list[tuple[str, object]]:
+    """(source, decoded record) per case; a JSONL line that is not JSON raises, or with
+    ``strict=False`` stands as its ``CaseError`` so the other lines still count."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as err:
+    except (OSError, UnicodeDecodeError) as err:
         raise CaseError(f"{path}: cannot read case file: {err}") from None
-    if path.suffix == ".jsonl":
-        records = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                records.append((f"{path}:{lineno}", _decode(line, f"{path}:{lineno}")))
-    else:
+    if path.suffix != ".jsonl":
         data = _decode(text, str(path))
         items = data if isinstance(data, list) else [data]
-        records = [(str(path) if len(items) == 1 else f"{path}[{i}]", item) for i, item in enumerate(items)]
-    return [parse_case(record, source) for source, record in records]
+        return [(str(path) if len(items) == 1 else f"{path}[{i}]", item) for i, item in enumerate(items)]
+    records: list[tuple[str, object]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            source = f"{path}:{lineno}"
+            try:
+                records.append((source, _decode(line, source)))
+            except CaseError as err:
+                if strict:
+                    raise
+                records.append((source, err))
+    return records
 
 
 def _decode(text: str, source: str) -> object:

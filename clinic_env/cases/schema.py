@@ -60,6 +60,17 @@ class Demographics(Strict):
             raise ValueError("gestation_weeks given but pregnant is false")
         return self
 
+    def describe(self) -> str:
+        """'a 54-year-old woman', 'an 8-month-old boy': for neutral case titles."""
+        female = self.sex == "female"
+        if self.age_years < 2:
+            phrase = f"{max(1, round(self.age_years * 12))}-month-old {'girl' if female else 'boy'}"
+        else:
+            adult = self.age_years >= 18
+            phrase = f"{int(self.age_years)}-year-old " + (("woman" if female else "man") if adult
+                                                            else ("girl" if female else "boy"))
+        return ("an " if phrase[0] == "8" or phrase.startswith(("11-", "18-")) else "a ") + phrase
+
 
 def _specific_keywords(keywords: list[str]) -> list[str]:
     generic = sorted({k for k in keywords if k.strip().lower() in GENERIC_KEYWORDS})
@@ -128,7 +139,8 @@ class TestResult(Strict):
 class Diagnosis(Strict):
     name: str = Field(min_length=2)
     synonyms: list[str] = Field(default_factory=list)
-    icd10: str = Field(pattern=r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
+    icd10: str | None = Field(default=None, pattern=r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$",
+                              description="Every builtin case has one; imported cases may not.")
 
 
 class DifferentialItem(Strict):
@@ -175,8 +187,9 @@ class Case(Strict):
     exam: dict[ExamSystem, str] = Field(min_length=1, description="Findings by system; unlisted systems are normal.")
     tests: list[TestResult] = Field(min_length=1)
     diagnosis: Diagnosis
-    differential: list[DifferentialItem] = Field(min_length=1)
-    management: Management
+    differential: list[DifferentialItem] = Field(default_factory=list, description="Builtin cases have 3+.")
+    management: Management | None = Field(default=None, description="Builtin cases have it; imported ones may "
+                                          "not (AgentClinic's have none): their rubric has no treatment criteria.")
     red_flags: list[str] = Field(default_factory=list, description="Danger features present in this case.")
     contraindications: list[Contraindication] = Field(default_factory=list)
 
