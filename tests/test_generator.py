@@ -161,3 +161,14 @@ def test_the_background_fits_the_patient_and_the_condition(conditions):
                 others = {k.lower() for s in case.social_history + case.past_history if s.text != habit.text
                           for k in s.keywords}
                 assert not others & {k.lower() for k in habit.keywords}, case.id  # never smoker and ex-smoker
+
+
+def test_generated_envs_pass_the_peers_checkers():
+    from gymnasium.utils.env_checker import check_env
+    from pettingzoo.test import api_test, seed_test
+
+    from clinic_env import consultation_v0
+
+    check_env(gym.make("clinic_env/Consultation-v0", cases="generated").unwrapped, skip_render_check=True)
+    api_test(consultation_v0.env(cases="generated"), num_cycles=10)
+    seed_test(lambda: consultation_v0.env(cases="generated"), num_cycles=10)
