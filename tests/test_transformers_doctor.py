@@ -6,34 +6,10 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 import gymnasium as gym  # noqa: E402
-from tokenizers import Tokenizer, models, pre_tokenizers, trainers  # noqa: E402
 
 import clinic_env  # noqa: E402,F401
 from agents.transformers_doctor import TransformersDoctor  # noqa: E402
 from clinic_env.rollout import run_consultation  # noqa: E402
-
-CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} <|end|> {% endfor %}"
-                 "{% if add_generation_prompt %}<|assistant|> {% endif %}")
-CORPUS = ["ASK: when did the pain start ?", "EXAMINE: vitals , respiratory", "ORDER: chest x-ray",
-          "DIAGNOSE: pneumonia ; pulmonary embolism", "PLAN: antibiotics and review", "I have had a cough for days"]
-
-
-@pytest.fixture(scope="module")
-def tiny_doctor_parts():
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    specials = ["<unk>", "<pad>", "<eos>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
-    tok.train_from_iterator(CORPUS * 5, trainers.WordLevelTrainer(special_tokens=specials))
-    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
-                                                     eos_token="<eos>")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                                      num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
-                                      max_position_embeddings=4096, pad_token_id=tokenizer.pad_token_id,
-                                      eos_token_id=tokenizer.eos_token_id)
-    torch.manual_seed(0)
-    return transformers.LlamaForCausalLM(config), tokenizer
-
 
 def test_generates_from_the_chat_template_and_is_reproducible(tiny_doctor_parts, pneumonia_case):
     model, tokenizer = tiny_doctor_parts
