@@ -83,10 +83,11 @@ def _render(tokenizer: Any, messages: list[dict[str, str]], generation_prompt: b
     return tokenizer.apply_chat_template(messages, add_generation_prompt=generation_prompt, tokenize=False)
 
 
-def _between(tokenizer: Any, before: list[dict[str, str]], after: list[dict[str, str]]) -> list[int]:
-    """The ids of what the chat template adds from the end of ``before`` (ending with the
-    policy's turn) to the next generation prompt of ``after``."""
-    head, full = _render(tokenizer, before, False), _render(tokenizer, after, True)
+def tokens_after_last_turn(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
+    """The ids of what the chat template adds after the policy's last turn up to the next
+    generation prompt: the turn markers and the replies that came back (patient, examiner)."""
+    last = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
+    head, full = _render(tokenizer, messages[:last + 1], False), _render(tokenizer, messages, True)
     if not full.startswith(head):
         raise ValueError("the chat template renders a conversation differently once it grows; "
                          "multi-turn rollouts need a template whose rendering of a prefix is a prefix")
@@ -115,9 +116,7 @@ def play(env: Any, sampler: Sampler, seed: int, sample_seed: int, case_id: str |
         if terminated or truncated:
             reward = float(info["score"])
             break
-        messages = info["messages"]
-        last_doctor = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
-        between = _between(tokenizer, messages[:last_doctor + 1], messages)
+        between = tokens_after_last_turn(tokenizer, info["messages"])
         token_ids += between
         loss_mask += [0] * len(between)
         logprobs += [0.0] * len(between)
