@@ -84,8 +84,9 @@ class GRPOTrainer:
             valid.append(ok)
         return flat, torch.cat(advantages), torch.cat(valid)
 
-    def step(self, groups: Sequence[Sequence[Any]]) -> dict[str, Any]:
-        """One optimiser step on the groups; returns (and logs) the step's metrics."""
+    def step(self, groups: Sequence[Sequence[Any]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One optimiser step on the groups; returns (and logs) the step's metrics, with ``extra``
+        fields (a stage's name...) added to the record."""
         trajectories, advantages, valid = self.advantages(groups)
         kept = [i for i in range(len(trajectories)) if valid[i]]
         self.model.train()
@@ -104,7 +105,7 @@ class GRPOTrainer:
         if kept:
             self.optimizer.step()
         self.step_count += 1
-        record = self._record(trajectories, valid, totals, grad_norm)
+        record = {**self._record(trajectories, valid, totals, grad_norm), **(extra or {})}
         self._log(record)
         return record
 

@@ -74,6 +74,18 @@ def _cmd_cases_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_grpo(args: argparse.Namespace) -> int:
+    """GRPO stages from a config (the [train] extra); the agents package is loaded only here."""
+    import importlib
+
+    train = importlib.import_module("agents.train_grpo")
+    result = train.run(train.load_config(args.config), out=args.out, resume=args.resume, progress=not args.no_progress)
+    last = result["last"]
+    print(f"trained: last step reward {last.get('reward')}, log {result['out']}/log.jsonl, "
+          f"checkpoint {result['checkpoint']}")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     env = ConsultationEnv(
         cases=[args.case] if args.case else None,
@@ -213,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--persona", help="one persona spec for every episode (default: sampled per episode)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(func=_cmd_bench)
+
+    train = sub.add_parser("train", help="train a doctor policy (needs the [train] extra)")
+    train_sub = train.add_subparsers(dest="train_command", required=True)
+    grpo = train_sub.add_parser("grpo", help="GRPO stages from a JSON config (see agents/train_grpo.py)")
+    grpo.add_argument("config")
+    grpo.add_argument("--out", help="output directory (default: the config's 'out')")
+    grpo.add_argument("--resume", action="store_true", help="carry on from the last checkpoint in --out")
+    grpo.add_argument("--no-progress", action="store_true")
+    grpo.set_defaults(func=_cmd_train_grpo)
 
     hb = sub.add_parser("healthbench", help="sample a model on HealthBench prompts, grade with an LLM judge, report")
     hb.add_argument("--data", required=True, help="HealthBench JSONL file (main, hard or consensus)")

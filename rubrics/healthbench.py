@@ -35,7 +35,7 @@ T = TypeVar("T")
 EXAMPLE_KEYS = ("prompt", "rubrics", "example_tags", "prompt_id", "ideal_completions_data")
 META_EVAL_KEYS = ("prompt", "completion", "rubric", "binary_labels", "category",
                   "anonymized_physician_ids", "completion_id", "prompt_id")
-RUBRIC_ITEM_KEYS = {"criterion", "points", "tags"}
+RUBRIC_ITEM_KEYS = {"criterion", "points", "tags", "matcher"}  # "matcher" (ours, optional): offline grading
 
 
 class HealthBenchFormatError(ValueError):
@@ -114,7 +114,8 @@ def _criterion(item: Any, index: int) -> Criterion:
         loc = ".".join(str(x) for x in first["loc"]) or "item"
         loc = {"text": "criterion", "dimension": "tags"}.get(loc, loc)
         raise HealthBenchFormatError(first["msg"], f"{name}.{loc}") from None
-    if criterion.to_healthbench() != item:
+    if {k: v for k, v in criterion.to_healthbench().items() if k != "matcher"} != \
+            {k: v for k, v in item.items() if k != "matcher"}:  # a matcher is validated, and written normalised
         raise HealthBenchFormatError(
             f"would not round-trip exactly (reads back as {criterion.to_healthbench()}); "
             "a 'dimension:' tag must be single and last", f"{name}.tags")

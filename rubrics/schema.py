@@ -105,8 +105,12 @@ class Criterion(Strict):
         return f"[{self.points}] {self.text}"
 
     def to_healthbench(self) -> dict[str, Any]:
+        """HealthBench's item shape; a matcher travels as an extra ``matcher`` key (ours)."""
         tags = list(self.tags) + ([f"{DIMENSION_TAG}{self.dimension}"] if self.dimension else [])
-        return {"criterion": self.text, "points": self.points, "tags": tags}
+        item: dict[str, Any] = {"criterion": self.text, "points": self.points, "tags": tags}
+        if self.matcher is not None:
+            item["matcher"] = self.matcher.model_dump(exclude_defaults=True)
+        return item
 
     @classmethod
     def from_healthbench(cls, item: dict[str, Any], id: str) -> "Criterion":
@@ -115,7 +119,8 @@ class Criterion(Strict):
         dimensions = [t[len(DIMENSION_TAG):] for t in tags if t.startswith(DIMENSION_TAG)]
         tags = [t for t in tags if not t.startswith(DIMENSION_TAG)]
         return cls(id=id, text=item["criterion"], points=item["points"], tags=tags,
-                   dimension=dimensions[0] if dimensions else None)
+                   dimension=dimensions[0] if dimensions else None,
+                   matcher=Matcher.model_validate(item["matcher"]) if item.get("matcher") else None)
 
 
 class Rubric(Strict):

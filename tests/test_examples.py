@@ -26,3 +26,19 @@ def test_quickstart_notebook_executes_headless():
     last = notebook.cells[-1]["outputs"]
     html = [o for o in last if "data" in o and "text/html" in o["data"]]
     assert html and "clinic-env-transcript" in html[0]["data"]["text/html"]
+
+
+def test_grpo_notebook_trains_headless():
+    notebook = nbformat.read(EXAMPLES / "grpo_actions.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(EXAMPLES.parent)}}).execute()
+    printed = "".join(o.get("text", "") for o in notebook.cells[2]["outputs"])
+    before, after = (float(x) for x in printed.split("reward ")[1].split(" -> "))
+    assert after > before  # the policy learned something in 25 steps
+
+
+def test_the_example_training_config_loads():
+    from agents.train_grpo import load_config
+
+    config = load_config(EXAMPLES / "grpo_actions.json")
+    assert config["policy"]["kind"] == "actions" and config["stages"][0]["kind"] == "consultation"

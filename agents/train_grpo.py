@@ -1,0 +1,178 @@
+"""``clinic-env train grpo CONFIG``: GRPO stages in sequence, the policy carried from one to the next.
+
+A config (JSON) names the policy, the update settings and the stages, as Baichuan-M2 chains
+them (single-turn rubric-scored prompts first, then whole consultations)::
+
+    {"out": "runs/grpo", "seed": 0, "checkpoint_every": 10,
+     "policy": {"kind": "transformers", "model": "path/to/model", "temperature": 1.0, "max_new_tokens": 256},
+     "train": {"lr": 1e-6, "micro_batch": 4, "max_length": 1024, "eps_low": 0.2, "eps_high": 0.28},
+     "stages": [
+       {"name": "rubric-prompts", "kind": "single_turn", "data": "prompts.jsonl", "steps": 100,
+        "groups_per_step": 8, "group_size": 8},
+       {"name": "consultations", "kind": "consultation", "cases": "generated", "steps": 200,
+        "groups_per_step": 8, "group_size": 8, "max_turns": 20}]}
+
+``policy.kind``: "transformers" (a local model directory or hub id, with its tokenizer and
+chat template) or "actions" (``agents.action_policy``'s tiny policy over whole actions,
+consultations only). A single-turn stage reads HealthBench-format JSONL (``prompt``,
+``rubrics``...); its rubric items are graded offline when they carry matchers. A
+consultation stage plays cases from a cases spec ("builtin", "split:train", "generated",
+...) with the offline patient and the rubric reward.
+
+Every step appends to ``OUT/log.jsonl`` (with the stage's name); a checkpoint is written
+every ``checkpoint_every`` steps and at the end of each stage, and ``--resume`` carries on
+from the last one (stage and step).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import torch
+
+import clinic_env  # noqa: F401  (registers the env)
+from agents.action_policy import play_actions, tiny_action_model
+from agents.grpo_loss import GRPOConfig
+from agents.grpo_trainer import GRPOTrainer, TrainConfig
+from agents.multi_turn import Sampler, Trajectory, rollout_group
+from rubrics.healthbench import load_examples
+from rubrics.offline_grader import OfflineGrader
+from rubrics.scoring import met_flags, rubric_scorer
+
+CHECKPOINT = "checkpoint"
+STATE = "progress.json"
+GRPO_KEYS = {"eps_low", "eps_high", "max_length", "length_norm", "scale_by_std", "length_threshold",
+             "length_quantile", "length_scale"}
+
+
+class TrainConfigError(ValueError):
+    """A training config that cannot run; the message names the field."""
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise TrainConfigError(f"{path}: cannot read the training config: {err}") from None
+    for key in ("policy", "stages"):
+        if key not in config:
+            raise TrainConfigError(f"{path}: the config needs {key!r}")
+    for i, stage in enumerate(config["stages"]):
+        if stage.get("kind") not in ("single_turn", "consultation"):
+            raise TrainConfigError(f"{path}: stages[{i}].kind must be 'single_turn' or 'consultation'")
+        if stage["kind"] == "single_turn" and "data" not in stage:
+            raise TrainConfigError(f"{path}: stages[{i}] (single_turn) needs 'data', a HealthBench-format JSONL file")
+        if stage["kind"] == "single_turn" and config["policy"].get("kind") == "actions":
+            raise TrainConfigError(f"{path}: stages[{i}]: the actions policy plays consultations only")
+    return config
+
+
+def _policy(config: dict[str, Any]) -> tuple[Any, Sampler | None]:
+    policy = config["policy"]
+    torch.manual_seed(int(config.get("seed", 0)))
+    if policy.get("kind") == "actions":
+        return tiny_action_model(int(config.get("seed", 0))), None
+    if policy.get("kind") != "transformers" or "model" not in policy:
+        raise TrainConfigError("policy must be {'kind': 'actions'} or {'kind': 'transformers', 'model': ...}")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(policy["model"])
+    tokenizer = AutoTokenizer.from_pretrained(policy["model"])
+    sampler = Sampler(model, tokenizer, temperature=float(policy.get("temperature", 1.0)),
+                      max_new_tokens=int(policy.get("max_new_tokens", 256)), device=policy.get("device"))
+    return model, sampler
+
+
+def _trainer(model: Any, config: dict[str, Any], out: Path) -> GRPOTrainer:
+    settings = dict(config.get("train", {}))
+    grpo = GRPOConfig(**{k: settings.pop(k) for k in list(settings) if k in GRPO_KEYS})
+    temperature = float(config["policy"].get("temperature", 1.0))
+    unknown = sorted(set(settings) - {"lr", "weight_decay", "micro_batch", "max_grad_norm"})
+    if unknown:
+        raise TrainConfigError(f"unknown train settings {unknown}")
+    return GRPOTrainer(model, TrainConfig(**settings, temperature=temperature, grpo=grpo, log_path=str(out / "log.jsonl"),
+                                          tensorboard_dir=config.get("tensorboard_dir")))
+
+
+def _single_turn_groups(stage: dict[str, Any], examples: list, sampler: Sampler, step: int) -> list[list[Trajectory]]:
+    tokenizer, grader = sampler.tokenizer, OfflineGrader()
+    groups = []
+    for j in range(int(stage.get("groups_per_step", 4))):
+        index = step * int(stage.get("groups_per_step", 4)) + j
+        example = examples[index % len(examples)]
+        messages = [dict(m) for m in example.prompt]
+        prompt = tokenizer(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False),
+                           add_special_tokens=False)["input_ids"]
+        group = []
+        for g in range(int(stage.get("group_size", 8))):
+            generated, logprobs = sampler.sample(prompt, seed=index * 1000 + g)
+            answer = tokenizer.decode(generated, skip_special_tokens=True)
+            verdicts = grader.grade(messages + [{"role": "assistant", "content": answer}], example.rubric)
+            score = rubric_scorer(example.rubric).metrics(met_flags(example.rubric, verdicts))["overall_score"]
+            group.append(Trajectory(prompt + generated, [0] * len(prompt) + [1] * len(generated),
+                                    [0.0] * len(prompt) + logprobs, len(prompt), min(1.0, max(0.0, score)),
+                                    example.prompt_id, index, 1))
+        groups.append(group)
+    return groups
+
+
+def _consultation_groups(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> list[list[Trajectory]]:
+    cases = stage.get("cases", "builtin")
+    split = stage.get("split", "train" if cases == "builtin" else None)  # named cases are taken as named
+
+    def make_env() -> Any:
+        return gym.make("clinic_env/Consultation-v0", cases=cases, split=split,
+                        max_turns=int(stage.get("max_turns", 20)), reward_mode="terminal")
+
+    groups, size = [], int(stage.get("group_size", 8))
+    for j in range(int(stage.get("groups_per_step", 4))):
+        seed = step * int(stage.get("groups_per_step", 4)) + j
+        if sampler is not None:
+            groups.append(rollout_group(make_env, sampler, seed=seed, group_size=size))
+        else:
+            env = make_env()
+            groups.append([play_actions(env, model, seed=seed, sample_seed=seed * size + g) for g in range(size)])
+    return groups
+
+
+def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
+    """Train every stage in order; returns the last step's metrics and where things were written."""
+    out = Path(out or config.get("out", "runs/grpo"))
+    if (out / STATE).exists() and not resume:
+        raise TrainConfigError(f"{out} holds a run; pass --resume to carry on, or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    model, sampler = _policy(config)
+    trainer = _trainer(model, config, out)
+    done = {"stage": 0, "step": 0}
+    if resume and (out / STATE).exists():
+        done = json.loads((out / STATE).read_text())
+        trainer.load(out / CHECKPOINT)
+    from tqdm.auto import tqdm
+
+    stages = config["stages"]
+    total = sum(int(s.get("steps", 10)) for s in stages)
+    finished = sum(int(s.get("steps", 10)) for s in stages[:done["stage"]]) + done["step"]
+    bar = tqdm(total=total, initial=finished, desc="grpo", disable=not progress, file=sys.stderr)
+    every = int(config.get("checkpoint_every", 10))
+    last: dict[str, Any] = {}
+    for index in range(done["stage"], len(stages)):
+        stage = stages[index]
+        examples = load_examples(stage["data"]) if stage["kind"] == "single_turn" else []
+        first = done["step"] if index == done["stage"] else 0
+        for step in range(first, int(stage.get("steps", 10))):
+            groups = (_single_turn_groups(stage, examples, sampler, step) if stage["kind"] == "single_turn"
+                      else _consultation_groups(stage, model, sampler, step))
+            last = trainer.step(groups, extra={"stage": stage.get("name", stage["kind"]), "stage_step": step})
+            bar.update(1)
+            bar.set_postfix(stage=stage.get("name", index), reward=f"{last['reward']:.3f}" if last["reward"] else "n/a")
+            ended = step + 1 == int(stage.get("steps", 10))
+            if ended or (step + 1) % every == 0:
+                trainer.save(out / CHECKPOINT)
+                position = {"stage": index + 1, "step": 0} if ended else {"stage": index, "step": step + 1}
+                (out / STATE).write_text(json.dumps(position))
+    bar.close()
+    return {"out": str(out), "last": last, "checkpoint": str(out / CHECKPOINT)}

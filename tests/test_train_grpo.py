@@ -1,0 +1,106 @@
+"""`clinic-env train grpo CONFIG`: stages chained, the policy carried, logs, checkpoints and resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from agents import train_grpo  # noqa: E402
+from clinic_env.cli import main  # noqa: E402
+
+PROMPTS = [  # HealthBench-format records whose rubric items carry matchers (offline grading)
+    {"prompt": [{"role": "user", "content": "I have had a cough for days"}],
+     "rubrics": [{"criterion": "Asks when it started", "points": 5, "tags": [],
+                  "matcher": {"any_of": ["start*", "when"]}},
+                 {"criterion": "Mentions a chest x-ray", "points": 3, "tags": [],
+                  "matcher": {"any_of": ["x-ray"]}}],
+     "example_tags": [], "prompt_id": "cough-1", "ideal_completions_data": None},
+]
+
+
+@pytest.fixture
+def model_dir(tmp_path, tiny_doctor_parts):
+    model, tokenizer = tiny_doctor_parts
+    path = tmp_path / "tiny-model"
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def write(path, data):
+    path.write_text(json.dumps(data) if not isinstance(data, list) else "\n".join(json.dumps(r) for r in data))
+    return path
+
+
+def test_two_stages_run_from_the_command_line(tmp_path, model_dir, capsys):
+    prompts = write(tmp_path / "prompts.jsonl", PROMPTS)
+    config = write(tmp_path / "config.json", {
+        "seed": 0, "policy": {"kind": "transformers", "model": str(model_dir), "max_new_tokens": 4, "device": "cpu"},
+        "train": {"lr": 1e-3, "micro_batch": 4, "max_length": 16},
+        "stages": [
+            {"name": "rubric-prompts", "kind": "single_turn", "data": str(prompts), "steps": 2, "groups_per_step": 1,
+             "group_size": 4},
+            {"name": "consultations", "kind": "consultation", "cases": ["pulm_cap_adult"], "steps": 2,
+             "groups_per_step": 1, "group_size": 2, "max_turns": 2}]})
+    out = tmp_path / "run"
+    assert main(["train", "grpo", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert "trained: last step reward" in capsys.readouterr().out
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [(r["stage"], r["stage_step"]) for r in log] == [("rubric-prompts", 0), ("rubric-prompts", 1),
+                                                            ("consultations", 0), ("consultations", 1)]
+    assert [r["step"] for r in log] == [1, 2, 3, 4]  # one policy carried through both stages
+    assert all(0.0 <= r["reward"] <= 1.0 for r in log) and "dimensions" in log[-1]
+    assert (out / "checkpoint" / "trainer.pt").exists()
+    assert json.loads((out / "progress.json").read_text()) == {"stage": 2, "step": 0}
+    assert main(["train", "grpo", str(config), "--out", str(out)]) == 2  # never overwrites a run
+    assert "--resume" in capsys.readouterr().err
+
+
+ACTIONS_CONFIG = {"seed": 0, "policy": {"kind": "actions"}, "checkpoint_every": 1,
+                  "train": {"lr": 1e-2, "micro_batch": 16, "max_length": 10},
+                  "stages": [{"name": "a", "kind": "consultation", "cases": ["pulm_cap_adult"], "steps": 2,
+                              "groups_per_step": 2, "group_size": 4, "max_turns": 6},
+                             {"name": "b", "kind": "consultation", "cases": ["cardio_new_af"], "steps": 2,
+                              "groups_per_step": 2, "group_size": 4, "max_turns": 6}]}
+
+
+def weights(out):
+    return torch.load(out / "checkpoint" / "trainer.pt", weights_only=False)["model"]
+
+
+def test_an_interrupted_run_resumes_to_the_same_policy(tmp_path, monkeypatch):
+    whole = train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "whole", progress=False)
+    calls = {"n": 0}
+    play = train_grpo._consultation_groups
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:  # during stage b's first step
+            raise KeyboardInterrupt
+        return play(*args, **kwargs)
+
+    monkeypatch.setattr(train_grpo, "_consultation_groups", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "cut", progress=False)
+    assert json.loads((tmp_path / "cut" / "progress.json").read_text()) == {"stage": 1, "step": 0}
+    monkeypatch.setattr(train_grpo, "_consultation_groups", play)
+    resumed = train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "cut", resume=True, progress=False)
+    assert resumed["last"]["step"] == whole["last"]["step"] == 4
+    for name, tensor in weights(tmp_path / "whole").items():
+        torch.testing.assert_close(weights(tmp_path / "cut")[name], tensor)
+
+
+def test_bad_configs_name_the_problem(tmp_path):
+    bad = write(tmp_path / "bad.json", {"policy": {"kind": "actions"},
+                                        "stages": [{"kind": "single_turn", "data": "x.jsonl"}]})
+    with pytest.raises(train_grpo.TrainConfigError, match=r"stages\[0\]: the actions policy plays consultations only"):
+        train_grpo.load_config(bad)
+    missing = write(tmp_path / "missing.json", {"policy": {"kind": "actions"}, "stages": [{"kind": "single_turn"}]})
+    with pytest.raises(train_grpo.TrainConfigError, match=r"stages\[0\] \(single_turn\) needs 'data'"):
+        train_grpo.load_config(missing)
+    with pytest.raises(train_grpo.TrainConfigError, match="unknown train settings"):
+        train_grpo.run({**ACTIONS_CONFIG, "train": {"learning_rate": 1}}, out=tmp_path / "x", progress=False)
