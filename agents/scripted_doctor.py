@@ -48,6 +48,12 @@ for _key in KEYWORDS:
 # Each condition's features with their keywords as sets, for fast scoring.
 FEATURE_SETS: tuple[tuple[Condition, tuple[tuple[frozenset[str], float], ...]], ...] = tuple(
     (c, tuple((frozenset(keys), weight) for keys, weight in c.features)) for c in CONDITIONS)
+# Keyword -> the (condition, feature) positions it belongs to, for scoring by what was heard.
+FEATURES_BY_KEYWORD: dict[str, list[tuple[int, int]]] = {}
+for _c, (_condition, _features) in enumerate(FEATURE_SETS):
+    for _f, (_keys, _weight) in enumerate(_features):
+        for _key in _keys:
+            FEATURES_BY_KEYWORD.setdefault(_key, []).append((_c, _f))
 
 
 def clauses(text: str) -> list[str]:
@@ -284,18 +290,18 @@ class ScriptedDoctor:
         return any(k in self.affirmed or k in self.denied for k in keys)
 
     def scores(self) -> list[tuple[float, Condition]]:
-        """Each condition's prior, plus the weight of each feature heard, minus half of each denied."""
-        affirmed, negated = self.affirmed, self.denied
-        out = []
-        for condition, features in FEATURE_SETS:
-            total = prior(condition, self.patient)
-            for keys, weight in features:
-                if not affirmed.isdisjoint(keys):
-                    total += weight
-                elif not negated.isdisjoint(keys):
-                    total -= 0.5 * weight
-            out.append((total, condition))
-        return out
+        """Each condition's prior, plus the weight of each feature heard, minus half of each denied.
+
+        Walks the keywords heard (a few dozen) through ``FEATURES_BY_KEYWORD`` rather than every
+        feature of every condition (about a thousand)."""
+        heard = {f for k in self.affirmed for f in FEATURES_BY_KEYWORD.get(k, ())}
+        denied = {f for k in self.denied for f in FEATURES_BY_KEYWORD.get(k, ())} - heard
+        totals = [prior(condition, self.patient) for condition, _ in FEATURE_SETS]
+        for (c, f) in heard:
+            totals[c] += FEATURE_SETS[c][1][f][1]
+        for (c, f) in denied:
+            totals[c] -= 0.5 * FEATURE_SETS[c][1][f][1]
+        return [(total, condition) for total, (condition, _) in zip(totals, FEATURE_SETS)]
 
     def top(self, n: int) -> list[Condition]:
         """The ``n`` highest-scoring conditions (ties keep table order)."""
