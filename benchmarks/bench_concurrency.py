@@ -12,7 +12,7 @@ Every level is measured warm: one untimed pass over the cases first builds what 
 caches per case (rubrics, compiled matchers), which would otherwise slow only the first
 level and flatter the speed-ups. ``--workers`` (default: one per CPU core) is the
 harness's ``workers`` option (its processes are started and warmed once, then reused, as
-the harness does in one Python session). A level runs ``16 x N`` episodes (at least 18),
+the harness does in one Python session). A level runs ``16 x N`` episodes (at least 54, so the baseline is not a 2-second sample),
 with 1 worker and with ``--workers``; the last line judges each level by its better
 configuration.
 """
@@ -79,7 +79,7 @@ def main() -> None:
             target = 50 if n >= 128 else 0.8 * n
             best = (0.0, 1)
             for workers in sorted({1, min(args.workers, n)}):
-                rate = episodes_per_second(n, max(18, 16 * n), workers)
+                rate = episodes_per_second(n, max(54, 16 * n), workers)
                 base = base or rate  # the first level with one worker is the baseline
                 best = max(best, (rate / base, workers))
                 print(f"concurrency {n:4d}, workers {workers}: {rate:7.1f} episodes/s  speed-up {rate / base:6.1f}x",
