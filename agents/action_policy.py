@@ -69,5 +69,6 @@ def play_actions(env: Any, model: Any, seed: int, sample_seed: int, temperature:
         if terminated or truncated:
             break
     reward = float(info["score"]) if "score" in info else math.nan
-    return Trajectory(ids, [0] + [1] * (len(ids) - 1), logprobs, 1, reward,
-                      env.unwrapped.consultation.case.id, seed, len(ids) - 1, info)
+    consultation = env.unwrapped.consultation
+    return Trajectory(ids, [0] + [1] * (len(ids) - 1), logprobs, 1, reward, consultation.case.id, seed, len(ids) - 1,
+                      info, consultation.grading_conversation(), consultation.case)

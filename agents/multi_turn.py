@@ -44,6 +44,8 @@ class Trajectory:
     seed: int
     doctor_turns: int
     info: dict[str, Any] = field(default_factory=dict, repr=False)
+    transcript: list[dict[str, str]] = field(default_factory=list, repr=False)  # grading roles, for a judge
+    case: Any = field(default=None, repr=False)  # the Case played (generated ones have no library id)
 
     @property
     def generated_tokens(self) -> int:
@@ -120,8 +122,9 @@ def play(env: Any, sampler: Sampler, seed: int, sample_seed: int, case_id: str |
         token_ids += between
         loss_mask += [0] * len(between)
         logprobs += [0.0] * len(between)
-    return Trajectory(token_ids, loss_mask, logprobs, prompt_length, reward,
-                      env.unwrapped.consultation.case.id, seed, turn, info)
+    consultation = env.unwrapped.consultation
+    return Trajectory(token_ids, loss_mask, logprobs, prompt_length, reward, consultation.case.id, seed, turn, info,
+                      consultation.grading_conversation(), consultation.case)
 
 
 def rollout_group(make_env: Callable[[], Any], sampler: Sampler, seed: int, group_size: int,

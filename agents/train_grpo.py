@@ -26,10 +26,12 @@ from the last one (stage and step).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gymnasium as gym
 import torch
@@ -39,6 +41,10 @@ from agents.action_policy import play_actions, tiny_action_model
 from agents.grpo_loss import GRPOConfig
 from agents.grpo_trainer import GRPOTrainer, TrainConfig
 from agents.multi_turn import Sampler, Trajectory, rollout_group
+from agents.pipeline import Pipeline
+from clinic_env.case_rubric import build_case_rubric
+from clinic_env.harness import llm_grader
+from rubrics.grading import GradingError
 from rubrics.healthbench import load_examples
 from rubrics.offline_grader import OfflineGrader
 from rubrics.scoring import met_flags, rubric_scorer
@@ -120,23 +126,63 @@ def _single_turn_groups(stage: dict[str, Any], examples: list, sampler: Sampler,
     return groups
 
 
-def _consultation_groups(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> list[list[Trajectory]]:
+def _group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> Callable[[int], list]:
+    """A function playing group ``j`` of this step: G consultations of one case and seed."""
     cases = stage.get("cases", "builtin")
     split = stage.get("split", "train" if cases == "builtin" else None)  # named cases are taken as named
+    size, per_step = int(stage.get("group_size", 8)), int(stage.get("groups_per_step", 4))
 
     def make_env() -> Any:
         return gym.make("clinic_env/Consultation-v0", cases=cases, split=split,
                         max_turns=int(stage.get("max_turns", 20)), reward_mode="terminal")
 
-    groups, size = [], int(stage.get("group_size", 8))
-    for j in range(int(stage.get("groups_per_step", 4))):
-        seed = step * int(stage.get("groups_per_step", 4)) + j
+    def group(j: int) -> list[Trajectory]:
+        seed = step * per_step + j
         if sampler is not None:
-            groups.append(rollout_group(make_env, sampler, seed=seed, group_size=size))
-        else:
-            env = make_env()
-            groups.append([play_actions(env, model, seed=seed, sample_seed=seed * size + g) for g in range(size)])
-    return groups
+            return rollout_group(make_env, sampler, seed=seed, group_size=size)
+        env = make_env()
+        return [play_actions(env, model, seed=seed, sample_seed=seed * size + g) for g in range(size)]
+
+    return group
+
+
+def _consultation_groups(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> list[list[Trajectory]]:
+    make_group = _group_maker(stage, model, sampler, step)
+    n_groups = int(stage.get("groups_per_step", 4))
+    grader = stage.get("grader", "offline")
+    if grader == "offline":  # the env's rubric reward, computed inside the rollout
+        return [make_group(j) for j in range(n_groups)]
+    if not str(grader).startswith("llm:"):
+        raise TrainConfigError(f"stage {stage.get('name')!r}: grader must be 'offline' or 'llm:MODEL', got {grader!r}")
+    return asyncio.run(_judged_groups(make_group, n_groups, llm_grader(str(grader)[4:])))
+
+
+async def _judged_groups(make_group: Callable[[int], list], n_groups: int, judge: Any) -> list[list[Trajectory]]:
+    """Groups generated one after another (in a thread), each judged as soon as it is done, so
+    the judge's calls overlap the next group's generation (``agents.pipeline``)."""
+    async def generate(j: int, version: int) -> list[Trajectory]:
+        return await asyncio.to_thread(make_group, j)
+
+    async def score(group: list[Trajectory]) -> float:
+        rewards = await asyncio.gather(*(_judge(judge, t) for t in group))
+        for trajectory, reward in zip(group, rewards):
+            trajectory.reward = reward
+        scored = [r for r in rewards if not math.isnan(r)]
+        return sum(scored) / len(scored) if scored else math.nan
+
+    samples = await Pipeline(generate, score, generation_concurrency=1, scoring_concurrency=n_groups).batch(
+        list(range(n_groups)))
+    return [sample.output for sample in samples]
+
+
+async def _judge(judge: Any, trajectory: Trajectory) -> float:
+    """The judge's rubric score of one consultation; NaN when grading fails (left out, never 0)."""
+    rubric = build_case_rubric(trajectory.case)
+    try:
+        verdicts = await judge.agrade(trajectory.transcript, rubric)
+    except GradingError:
+        return math.nan
+    return min(1.0, max(0.0, rubric_scorer(rubric).metrics(met_flags(rubric, verdicts))["overall_score"]))
 
 
 def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:

@@ -104,3 +104,30 @@ def test_bad_configs_name_the_problem(tmp_path):
         train_grpo.load_config(missing)
     with pytest.raises(train_grpo.TrainConfigError, match="unknown train settings"):
         train_grpo.run({**ACTIONS_CONFIG, "train": {"learning_rate": 1}}, out=tmp_path / "x", progress=False)
+
+
+def test_a_judged_stage_scores_each_group_with_the_llm_judge(tmp_path, monkeypatch):
+    from openai_server import judge_reply, serve
+
+    from clinic_env.case_rubric import build_case_rubric
+    from clinic_env.cases.library import get_case
+
+    criteria = {c.text: c for c in build_case_rubric(get_case("pulm_cap_adult")).criteria}
+
+    def handler(request):  # meets every positive criterion, no negative one
+        item = request.prompt.split("# Rubric item\n", 1)[1].split("\n", 1)[0]
+        positive = any(text in item and c.points > 0 for text, c in criteria.items())
+        return judge_reply(positive)
+
+    config = {**ACTIONS_CONFIG, "stages": [{**ACTIONS_CONFIG["stages"][0], "steps": 1, "grader": "llm:judge-model"}]}
+    with serve(handler=handler) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        result = train_grpo.run(config, out=tmp_path / "judged", progress=False)
+        n_requests = len(server.chat_requests)
+    assert result["last"]["reward"] == 1.0  # the judge's verdicts, not the offline grader's
+    # every criterion of every distinct consultation (the judge asks once for identical ones) of the 2 groups
+    assert len(criteria) < n_requests <= 2 * 4 * len(criteria)
+    with pytest.raises(train_grpo.TrainConfigError, match="grader must be 'offline' or 'llm:MODEL'"):
+        bad = {**ACTIONS_CONFIG, "stages": [{**ACTIONS_CONFIG["stages"][0], "grader": "oracle"}]}
+        train_grpo.run(bad, out=tmp_path / "bad", progress=False)
