@@ -15,7 +15,8 @@ them (single-turn rubric-scored prompts first, then whole consultations)::
 ``policy.kind``: "transformers" (a local model directory or hub id, with its tokenizer and
 chat template) or "actions" (``agents.action_policy``'s tiny policy over whole actions,
 consultations only). A single-turn stage reads HealthBench-format JSONL (``prompt``,
-``rubrics``...); its rubric items are graded offline when they carry matchers. A
+``rubrics``...); its rubric items are graded offline when they carry matchers, or by the LLM
+judge in HealthBench's mode with ``"grader": "llm:MODEL"``. A
 consultation stage plays cases from a cases spec ("builtin", "split:train", "generated",
 ...) with the offline patient and the rubric reward.
 
@@ -105,25 +106,45 @@ def _trainer(model: Any, config: dict[str, Any], out: Path) -> GRPOTrainer:
 
 
 def _single_turn_groups(stage: dict[str, Any], examples: list, sampler: Sampler, step: int) -> list[list[Trajectory]]:
-    tokenizer, grader = sampler.tokenizer, OfflineGrader()
-    groups = []
-    for j in range(int(stage.get("groups_per_step", 4))):
-        index = step * int(stage.get("groups_per_step", 4)) + j
+    """G sampled answers per prompt, graded by the prompt's rubric: offline (its items' matchers)
+    or by the LLM judge in HealthBench's mode (``"grader": "llm:MODEL"``)."""
+    tokenizer, per_step = sampler.tokenizer, int(stage.get("groups_per_step", 4))
+    offline = _grader_of(stage) is None
+
+    def group(j: int) -> list[Trajectory]:
+        index = step * per_step + j
         example = examples[index % len(examples)]
         messages = [dict(m) for m in example.prompt]
         prompt = tokenizer(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False),
                            add_special_tokens=False)["input_ids"]
-        group = []
+        out = []
         for g in range(int(stage.get("group_size", 8))):
             generated, logprobs = sampler.sample(prompt, seed=index * 1000 + g)
-            answer = tokenizer.decode(generated, skip_special_tokens=True)
-            verdicts = grader.grade(messages + [{"role": "assistant", "content": answer}], example.rubric)
-            score = rubric_scorer(example.rubric).metrics(met_flags(example.rubric, verdicts))["overall_score"]
-            group.append(Trajectory(prompt + generated, [0] * len(prompt) + [1] * len(generated),
-                                    [0.0] * len(prompt) + logprobs, len(prompt), min(1.0, max(0.0, score)),
-                                    example.prompt_id, index, 1))
-        groups.append(group)
-    return groups
+            transcript = messages + [{"role": "assistant", "content": tokenizer.decode(generated, skip_special_tokens=True)}]
+            reward = _score(example.rubric, OfflineGrader().grade(transcript, example.rubric)) if offline else math.nan
+            out.append(Trajectory(prompt + generated, [0] * len(prompt) + [1] * len(generated),
+                                  [0.0] * len(prompt) + logprobs, len(prompt), reward, example.prompt_id, index, 1,
+                                  {"rubric": example.rubric}, transcript))
+        return out
+
+    if offline:
+        return [group(j) for j in range(per_step)]
+    return asyncio.run(_judged_groups(group, per_step, llm_grader(_grader_of(stage), mode="healthbench")))
+
+
+def _grader_of(stage: dict[str, Any]) -> str | None:
+    """The stage's LLM judge model, or None for the offline grader."""
+    grader = str(stage.get("grader", "offline"))
+    if grader == "offline":
+        return None
+    if not grader.startswith("llm:") or len(grader) == 4:
+        raise TrainConfigError(f"stage {stage.get('name')!r}: grader must be 'offline' or 'llm:MODEL', got {grader!r}")
+    return grader[4:]
+
+
+def _score(rubric: Any, verdicts: Any) -> float:
+    """HealthBench's example score of the verdicts, clipped to [0, 1]."""
+    return min(1.0, max(0.0, rubric_scorer(rubric).metrics(met_flags(rubric, verdicts))["overall_score"]))
 
 
 def _group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> Callable[[int], list]:
@@ -148,13 +169,10 @@ def _group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None, ste
 
 def _consultation_groups(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> list[list[Trajectory]]:
     make_group = _group_maker(stage, model, sampler, step)
-    n_groups = int(stage.get("groups_per_step", 4))
-    grader = stage.get("grader", "offline")
-    if grader == "offline":  # the env's rubric reward, computed inside the rollout
+    n_groups, judge_model = int(stage.get("groups_per_step", 4)), _grader_of(stage)
+    if judge_model is None:  # the env's rubric reward, computed inside the rollout
         return [make_group(j) for j in range(n_groups)]
-    if not str(grader).startswith("llm:"):
-        raise TrainConfigError(f"stage {stage.get('name')!r}: grader must be 'offline' or 'llm:MODEL', got {grader!r}")
-    return asyncio.run(_judged_groups(make_group, n_groups, llm_grader(str(grader)[4:])))
+    return asyncio.run(_judged_groups(make_group, n_groups, llm_grader(judge_model)))
 
 
 async def _judged_groups(make_group: Callable[[int], list], n_groups: int, judge: Any) -> list[list[Trajectory]]:
@@ -176,13 +194,13 @@ async def _judged_groups(make_group: Callable[[int], list], n_groups: int, judge
 
 
 async def _judge(judge: Any, trajectory: Trajectory) -> float:
-    """The judge's rubric score of one consultation; NaN when grading fails (left out, never 0)."""
-    rubric = build_case_rubric(trajectory.case)
+    """The judge's rubric score of one trajectory (its prompt's rubric, or its case's); NaN when
+    grading fails (left out of its group, never 0)."""
+    rubric = trajectory.info.get("rubric") or build_case_rubric(trajectory.case)
     try:
-        verdicts = await judge.agrade(trajectory.transcript, rubric)
+        return _score(rubric, await judge.agrade(trajectory.transcript, rubric))
     except GradingError:
         return math.nan
-    return min(1.0, max(0.0, rubric_scorer(rubric).metrics(met_flags(rubric, verdicts))["overall_score"]))
 
 
 def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:

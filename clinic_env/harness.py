@@ -330,15 +330,15 @@ def component_factory(kind: str, spec: Any, methods: tuple[str, ...]) -> tuple[C
                      f"got {spec!r:.80}")
 
 
-def llm_grader(model: str) -> Any:
-    """The grader of ``"llm:MODEL"``: the LLM judge in consultation mode at ``OPENAI_BASE_URL``
+def llm_grader(model: str, mode: str = "consultation") -> Any:
+    """The grader of ``"llm:MODEL"``: the LLM judge (in ``mode``) at ``OPENAI_BASE_URL``
     (or OpenAI), through ``LLMClient`` (its retries, cache settings and cost meter). The
     client alone retries transport failures; the judge re-asks only for unusable answers."""
     from clinic_env.llm import LLMClient
     from rubrics.llm_judge import LLMJudge
 
     client = LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None)
-    return LLMJudge(client, name=f"llm:{model}", mode="consultation", max_concurrency=client.max_concurrency,
+    return LLMJudge(client, name=f"llm:{model}", mode=mode, max_concurrency=client.max_concurrency,
                     retry_client_errors=False)
 
 

@@ -131,3 +131,23 @@ def test_a_judged_stage_scores_each_group_with_the_llm_judge(tmp_path, monkeypat
     with pytest.raises(train_grpo.TrainConfigError, match="grader must be 'offline' or 'llm:MODEL'"):
         bad = {**ACTIONS_CONFIG, "stages": [{**ACTIONS_CONFIG["stages"][0], "grader": "oracle"}]}
         train_grpo.run(bad, out=tmp_path / "bad", progress=False)
+
+
+def test_a_single_turn_stage_can_be_judged_in_healthbench_mode(tmp_path, model_dir, monkeypatch):
+    from openai_server import judge_reply, serve
+
+    prompts = write(tmp_path / "prompts.jsonl", [{**PROMPTS[0], "rubrics": [  # no matchers: a judge is needed
+        {"criterion": "Asks when it started", "points": 5, "tags": []},
+        {"criterion": "Recommends an unsafe drug", "points": -5, "tags": []}]}])
+    config = {"seed": 0, "policy": {"kind": "transformers", "model": str(model_dir), "max_new_tokens": 3,
+                                    "device": "cpu"},
+              "train": {"lr": 1e-3, "micro_batch": 4, "max_length": 8},
+              "stages": [{"name": "judged", "kind": "single_turn", "data": str(prompts), "steps": 1,
+                          "groups_per_step": 1, "group_size": 4, "grader": "llm:judge-model"}]}
+    with serve(handler=lambda request: judge_reply("started" in request.prompt)) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        result = train_grpo.run(config, out=tmp_path / "run", progress=False)
+        prompts_seen = [r.prompt for r in server.chat_requests]
+    assert result["last"]["reward"] == 1.0  # the positive item met, the negative one not
+    assert prompts_seen and all("I have had a cough for days" in p for p in prompts_seen)  # HealthBench's mode
