@@ -125,7 +125,10 @@ class WorkerPool:
                         message, died = _END, True
                     if message == _END:
                         message = (_END, open_jobs.pop(conn), died)
-                    loop.call_soon_threadsafe(inbox.put_nowait, message)
+                    try:
+                        loop.call_soon_threadsafe(inbox.put_nowait, message)
+                    except RuntimeError:  # the run was cancelled and its loop closed: nobody is listening
+                        return
 
         threading.Thread(target=pump, name="clinic-env-worker-pump", daemon=True).start()
         notes, running = [], len(busy)
