@@ -43,12 +43,12 @@ from agents.grpo_loss import GRPOConfig
 from agents.grpo_trainer import GRPOTrainer, TrainConfig
 from agents.multi_turn import Sampler, Trajectory, rollout_group
 from agents.pipeline import Pipeline
-from clinic_env.case_rubric import build_case_rubric
+from clinic_env.case_rubric import case_rubric
 from clinic_env.harness import llm_grader
 from rubrics.grading import GradingError
 from rubrics.healthbench import load_examples
 from rubrics.offline_grader import OfflineGrader
-from rubrics.scoring import met_flags, rubric_scorer
+from rubrics.scoring import clipped_reward
 
 CHECKPOINT = "checkpoint"
 STATE = "progress.json"
@@ -121,7 +121,8 @@ def _single_turn_groups(stage: dict[str, Any], examples: list, sampler: Sampler,
         for g in range(int(stage.get("group_size", 8))):
             generated, logprobs = sampler.sample(prompt, seed=index * 1000 + g)
             transcript = messages + [{"role": "assistant", "content": tokenizer.decode(generated, skip_special_tokens=True)}]
-            reward = _score(example.rubric, OfflineGrader().grade(transcript, example.rubric)) if offline else math.nan
+            reward = clipped_reward(example.rubric, OfflineGrader().grade(transcript, example.rubric)) if offline \
+                else math.nan
             out.append(Trajectory(prompt + generated, [0] * len(prompt) + [1] * len(generated),
                                   [0.0] * len(prompt) + logprobs, len(prompt), reward, example.prompt_id, index, 1,
                                   {"rubric": example.rubric}, transcript))
@@ -140,11 +141,6 @@ def _grader_of(stage: dict[str, Any]) -> str | None:
     if not grader.startswith("llm:") or len(grader) == 4:
         raise TrainConfigError(f"stage {stage.get('name')!r}: grader must be 'offline' or 'llm:MODEL', got {grader!r}")
     return grader[4:]
-
-
-def _score(rubric: Any, verdicts: Any) -> float:
-    """HealthBench's example score of the verdicts, clipped to [0, 1]."""
-    return min(1.0, max(0.0, rubric_scorer(rubric).metrics(met_flags(rubric, verdicts))["overall_score"]))
 
 
 def _group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> Callable[[int], list]:
@@ -196,9 +192,9 @@ async def _judged_groups(make_group: Callable[[int], list], n_groups: int, judge
 async def _judge(judge: Any, trajectory: Trajectory) -> float:
     """The judge's rubric score of one trajectory (its prompt's rubric, or its case's); NaN when
     grading fails (left out of its group, never 0)."""
-    rubric = trajectory.info.get("rubric") or build_case_rubric(trajectory.case)
+    rubric = trajectory.info.get("rubric") or case_rubric(trajectory.case)
     try:
-        return _score(rubric, await judge.agrade(trajectory.transcript, rubric))
+        return clipped_reward(rubric, await judge.agrade(trajectory.transcript, rubric))
     except GradingError:
         return math.nan
 

@@ -24,11 +24,11 @@ from typing import Any
 
 from agents.multi_turn import tokens_after_last_turn
 from clinic_env.actions import format_action, parse_action
-from clinic_env.case_rubric import build_case_rubric
+from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.library import get_case
 from clinic_env.gym_env import ConsultationEnv
 from rubrics.offline_grader import OfflineGrader
-from rubrics.scoring import met_flags, rubric_scorer
+from rubrics.scoring import clipped_reward
 
 try:  # verl's own classes when verl is installed (on a GPU machine)
     from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput, register
@@ -110,9 +110,8 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
     """
     case_id = json.loads(ground_truth)["case_id"] if ground_truth.strip().startswith("{") else ground_truth.strip()
     case = get_case(case_id)
-    rubric = build_case_rubric(case)
+    rubric = case_rubric(case)
     conversation = (extra_info or {}).get("conversation") or [
         {"role": "patient", "content": case.opening_statement},
         {"role": "doctor", "content": format_action(parse_action(solution_str))}]  # as the env records it
-    flags = met_flags(rubric, OfflineGrader().grade(conversation, rubric))
-    return min(1.0, max(0.0, rubric_scorer(rubric).metrics(flags)["overall_score"]))
+    return clipped_reward(rubric, OfflineGrader().grade(conversation, rubric))

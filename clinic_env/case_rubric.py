@@ -15,6 +15,7 @@ test the case does not need) to -8 (a contraindicated drug).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from clinic_env.cases.schema import Case
 from clinic_env.history_topics import TOPIC_CUES
@@ -190,3 +191,10 @@ def build_case_rubric(case: Case) -> Rubric:
     criteria = (_history(case) + _examination_and_tests(case) + _diagnosis(case) + _treatment(case)
                 + _communication_and_safety(case))
     return Rubric(criteria=criteria, metadata={"case_id": case.id, "source": "clinic_env.case_rubric"})
+
+
+@lru_cache(maxsize=4096)
+def case_rubric(case: Case) -> Rubric:
+    """``build_case_rubric`` once per case and process: every episode, judge call or reward
+    function that grades the case shares it (and the grading plans cached on it)."""
+    return build_case_rubric(case)

@@ -51,12 +51,11 @@ import traceback
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from clinic_env import consultation_v0
-from clinic_env.case_rubric import build_case_rubric
+from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.library import builtin_cases, load_case_file
 from clinic_env.cases.schema import Case
 from clinic_env.consultation_v0 import DOCTOR, PATIENT
@@ -66,7 +65,6 @@ from clinic_env.report import format_stat, render_html, summarize, write_reports
 from clinic_env.rewards import RubricReward, Score
 from clinic_env.usage import meter
 from clinic_env.worker_pool import WorkerPool, shared_pool
-from rubrics.schema import Rubric
 from rubrics.scoring import met_flags
 
 try:  # POSIX: an advisory lock keeps two runs from writing one results file
@@ -352,12 +350,6 @@ def make_grader(spec: Any) -> tuple[Any, str]:
     return grader, spec if isinstance(spec, str) else _label(grader)
 
 
-@lru_cache(maxsize=4096)
-def _case_rubric(case: Case) -> Rubric:
-    """Each case's rubric, built once per process (every episode gets its own reward object)."""
-    return build_case_rubric(case)
-
-
 @dataclass
 class DeferredRubricReward(RubricReward):
     """The rubric reward for a grader that only has ``agrade``: inside the env (which is
@@ -370,23 +362,15 @@ class DeferredRubricReward(RubricReward):
 
     async def ascore(self, consultation: Any) -> Score:
         verdicts = await self.grader.agrade(consultation.grading_conversation(), self.rubric)
-        flags = met_flags(self.rubric, verdicts)
-        metrics = self._scorer.metrics(flags)
-        raw = metrics["overall_score"]
         explanations = {v.criterion_id: v.explanation for v in verdicts if getattr(v, "explanation", "")}
-        return Score(min(1.0, max(0.0, raw)), {
-            "raw_score": raw,
-            "verdicts": {c.id: met for c, met in zip(self.rubric.criteria, flags)},
-            "dimensions": {k.split(":", 1)[1]: v for k, v in metrics.items() if k.startswith("dimension:")},
-            **({"explanations": explanations} if explanations else {}),
-        })
+        return self._scored(met_flags(self.rubric, verdicts), **({"explanations": explanations} if explanations else {}))
 
 
 def reward_factory(grader: Any) -> Callable[[], RubricReward]:
     """A fresh rubric reward per episode around the shared grader."""
     if callable(getattr(grader, "session", None)) or callable(getattr(grader, "grade", None)):
-        return lambda: RubricReward(grader=grader, builder=_case_rubric)
-    return lambda: DeferredRubricReward(grader=grader, builder=_case_rubric)
+        return lambda: RubricReward(grader=grader, builder=case_rubric)
+    return lambda: DeferredRubricReward(grader=grader, builder=case_rubric)
 
 
 def build_run(cfg: BenchConfig) -> "_Run":

@@ -121,12 +121,17 @@ class RubricReward:
             sync = getattr(self.grader, "grade", None)
             verdicts = sync(conversation, self.rubric) if callable(sync) else grade(self.grader, conversation, self.rubric)
             flags = met_flags(self.rubric, verdicts)
+        return self._scored(flags)
+
+    def _scored(self, flags: list[bool], **extra: Any) -> Score:
+        """The clipped score of the flags, with the raw score, verdicts, per-dimension scores and ``extra``."""
         metrics = self._scorer.metrics(flags)
         raw = metrics["overall_score"]
         return Score(min(1.0, max(0.0, raw)), {
             "raw_score": raw,
             "verdicts": {c.id: met for c, met in zip(self.rubric.criteria, flags)},
             "dimensions": {k.split(":", 1)[1]: v for k, v in metrics.items() if k.startswith("dimension:")},
+            **extra,
         })
 
 

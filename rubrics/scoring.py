@@ -152,6 +152,11 @@ def rubric_scorer(rubric: Rubric) -> RubricScorer:
     return RubricScorer(rubric)
 
 
+def clipped_reward(rubric: Rubric, met: Met) -> float:
+    """A reward from verdicts (or flags): HealthBench's example score, clipped to [0, 1]."""
+    return min(1.0, max(0.0, rubric_scorer(rubric).metrics(met_flags(rubric, met))["overall_score"]))
+
+
 def example_metrics(criteria: Criteria, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:
     """All per-example metrics (see ``RubricScorer.metrics``)."""
     return RubricScorer(criteria).metrics(met, example_tags)
