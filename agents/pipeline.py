@@ -14,6 +14,12 @@ generation of up to ``s`` later batches proceeds meanwhile, from the policy vers
 their start (recorded on each sample as ``policy_version``; 0 staleness = fully on-policy:
 a batch is generated only after the previous update). A sample whose scoring raises gets
 reward ``NaN`` (left out of its group by ``group_advantages``), never 0.
+
+When generation reads weights of its own (a second copy of the policy, a vLLM engine),
+``publish(version)`` is called with each policy version as soon as it exists (0 before the
+first batch, then after each update) and before any batch starts from it, while no update
+runs: the moment to hand the trained weights to the generation side, as verl syncs its
+rollout engine after each step (``agents.rollout_weights``).
 """
 
 from __future__ import annotations
@@ -36,21 +42,24 @@ class Sample:
 
 class Pipeline:
     def __init__(self, generate: Callable[[Any, int], Awaitable[Any]], score: Callable[[Any], Awaitable[float]],
-                 max_staleness: int = 0, generation_concurrency: int = 8, scoring_concurrency: int = 32) -> None:
+                 max_staleness: int = 0, generation_concurrency: int = 8, scoring_concurrency: int = 32,
+                 publish: Callable[[int], None] | None = None) -> None:
         if max_staleness < 0:
             raise ValueError(f"max_staleness must be >= 0, got {max_staleness}")
         self.generate, self.score = generate, score
         self.max_staleness = max_staleness
         self.generation_concurrency, self.scoring_concurrency = generation_concurrency, scoring_concurrency
+        self.publish = publish
         self.policy_version = 0  # updates finished so far
         self._limits: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None  # shared by batches in flight
 
-    async def batch(self, items: Sequence[Any]) -> list[Sample]:
-        """Generate and score one batch, each sample scored as soon as it is generated."""
+    async def batch(self, items: Sequence[Any], version: int | None = None) -> list[Sample]:
+        """Generate and score one batch, each sample scored as soon as it is generated, from the
+        policy ``version`` (default: the current one)."""
         if self._limits is None:
             self._limits = (asyncio.Semaphore(self.generation_concurrency), asyncio.Semaphore(self.scoring_concurrency))
         generating, scoring = self._limits
-        version = self.policy_version
+        version = self.policy_version if version is None else version
 
         async def one(item: Any) -> Sample:
             start = time.perf_counter()
@@ -79,8 +88,10 @@ class Pipeline:
                 items = next(source, None)
                 if items is None:
                     return
-                pending.append(asyncio.ensure_future(self.batch(items)))
+                pending.append(asyncio.ensure_future(self.batch(items, self.policy_version)))
 
+        if self.publish is not None:
+            self.publish(self.policy_version)
         refill()
         step = 0
         try:
@@ -88,6 +99,8 @@ class Pipeline:
                 samples = await pending.pop(0)  # the later batches in flight keep generating meanwhile
                 await asyncio.to_thread(train_step, samples)
                 self.policy_version += 1
+                if self.publish is not None:
+                    self.publish(self.policy_version)
                 refill()
                 yield step, samples
                 step += 1

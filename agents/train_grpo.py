@@ -3,7 +3,7 @@
 A config (JSON) names the policy, the update settings and the stages, as Baichuan-M2 chains
 them (single-turn rubric-scored prompts first, then whole consultations)::
 
-    {"out": "runs/grpo", "seed": 0, "checkpoint_every": 10,
+    {"out": "runs/grpo", "seed": 0, "checkpoint_every": 10, "max_staleness": 1,
      "policy": {"kind": "transformers", "model": "path/to/model", "temperature": 1.0, "max_new_tokens": 256},
      "train": {"lr": 1e-6, "micro_batch": 4, "max_length": 1024, "eps_low": 0.2, "eps_high": 0.28},
      "stages": [
@@ -20,14 +20,23 @@ judge in HealthBench's mode with ``"grader": "llm:MODEL"``. A
 consultation stage plays cases from a cases spec ("builtin", "split:train", "generated",
 ...) with the offline patient and the rubric reward.
 
+``max_staleness`` (default 0, fully on-policy) lets the next s steps' groups be generated
+while a step trains (``agents.pipeline``); sampling then reads a second copy of the policy,
+loaded with the weights of the update each step's groups started from
+(``agents.rollout_weights``), and the log's ``policy_version`` says which one that was. A
+stage's pipeline drains at its end, so each stage starts on-policy.
+
 Every step appends to ``OUT/log.jsonl`` (with the stage's name); a checkpoint is written
 every ``checkpoint_every`` steps and at the end of each stage, and ``--resume`` carries on
-from the last one (stage and step).
+from the last one (stage and step): to bit-identical weights when ``max_staleness`` is 0
+(with s > 0 the groups in flight at the cut are generated again from the resumed weights).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import json
 import math
 import sys
@@ -43,6 +52,7 @@ from agents.grpo_loss import GRPOConfig
 from agents.grpo_trainer import GRPOTrainer, TrainConfig
 from agents.multi_turn import Sampler, Trajectory, rollout_group
 from agents.pipeline import Pipeline
+from agents.rollout_weights import RolloutWeights
 from clinic_env.case_rubric import case_rubric
 from clinic_env.harness import llm_grader
 from rubrics.grading import GradingError
@@ -50,6 +60,7 @@ from rubrics.healthbench import load_examples
 from rubrics.offline_grader import OfflineGrader
 from rubrics.scoring import clipped_reward
 
+GroupMaker = Callable[[int, int], list[Trajectory]]  # (step, j) -> group j of that step
 CHECKPOINT = "checkpoint"
 STATE = "progress.json"
 GRPO_KEYS = {"eps_low", "eps_high", "max_length", "length_norm", "scale_by_std", "length_threshold",
@@ -105,13 +116,13 @@ def _trainer(model: Any, config: dict[str, Any], out: Path) -> GRPOTrainer:
                                           tensorboard_dir=config.get("tensorboard_dir")))
 
 
-def _single_turn_groups(stage: dict[str, Any], examples: list, sampler: Sampler, step: int) -> list[list[Trajectory]]:
-    """G sampled answers per prompt, graded by the prompt's rubric: offline (its items' matchers)
-    or by the LLM judge in HealthBench's mode (``"grader": "llm:MODEL"``)."""
+def _single_turn_group_maker(stage: dict[str, Any], examples: list, sampler: Sampler) -> GroupMaker:
+    """A function playing group ``j`` of step ``step``: G sampled answers to one prompt, graded
+    offline by its rubric's matchers here, or left NaN for the stage's LLM judge."""
     tokenizer, per_step = sampler.tokenizer, int(stage.get("groups_per_step", 4))
     offline = _grader_of(stage) is None
 
-    def group(j: int) -> list[Trajectory]:
+    def group(step: int, j: int) -> list[Trajectory]:
         index = step * per_step + j
         example = examples[index % len(examples)]
         messages = [dict(m) for m in example.prompt]
@@ -128,9 +139,7 @@ def _single_turn_groups(stage: dict[str, Any], examples: list, sampler: Sampler,
                                   {"rubric": example.rubric}, transcript))
         return out
 
-    if offline:
-        return [group(j) for j in range(per_step)]
-    return asyncio.run(_judged_groups(group, per_step, llm_grader(_grader_of(stage), mode="healthbench")))
+    return group
 
 
 def _grader_of(stage: dict[str, Any]) -> str | None:
@@ -143,8 +152,9 @@ def _grader_of(stage: dict[str, Any]) -> str | None:
     return grader[4:]
 
 
-def _group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> Callable[[int], list]:
-    """A function playing group ``j`` of this step: G consultations of one case and seed."""
+def _consultation_group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None) -> GroupMaker:
+    """A function playing group ``j`` of step ``step``: G consultations of one case and seed,
+    with the env's rubric reward (NaN-free) or, for a judged stage, the judge's later."""
     cases = stage.get("cases", "builtin")
     split = stage.get("split", "train" if cases == "builtin" else None)  # named cases are taken as named
     size, per_step = int(stage.get("group_size", 8)), int(stage.get("groups_per_step", 4))
@@ -153,7 +163,7 @@ def _group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None, ste
         return gym.make("clinic_env/Consultation-v0", cases=cases, split=split,
                         max_turns=int(stage.get("max_turns", 20)), reward_mode="terminal")
 
-    def group(j: int) -> list[Trajectory]:
+    def group(step: int, j: int) -> list[Trajectory]:
         seed = step * per_step + j
         if sampler is not None:
             return rollout_group(make_env, sampler, seed=seed, group_size=size)
@@ -161,32 +171,6 @@ def _group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None, ste
         return [play_actions(env, model, seed=seed, sample_seed=seed * size + g) for g in range(size)]
 
     return group
-
-
-def _consultation_groups(stage: dict[str, Any], model: Any, sampler: Sampler | None, step: int) -> list[list[Trajectory]]:
-    make_group = _group_maker(stage, model, sampler, step)
-    n_groups, judge_model = int(stage.get("groups_per_step", 4)), _grader_of(stage)
-    if judge_model is None:  # the env's rubric reward, computed inside the rollout
-        return [make_group(j) for j in range(n_groups)]
-    return asyncio.run(_judged_groups(make_group, n_groups, llm_grader(judge_model)))
-
-
-async def _judged_groups(make_group: Callable[[int], list], n_groups: int, judge: Any) -> list[list[Trajectory]]:
-    """Groups generated one after another (in a thread), each judged as soon as it is done, so
-    the judge's calls overlap the next group's generation (``agents.pipeline``)."""
-    async def generate(j: int, version: int) -> list[Trajectory]:
-        return await asyncio.to_thread(make_group, j)
-
-    async def score(group: list[Trajectory]) -> float:
-        rewards = await asyncio.gather(*(_judge(judge, t) for t in group))
-        for trajectory, reward in zip(group, rewards):
-            trajectory.reward = reward
-        scored = [r for r in rewards if not math.isnan(r)]
-        return sum(scored) / len(scored) if scored else math.nan
-
-    samples = await Pipeline(generate, score, generation_concurrency=1, scoring_concurrency=n_groups).batch(
-        list(range(n_groups)))
-    return [sample.output for sample in samples]
 
 
 async def _judge(judge: Any, trajectory: Trajectory) -> float:
@@ -199,11 +183,68 @@ async def _judge(judge: Any, trajectory: Trajectory) -> float:
         return math.nan
 
 
+class _Generation:
+    """What sampling reads: the trained policy itself when generation never overlaps an update
+    (``max_staleness`` 0), else a copy of it kept at each batch's version (``RolloutWeights``)."""
+
+    def __init__(self, model: Any, sampler: Sampler | None, max_staleness: int) -> None:
+        self.trained, self.weights = model, None
+        self.model, self.sampler = model, sampler
+        if max_staleness > 0:
+            self.model = copy.deepcopy(model).eval()
+            self.weights = RolloutWeights(self.model.load_state_dict, keep=max_staleness + 1)
+            if sampler is not None:
+                self.sampler = Sampler(self.model, sampler.tokenizer, sampler.temperature, sampler.max_new_tokens,
+                                       sampler.device)
+
+    def publish(self, version: int) -> None:
+        if self.weights is not None:
+            self.weights.publish(version, self.trained)
+
+    def at(self, version: int) -> Any:
+        return self.weights.at(version) if self.weights is not None else contextlib.nullcontext()
+
+
+async def _train_stage(stage: dict[str, Any], steps: range, make_group: GroupMaker, generation: _Generation,
+                       max_staleness: int, first_version: int, train_step: Callable[[int, int, list], None],
+                       after_step: Callable[[int], None]) -> None:
+    """One stage through ``agents.pipeline``: each group is generated (in a thread), then judged
+    when the stage has a judge, while the next group generates; with ``max_staleness`` s the
+    next s steps' groups are generated while a step trains."""
+    per_step, judge_model = int(stage.get("groups_per_step", 4)), _grader_of(stage)
+    judge = llm_grader(judge_model, mode="healthbench" if stage["kind"] == "single_turn" else "consultation") \
+        if judge_model else None
+
+    async def generate(item: tuple[int, int], version: int) -> list[Trajectory]:
+        def play() -> list[Trajectory]:
+            with generation.at(version):
+                return make_group(*item)
+        return await asyncio.to_thread(play)
+
+    async def score(group: list[Trajectory]) -> float:
+        if judge is not None:
+            for trajectory, reward in zip(group, await asyncio.gather(*(_judge(judge, t) for t in group))):
+                trajectory.reward = reward
+        scored = [t.reward for t in group if not math.isnan(t.reward)]
+        return sum(scored) / len(scored) if scored else math.nan
+
+    pipeline = Pipeline(generate, score, max_staleness=max_staleness, generation_concurrency=1,
+                        scoring_concurrency=per_step * (max_staleness + 1), publish=generation.publish)
+    batches = ([(step, j) for j in range(per_step)] for step in steps)
+    pipeline.policy_version = first_version  # versions count the trainer's updates over the whole run
+    async for _, samples in pipeline.run(batches, lambda done: train_step(done[0].item[0], done[0].policy_version,
+                                                                          [s.output for s in done])):
+        after_step(samples[0].item[0])
+
+
 def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
     """Train every stage in order; returns the last step's metrics and where things were written."""
     out = Path(out or config.get("out", "runs/grpo"))
     if (out / STATE).exists() and not resume:
         raise TrainConfigError(f"{out} holds a run; pass --resume to carry on, or choose another --out")
+    max_staleness = int(config.get("max_staleness", 0))
+    if max_staleness < 0:
+        raise TrainConfigError(f"max_staleness must be >= 0, got {max_staleness}")
     out.mkdir(parents=True, exist_ok=True)
     model, sampler = _policy(config)
     trainer = _trainer(model, config, out)
@@ -211,6 +252,7 @@ def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = Fa
     if resume and (out / STATE).exists():
         done = json.loads((out / STATE).read_text())
         trainer.load(out / CHECKPOINT)
+    generation = _Generation(model, sampler, max_staleness)
     from tqdm.auto import tqdm
 
     stages = config["stages"]
@@ -220,19 +262,27 @@ def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = Fa
     every = int(config.get("checkpoint_every", 10))
     last: dict[str, Any] = {}
     for index in range(done["stage"], len(stages)):
-        stage = stages[index]
-        examples = load_examples(stage["data"]) if stage["kind"] == "single_turn" else []
-        first = done["step"] if index == done["stage"] else 0
-        for step in range(first, int(stage.get("steps", 10))):
-            groups = (_single_turn_groups(stage, examples, sampler, step) if stage["kind"] == "single_turn"
-                      else _consultation_groups(stage, model, sampler, step))
-            last = trainer.step(groups, extra={"stage": stage.get("name", stage["kind"]), "stage_step": step})
+        stage, n_steps = stages[index], int(stages[index].get("steps", 10))
+        name = stage.get("name", stage["kind"])
+        make_group = (_single_turn_group_maker(stage, load_examples(stage["data"]), generation.sampler)
+                      if stage["kind"] == "single_turn"
+                      else _consultation_group_maker(stage, generation.model, generation.sampler))
+
+        def train_step(step: int, version: int, groups: list) -> None:
+            last.clear()
+            last.update(trainer.step(groups, extra={"stage": name, "stage_step": step, "policy_version": version}))
+
+        def after_step(step: int) -> None:
             bar.update(1)
-            bar.set_postfix(stage=stage.get("name", index), reward=f"{last['reward']:.3f}" if last["reward"] else "n/a")
-            ended = step + 1 == int(stage.get("steps", 10))
+            bar.set_postfix(stage=name, reward=f"{last['reward']:.3f}" if last["reward"] else "n/a")
+            ended = step + 1 == n_steps
             if ended or (step + 1) % every == 0:
                 trainer.save(out / CHECKPOINT)
                 position = {"stage": index + 1, "step": 0} if ended else {"stage": index, "step": step + 1}
                 (out / STATE).write_text(json.dumps(position))
+
+        first = done["step"] if index == done["stage"] else 0
+        asyncio.run(_train_stage(stage, range(first, n_steps), make_group, generation, max_staleness,
+                                 trainer.step_count, train_step, after_step))
     bar.close()
     return {"out": str(out), "last": last, "checkpoint": str(out / CHECKPOINT)}

@@ -75,19 +75,23 @@ def weights(out):
 def test_an_interrupted_run_resumes_to_the_same_policy(tmp_path, monkeypatch):
     whole = train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "whole", progress=False)
     calls = {"n": 0}
-    play = train_grpo._consultation_groups
+    maker = train_grpo._consultation_group_maker
 
     def interrupted(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:  # during stage b's first step
-            raise KeyboardInterrupt
-        return play(*args, **kwargs)
+        make_group = maker(*args, **kwargs)
 
-    monkeypatch.setattr(train_grpo, "_consultation_groups", interrupted)
+        def group(step, j):
+            calls["n"] += 1
+            if calls["n"] == 5:  # during stage b's first step
+                raise KeyboardInterrupt
+            return make_group(step, j)
+        return group
+
+    monkeypatch.setattr(train_grpo, "_consultation_group_maker", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "cut", progress=False)
     assert json.loads((tmp_path / "cut" / "progress.json").read_text()) == {"stage": 1, "step": 0}
-    monkeypatch.setattr(train_grpo, "_consultation_groups", play)
+    monkeypatch.setattr(train_grpo, "_consultation_group_maker", maker)
     resumed = train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "cut", resume=True, progress=False)
     assert resumed["last"]["step"] == whole["last"]["step"] == 4
     for name, tensor in weights(tmp_path / "whole").items():
@@ -151,3 +155,61 @@ def test_a_single_turn_stage_can_be_judged_in_healthbench_mode(tmp_path, model_d
         prompts_seen = [r.prompt for r in server.chat_requests]
     assert result["last"]["reward"] == 1.0  # the positive item met, the negative one not
     assert prompts_seen and all("I have had a cough for days" in p for p in prompts_seen)  # HealthBench's mode
+
+
+def test_rollout_weights_hold_each_batch_at_its_published_version():
+    from agents.rollout_weights import RolloutWeights
+
+    trained, generation = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    weights = RolloutWeights(generation.load_state_dict, keep=2)
+    snapshots = []
+    for version in range(3):
+        with torch.no_grad():
+            trained.weight.fill_(float(version))
+        weights.publish(version, trained)
+        snapshots.append(trained.weight.clone())
+    with torch.no_grad():
+        trained.weight.fill_(99.0)  # an update in progress is never seen by generation
+    for version in (1, 2, 1):
+        with weights.at(version):
+            assert torch.equal(generation.weight, snapshots[version])
+    with pytest.raises(KeyError, match="policy version 0 is not published"):  # dropped: keep=2
+        with weights.at(0):
+            pass
+
+
+def test_generation_runs_ahead_of_the_update_from_published_weights(tmp_path, monkeypatch):
+    """max_staleness 1: each step trains on groups sampled from the weights of at most one
+    update before, and their generation-time log-probs are exactly that version's."""
+    from agents.action_policy import tiny_action_model
+
+    versions: dict[int, dict] = {}
+    seen: list = []
+    make_trainer = train_grpo._trainer
+
+    def recording_trainer(model, config, out):
+        trainer = make_trainer(model, config, out)
+        step = trainer.step
+
+        def recorded(groups, extra=None):
+            versions[trainer.step_count] = {k: v.clone() for k, v in model.state_dict().items()}
+            seen.extend((extra["policy_version"], t) for group in groups for t in group)
+            return step(groups, extra)
+        trainer.step = recorded
+        return trainer
+
+    monkeypatch.setattr(train_grpo, "_trainer", recording_trainer)
+    config = {**ACTIONS_CONFIG, "max_staleness": 1}
+    train_grpo.run(config, out=tmp_path / "stale", progress=False)
+    log = [json.loads(line) for line in (tmp_path / "stale" / "log.jsonl").read_text().splitlines()]
+    # per stage (2 steps each): the second step's groups were generated while the first trained
+    assert [(r["step"], r["policy_version"]) for r in log] == [(1, 0), (2, 0), (3, 2), (4, 2)]
+    model = tiny_action_model(0)
+    for version, trajectory in seen:
+        model.load_state_dict(versions[version])
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([trajectory.token_ids])).logits[0, :-1].float()
+        logprobs = torch.log_softmax(logits, -1).gather(1, torch.tensor(trajectory.token_ids[1:])[:, None])[:, 0]
+        torch.testing.assert_close(logprobs, torch.tensor(trajectory.logprobs[1:]), atol=1e-5, rtol=0)
+    with pytest.raises(train_grpo.TrainConfigError, match="max_staleness must be >= 0"):
+        train_grpo.run({**ACTIONS_CONFIG, "max_staleness": -1}, out=tmp_path / "bad", progress=False)
