@@ -13,7 +13,8 @@ them (single-turn rubric-scored prompts first, then whole consultations)::
         "groups_per_step": 8, "group_size": 8, "max_turns": 20}]}
 
 ``policy.kind``: "transformers" (a local model directory or hub id, with its tokenizer and
-chat template) or "actions" (``agents.action_policy``'s tiny policy over whole actions,
+chat template; ``"generation": "vllm"`` samples on a vLLM engine, ``agents.vllm_sampler``,
+with engine arguments in ``"vllm"``) or "actions" (``agents.action_policy``'s tiny policy over whole actions,
 consultations only). A single-turn stage reads HealthBench-format JSONL (``prompt``,
 ``rubrics``...); its rubric items are graded offline when they carry matchers, or by the LLM
 judge in HealthBench's mode with ``"grader": "llm:MODEL"``. A
@@ -100,9 +101,16 @@ def _policy(config: dict[str, Any]) -> tuple[Any, Sampler | None]:
 
     model = AutoModelForCausalLM.from_pretrained(policy["model"])
     tokenizer = AutoTokenizer.from_pretrained(policy["model"])
-    sampler = Sampler(model, tokenizer, temperature=float(policy.get("temperature", 1.0)),
-                      max_new_tokens=int(policy.get("max_new_tokens", 256)), device=policy.get("device"))
-    return model, sampler
+    temperature, max_new_tokens = float(policy.get("temperature", 1.0)), int(policy.get("max_new_tokens", 256))
+    generation = policy.get("generation", "transformers")
+    if generation == "vllm":
+        from agents.vllm_sampler import VLLMSampler
+
+        model.to(policy.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
+        return model, VLLMSampler(policy["model"], temperature, max_new_tokens, tokenizer, **policy.get("vllm", {}))
+    if generation != "transformers":
+        raise TrainConfigError(f"policy.generation must be 'transformers' or 'vllm', got {generation!r}")
+    return model, Sampler(model, tokenizer, temperature, max_new_tokens, device=policy.get("device"))
 
 
 def _trainer(model: Any, config: dict[str, Any], out: Path) -> GRPOTrainer:
@@ -190,7 +198,9 @@ class _Generation:
     def __init__(self, model: Any, sampler: Sampler | None, max_staleness: int) -> None:
         self.trained, self.weights = model, None
         self.model, self.sampler = model, sampler
-        if max_staleness > 0:
+        if hasattr(sampler, "load_weights"):  # an engine with weights of its own (``agents.vllm_sampler``)
+            self.weights = RolloutWeights(sampler.load_weights, keep=max_staleness + 1)
+        elif max_staleness > 0:
             self.model = copy.deepcopy(model).eval()
             self.weights = RolloutWeights(self.model.load_state_dict, keep=max_staleness + 1)
             if sampler is not None:

