@@ -8,7 +8,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from clinic_env.cases.library import CaseError, load_case_file, load_cases
 from clinic_env.gym_env import ConsultationEnv
@@ -74,16 +74,25 @@ def _cmd_cases_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_train_grpo(args: argparse.Namespace) -> int:
-    """GRPO stages from a config (the [train] extra); the agents package is loaded only here."""
+def _train(module: str, args: argparse.Namespace, summary: Callable[[dict], str]) -> int:
+    """Run a training command's module (the [train] extra; the agents package is loaded only here)
+    and print the summary of its result."""
     import importlib
 
-    train = importlib.import_module("agents.train_grpo")
+    train = importlib.import_module(module)
     result = train.run(train.load_config(args.config), out=args.out, resume=args.resume, progress=not args.no_progress)
-    last = result["last"]
-    print(f"trained: last step reward {last.get('reward')}, log {result['out']}/log.jsonl, "
-          f"checkpoint {result['checkpoint']}")
+    print(f"trained: {summary(result)}")
     return 0
+
+
+def _cmd_train_grpo(args: argparse.Namespace) -> int:
+    return _train("agents.train_grpo", args, lambda result: f"last step reward {result['last'].get('reward')}, log "
+                  f"{result['out']}/log.jsonl, checkpoint {result['checkpoint']}")
+
+
+def _cmd_train_mid(args: argparse.Namespace) -> int:
+    return _train("agents.train_mid", args, lambda result: f"last step loss {result['last'].get('loss')}, kl "
+                  f"{result['last'].get('kl')}, log {result['out']}/log.jsonl, model {result['model']}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -228,12 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a doctor policy (needs the [train] extra)")
     train_sub = train.add_subparsers(dest="train_command", required=True)
-    grpo = train_sub.add_parser("grpo", help="GRPO stages from a JSON config (see agents/train_grpo.py)")
-    grpo.add_argument("config")
-    grpo.add_argument("--out", help="output directory (default: the config's 'out')")
-    grpo.add_argument("--resume", action="store_true", help="carry on from the last checkpoint in --out")
-    grpo.add_argument("--no-progress", action="store_true")
-    grpo.set_defaults(func=_cmd_train_grpo)
+    for name, func, summary in (
+            ("grpo", _cmd_train_grpo, "GRPO stages from a JSON config (see agents/train_grpo.py)"),
+            ("mid", _cmd_train_mid, "mid-training on a medical : general : math mixture with KL to the starting "
+                                    "model, from a JSON config (see agents/train_mid.py)")):
+        command = train_sub.add_parser(name, help=summary)
+        command.add_argument("config")
+        command.add_argument("--out", help="output directory (default: the config's 'out')")
+        command.add_argument("--resume", action="store_true", help="carry on from the last checkpoint in --out")
+        command.add_argument("--no-progress", action="store_true")
+        command.set_defaults(func=func)
 
     hb = sub.add_parser("healthbench", help="sample a model on HealthBench prompts, grade with an LLM judge, report")
     hb.add_argument("--data", required=True, help="HealthBench JSONL file (main, hard or consensus)")
