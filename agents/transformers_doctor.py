@@ -22,12 +22,15 @@ class TransformersDoctor:
     temperature: float = 0.0
     top_p: float = 1.0
     device: str | None = None
+    kv_cache: str | None = None  # "fp8": an 8-bit KV cache (``agents.kv_cache``), half the bytes of bf16
     last_prompt_ids: list[int] = field(default_factory=list, init=False, repr=False)
     last_completion_ids: list[int] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.tokenizer.chat_template is None:
             raise ValueError("the tokenizer has no chat template; set tokenizer.chat_template or pick a chat model")
+        if self.kv_cache not in (None, "fp8"):
+            raise ValueError(f"kv_cache must be None or 'fp8', got {self.kv_cache!r}")
         self.device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model.to(self.device).eval()
         self._generator = torch.Generator(device=self.device)
@@ -55,6 +58,10 @@ class TransformersDoctor:
         if sampling:
             torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=self._generator)))
             options.update(temperature=self.temperature, top_p=self.top_p)
+        if self.kv_cache == "fp8":
+            from agents.kv_cache import fp8_cache
+
+            options["past_key_values"] = fp8_cache(self.model.config)
         output = self.model.generate(input_ids, attention_mask=prompt["attention_mask"].to(self.device), **options)
         completion = output[0, input_ids.shape[1]:]
         self.last_prompt_ids, self.last_completion_ids = input_ids[0].tolist(), completion.tolist()

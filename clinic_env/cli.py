@@ -157,6 +157,52 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_quantize(args: argparse.Namespace) -> int:
+    """W4A16 (+ fp8 KV scales) through llm-compressor (the [quantize] extra), with its report."""
+    import importlib
+
+    quantize = importlib.import_module("agents.quantize")
+    report = quantize.quantize(args.model_dir, args.out, scheme=args.scheme, method=args.method,
+                               group_size=args.group_size, kv_cache=args.kv_cache, calibration=args.calibration,
+                               heldout=args.heldout, max_seq_length=args.max_seq_length)
+    held, size = report["heldout"], report["linear_bytes"]
+    print(f"quantized {args.model_dir} -> {args.out} ({args.scheme}, {args.method}, group {args.group_size}, "
+          f"kv cache {args.kv_cache or 'unchanged'}) in {report['seconds']} s: linear weights {size['bf16']:,} -> "
+          f"{size['quantized']:,} bytes ({size['ratio']:.2f}x smaller than bf16); held-out logits error "
+          f"{held['relative_error']:.4f}, top-1 agreement {held['top1_agreement']:.3f} over {held['positions']} "
+          f"tokens; report {args.out}/quantization_report.json")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """vLLM's OpenAI-compatible server for a model directory, until Ctrl-C."""
+    import importlib
+
+    serve = importlib.import_module("agents.serve")
+    server = serve.VLLMServer(args.model_dir, port=args.port, python=args.python or sys.executable,
+                              log_path=args.log, served_name=args.served_model_name, kv_cache_dtype=args.kv_cache_dtype,
+                              draft=args.draft, num_speculative_tokens=args.num_speculative_tokens,
+                              api_key=args.api_key, max_model_len=args.max_model_len,
+                              extra=[a for a in args.vllm_args if a != "--"])
+    try:
+        print(f"starting vLLM for {args.model_dir} ({serve.quantization_of(args.model_dir)}); log {server.log_path}",
+              file=sys.stderr)
+        server.start()
+    except serve.ServeError as err:
+        print(f"clinic-env: error: {err}", file=sys.stderr)
+        return 2
+    print(f"serving {server.served_name} at {server.base_url}\n"
+          f"  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY={args.api_key or 'none'} "
+          f"clinic-env bench --doctor openai:{server.served_name}", flush=True)
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
 def _cmd_healthbench(args: argparse.Namespace) -> int:
     from rubrics.chat import OpenAIChatClient
     from rubrics.healthbench import load_examples
@@ -259,6 +305,35 @@ def build_parser() -> argparse.ArgumentParser:
     hb.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     hb.add_argument("--out", help="directory for results.jsonl (one line per graded example) and summary.json")
     hb.set_defaults(func=_cmd_healthbench)
+
+    quant = sub.add_parser("quantize", help="4-bit weights (+ fp8 KV-cache scales) with llm-compressor "
+                                            "(the [quantize] extra); writes a vLLM-loadable checkpoint and a report")
+    quant.add_argument("model_dir")
+    quant.add_argument("--out", required=True, help="directory for the quantized checkpoint")
+    quant.add_argument("--scheme", default="w4a16", choices=["w4a16"])
+    quant.add_argument("--method", default="gptq", choices=["gptq", "rtn"])
+    quant.add_argument("--group-size", type=int, default=128, help="inputs per weight scale")
+    quant.add_argument("--kv-cache", choices=["fp8"], help="add static fp8 k/v scales to every attention layer")
+    quant.add_argument("--calibration", default="consultations:32",
+                       help="consultations:N (this model as the doctor) or a .txt / .jsonl file")
+    quant.add_argument("--heldout", help="held-out text for the report (same forms; default: held out from "
+                                         "--calibration)")
+    quant.add_argument("--max-seq-length", type=int, default=2048)
+    quant.set_defaults(func=_cmd_quantize)
+
+    srv = sub.add_parser("serve", help="serve a model with vLLM's OpenAI-compatible server (the [vllm] extra)")
+    srv.add_argument("model_dir")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--kv-cache-dtype", choices=["auto", "fp8"], help="fp8: half the KV-cache memory")
+    srv.add_argument("--draft", help="an EAGLE-3 draft head's directory, for speculative decoding")
+    srv.add_argument("--num-speculative-tokens", type=int, default=3)
+    srv.add_argument("--api-key", help="require this key from clients")
+    srv.add_argument("--max-model-len", type=int)
+    srv.add_argument("--served-model-name", help="the model name clients ask for (default: the directory's name)")
+    srv.add_argument("--python", help="the python of the environment that has vLLM (default: this one)")
+    srv.add_argument("--log", help="the server's log file (default: a temporary file)")
+    srv.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after --: more arguments for vLLM")
+    srv.set_defaults(func=_cmd_serve)
     return parser
 
 

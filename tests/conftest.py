@@ -27,32 +27,18 @@ def pneumonia_case():
     return get_case("pulm_cap_adult")
 
 
-CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} <|end|> {% endfor %}"
-                 "{% if add_generation_prompt %}<|assistant|> {% endif %}")
 CORPUS = ["ASK: when did the pain start ?", "EXAMINE: vitals , respiratory", "ORDER: chest x-ray",
           "DIAGNOSE: pneumonia ; pulmonary embolism", "PLAN: antibiotics and review", "I have had a cough for days"]
 
 
 def tiny_lm(corpus, layers=1, hidden=32):
-    """A Llama built from a config and a word-level tokenizer with a chat template, trained here on
-    the lines of ``corpus`` (no downloads): (model, tokenizer)."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    """``agents.tiny_lm.tiny_lm``: a Llama built from a config and a word-level tokenizer over
+    ``corpus`` (skipped where torch / transformers are not installed)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from agents.tiny_lm import tiny_lm as build
 
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    specials = ["<unk>", "<pad>", "<eos>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
-    tok.train_from_iterator(corpus, trainers.WordLevelTrainer(special_tokens=specials))
-    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
-                                                     eos_token="<eos>")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
-                                      num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
-                                      max_position_embeddings=4096, pad_token_id=tokenizer.pad_token_id,
-                                      eos_token_id=tokenizer.eos_token_id)
-    torch.manual_seed(0)
-    return transformers.LlamaForCausalLM(config), tokenizer
+    return build(corpus, layers=layers, hidden=hidden)
 
 
 @pytest.fixture(scope="session")

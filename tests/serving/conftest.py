@@ -18,15 +18,10 @@ CORPUS = ["I have had a cough for days and a fever", "when did the cough start ?
 def tiny_model_dir(tmp_path_factory, make_tiny_lm):
     """The tests' tiny Llama (``make_tiny_lm``), two layers with head size 64 for vLLM's CPU kernels,
     trained a few steps so its logits are not near-ties, saved with its tokenizer."""
-    import torch
+    from agents.tiny_lm import fit
 
     model, tokenizer = make_tiny_lm(CORPUS * 5, layers=2, hidden=128)
-    data = torch.tensor([tokenizer(" ".join(CORPUS))["input_ids"]])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(30):
-        model(input_ids=data, labels=data).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
+    fit(model, tokenizer, " ".join(CORPUS), steps=30)
     path = tmp_path_factory.mktemp("tiny-llama")
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
@@ -53,20 +48,9 @@ def calibration_files(tmp_path_factory):
 def twin_target_dir(tmp_path_factory, make_tiny_lm):
     """A one-layer target for the EAGLE-3 twin draft (``agents.eagle3``), trained with small
     embeddings until its greedy continuations follow the corpus."""
-    import torch
+    from agents.eagle3 import twin_target
 
-    from agents.eagle3 import small_embeddings
-
-    model, tokenizer = make_tiny_lm(CORPUS * 5, layers=1, hidden=128)
-    with torch.no_grad():
-        model.get_input_embeddings().weight.normal_(0.0, 1.0)
-    data = torch.tensor([tokenizer(" ".join(CORPUS * 2))["input_ids"]])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    with small_embeddings(model):
-        for _ in range(100):
-            model(input_ids=data, labels=data).loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
+    model, tokenizer = twin_target(make_tiny_lm(CORPUS * 5, layers=1, hidden=128), " ".join(CORPUS * 2))
     path = tmp_path_factory.mktemp("twin-target")
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
