@@ -49,7 +49,7 @@ class Pipeline:
         self.generate, self.score = generate, score
         self.max_staleness = max_staleness
         self.generation_concurrency, self.scoring_concurrency = generation_concurrency, scoring_concurrency
-        self.publish = publish
+        self.publish = publish or (lambda version: None)
         self.policy_version = 0  # updates finished so far
         self._limits: tuple[asyncio.Semaphore, asyncio.Semaphore] | None = None  # shared by batches in flight
 
@@ -90,8 +90,7 @@ class Pipeline:
                     return
                 pending.append(asyncio.ensure_future(self.batch(items, self.policy_version)))
 
-        if self.publish is not None:
-            self.publish(self.policy_version)
+        self.publish(self.policy_version)
         refill()
         step = 0
         try:
@@ -99,8 +98,7 @@ class Pipeline:
                 samples = await pending.pop(0)  # the later batches in flight keep generating meanwhile
                 await asyncio.to_thread(train_step, samples)
                 self.policy_version += 1
-                if self.publish is not None:
-                    self.publish(self.policy_version)
+                self.publish(self.policy_version)
                 refill()
                 yield step, samples
                 step += 1

@@ -162,7 +162,7 @@ def _grader_of(stage: dict[str, Any]) -> str | None:
 
 def _consultation_group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None) -> GroupMaker:
     """A function playing group ``j`` of step ``step``: G consultations of one case and seed,
-    with the env's rubric reward (NaN-free) or, for a judged stage, the judge's later."""
+    with the env's rubric reward (NaN when grading failed) or, for a judged stage, the judge's later."""
     cases = stage.get("cases", "builtin")
     split = stage.get("split", "train" if cases == "builtin" else None)  # named cases are taken as named
     size, per_step = int(stage.get("group_size", 8)), int(stage.get("groups_per_step", 4))

@@ -1,20 +1,23 @@
 """The consultation for TRL's ``GRPOTrainer(environment_factory=...)``: the doctor's actions as typed tools.
 
     from trl import GRPOConfig, GRPOTrainer
-    from agents.trl_env import ClinicToolEnv, reward_func
+    from agents.trl_env import ClinicToolEnv
 
-    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": "See the patient."}],
+    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": "See the patient.\n"}],
                                   "case_id": "pulm_cap_adult", "seed": 0}, ...])
     trainer = GRPOTrainer(model=..., args=GRPOConfig(loss_type="dr_grpo", beta=0.0, epsilon_high=0.28,
                                                        scale_rewards="none", ...),
-                          train_dataset=dataset, reward_funcs=reward_func, environment_factory=ClinicToolEnv)
+                          train_dataset=dataset, environment_factory=ClinicToolEnv)
 
 TRL makes one environment per rollout with no arguments, calls ``reset(**row)`` with the
 dataset row's fields (``case_id``, ``seed``, optionally ``persona``) and appends what it
-returns (the patient's opening words) to the prompt; every public method with a docstring
-becomes a tool the model may call (``ask_patient``, ``examine``, ``order_test``,
-``submit_diagnosis``, ``end_consultation``), and ``reward_func`` reads each environment's
-rubric score at the end. A tool called after the visit ended says so and changes nothing.
+returns (the patient's opening words) to the prompt's last message, with no separator (so
+the prompt ends with one); every public method with a docstring becomes a tool the model
+may call (``ask_patient``, ``examine``, ``order_test``, ``submit_diagnosis``,
+``end_consultation``), and TRL (1.16 and later) takes the reward from ``get_reward``, the
+consultation's rubric score. ``reward_func`` gives the same score as a reward function, for
+TRL versions that need ``reward_funcs``: with TRL 1.16 and later, passing it as well counts the
+score twice. A tool called after the visit ended says so and changes nothing.
 """
 
 from __future__ import annotations
