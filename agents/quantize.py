@@ -25,7 +25,8 @@ text calibrates.
 
 The report (``OUT/quantization_report.json``): linear-weight bytes against the same weights
 in bf16, and, on the held-out text, the relative error of the logits (||q - o|| / ||o||) and
-the share of positions where the top-1 token agrees, reloading the written checkpoint.
+the share of positions where the top-1 token agrees, the written checkpoint reloaded against
+the bf16 model it came from. Only one model is in memory at a time.
 """
 
 from __future__ import annotations
@@ -148,31 +149,35 @@ def tensor_bytes(directory: str | Path) -> dict[str, int]:
     return sizes
 
 
-def linear_bytes(model: Any, quantized_dir: str | Path) -> dict[str, Any]:
+def linear_weights(model: Any) -> dict[str, int]:
+    """The Linear layers to quantize (all but ``lm_head``) and their weight counts."""
+    return {name: module.weight.numel() for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and not name.endswith("lm_head")}
+
+
+def linear_bytes(weights: dict[str, int], quantized_dir: str | Path) -> dict[str, Any]:
     """The quantized Linear layers' bytes in the checkpoint (packed weights, scales, shapes)
     against the same weights in bf16."""
-    names = [name for name, module in model.named_modules()
-             if isinstance(module, torch.nn.Linear) and not name.endswith("lm_head")]
-    sizes = tensor_bytes(quantized_dir)
-    bf16 = sum(dict(model.named_modules())[n].weight.numel() * 2 for n in names)
-    quantized = sum(size for tensor, size in sizes.items()
-                    if any(tensor.startswith(n + ".weight") for n in names))
-    return {"layers": len(names), "bf16": bf16, "quantized": quantized, "ratio": bf16 / max(1, quantized)}
+    quantized = sum(size for tensor, size in tensor_bytes(quantized_dir).items()
+                    if any(tensor.startswith(name + ".weight") for name in weights))
+    bf16 = 2 * sum(weights.values())
+    return {"layers": len(weights), "bf16": bf16, "quantized": quantized, "ratio": bf16 / max(1, quantized)}
 
 
 @torch.no_grad()
-def logits_agreement(original: Any, quantized: Any, tokenizer: Any, texts: list[str],
-                     max_length: int = 512) -> dict[str, float]:
-    """Relative logits error and top-1 agreement of two models over the same texts."""
-    error, norm, agree, positions = 0.0, 0.0, 0, 0
-    for text in texts:
-        ids = tokenizer(text, return_tensors="pt", truncation=True, max_length=max_length)["input_ids"]
-        reference = original(input_ids=ids).logits[0].float()
-        candidate = quantized(input_ids=ids).logits[0].float()
-        error += float((candidate - reference).pow(2).sum())
-        norm += float(reference.pow(2).sum())
-        agree += int((candidate.argmax(-1) == reference.argmax(-1)).sum())
-        positions += ids.shape[1]
+def logits_of(model: Any, tokenizer: Any, texts: list[str], max_length: int = 512) -> list[torch.Tensor]:
+    """Each text's logits (float32, on the CPU), to compare a model with its quantized self
+    without holding both at once."""
+    return [model(input_ids=tokenizer(text, return_tensors="pt", truncation=True, max_length=max_length)
+                  ["input_ids"].to(model.device)).logits[0].float().cpu() for text in texts]
+
+
+def agreement(reference: list[torch.Tensor], candidate: list[torch.Tensor]) -> dict[str, float]:
+    """Relative logits error ||q - o|| / ||o|| and top-1 agreement over all positions."""
+    error = sum(float((c - r).pow(2).sum()) for r, c in zip(reference, candidate))
+    norm = sum(float(r.pow(2).sum()) for r in reference)
+    agree = sum(int((c.argmax(-1) == r.argmax(-1)).sum()) for r, c in zip(reference, candidate))
+    positions = sum(r.shape[0] for r in reference)
     return {"relative_error": math.sqrt(error / norm), "top1_agreement": agree / positions, "positions": positions}
 
 
@@ -197,22 +202,26 @@ def quantize(model_dir: str | Path, out: str | Path, scheme: str = "w4a16", meth
     if (out / "config.json").exists():
         raise QuantizeError(f"--out {out} already holds a model; choose another directory")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    original = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    _check_group_size(original, group_size)
+    # One model in memory at a time: the bf16 model plays the calibration consultations, gives
+    # the reference logits, and is then quantized in place; the written checkpoint is reloaded.
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).eval()
+    _check_group_size(model, group_size)
+    weights = linear_weights(model)
     started = time.perf_counter()
-    texts, held = calibration_and_heldout(calibration, original, tokenizer, heldout)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16)
+    texts, held = calibration_and_heldout(calibration, model, tokenizer, heldout)
+    reference = logits_of(model, tokenizer, held)
     oneshot(model=model, tokenizer=tokenizer, recipe=recipe(method, SCHEMES[scheme], group_size, kv_cache),
             dataset=Dataset.from_dict({"text": texts}), num_calibration_samples=len(texts),
             max_seq_length=max_seq_length, shuffle_calibration_samples=False)
     model.save_pretrained(out, save_compressed=True)
     tokenizer.save_pretrained(out)
     seconds = time.perf_counter() - started
-    reloaded = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    del model
+    reloaded = AutoModelForCausalLM.from_pretrained(out, dtype=torch.bfloat16).eval()
     report = {"model": str(model_dir), "out": str(out), "scheme": scheme, "method": method, "group_size": group_size,
               "kv_cache": kv_cache, "calibration": {"spec": calibration, "texts": len(texts)},
-              "seconds": round(seconds, 1), "linear_bytes": linear_bytes(original, out),
-              "heldout": {"texts": len(held), **logits_agreement(original, reloaded, tokenizer, held)}}
+              "seconds": round(seconds, 1), "linear_bytes": linear_bytes(weights, out),
+              "heldout": {"texts": len(held), **agreement(reference, logits_of(reloaded, tokenizer, held))}}
     (out / "quantization_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
