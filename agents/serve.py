@@ -166,6 +166,18 @@ class VLLMServer:
         except (urllib.error.URLError, OSError):
             return False
 
+    def complete(self, prompt: str, max_tokens: int) -> str:
+        """The greedy continuation of ``prompt`` (exactly ``max_tokens``: end-of-text ignored), so
+        runs with and without a draft can be compared token for token."""
+        body = {"model": self.served_name, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
+                "ignore_eos": True}
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        request = urllib.request.Request(f"{self.base_url}/completions", json.dumps(body).encode(), headers)
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read())["choices"][0]["text"]
+
     def metrics(self) -> dict[str, float]:
         """vLLM's Prometheus counters and gauges, summed over their labels (name -> value)."""
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/metrics")

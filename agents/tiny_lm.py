@@ -7,17 +7,20 @@ CPU without downloading weights.
 The tokenizer is trained here on the given lines (one token per word, plus the special tokens
 of ``CHAT_TEMPLATE``), so every word of those lines is one id and the chat template renders
 the roles as single tokens. A hidden size of 128 with two heads gives a head size of 64, which
-vLLM's CPU kernels accept.
+vLLM's CPU kernels accept. ``DOCTOR_LINES`` is a small corpus of a doctor's and a patient's
+words for such models. torch is imported only when a model is built, so the corpus can be read
+anywhere.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-import torch
-
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} <|end|> {% endfor %}"
                  "{% if add_generation_prompt %}<|assistant|> {% endif %}")
+DOCTOR_LINES = ["I have had a cough for days and a fever", "when did the cough start ?", "ASK: any chest pain ?",
+                "EXAMINE: vitals , respiratory", "ORDER: chest x-ray", "DIAGNOSE: pneumonia",
+                "PLAN: antibiotics and review"]
 SPECIAL_TOKENS = ["<unk>", "<pad>", "<eos>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
 
 
@@ -37,6 +40,7 @@ def word_level_tokenizer(corpus: Sequence[str]) -> Any:
 
 def tiny_lm(corpus: Sequence[str], layers: int = 1, hidden: int = 32, seed: int = 0) -> tuple[Any, Any]:
     """A randomly initialised Llama (two heads, untied head) and its tokenizer: (model, tokenizer)."""
+    import torch
     import transformers
 
     tokenizer = word_level_tokenizer(corpus)
@@ -50,6 +54,8 @@ def tiny_lm(corpus: Sequence[str], layers: int = 1, hidden: int = 32, seed: int 
 
 def fit(model: Any, tokenizer: Any, text: str, steps: int, lr: float = 3e-3) -> Any:
     """A few full-batch AdamW steps of next-token loss on ``text``."""
+    import torch
+
     data = torch.tensor([tokenizer(text)["input_ids"]])
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     for _ in range(steps):

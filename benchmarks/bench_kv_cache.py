@@ -17,10 +17,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.cache_utils import DynamicCache, QuantizedCache
 
 from agents.kv_cache import cache_bytes, fp8_cache, teacher_forced_logits
-from agents.tiny_lm import fit, tiny_lm
+from agents.tiny_lm import DOCTOR_LINES as LINES, fit, tiny_lm
 
-LINES = ["I have had a cough for days and a fever", "when did the cough start ?", "ASK: any chest pain ?",
-         "EXAMINE: vitals , respiratory", "ORDER: chest x-ray", "DIAGNOSE: pneumonia", "PLAN: antibiotics and review"]
 
 
 def main() -> None:

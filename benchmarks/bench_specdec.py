@@ -16,22 +16,18 @@ on a CPU. Acceptance is vLLM's own count (``vllm:spec_decode_num_accepted_tokens
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from agents.serve import VLLMServer
+from agents.tiny_lm import DOCTOR_LINES as LINES, tiny_lm
 
-LINES = ["I have had a cough for days and a fever", "when did the cough start ?", "ASK: any chest pain ?",
-         "EXAMINE: vitals , respiratory", "ORDER: chest x-ray", "DIAGNOSE: pneumonia", "PLAN: antibiotics and review"]
 
 
 def tiny_target_and_twin(directory: Path) -> tuple[Path, Path]:
     from agents.eagle3 import twin_target, write_twin_draft
-    from agents.tiny_lm import tiny_lm
 
     model, tokenizer = twin_target(tiny_lm(LINES * 5, layers=1, hidden=128), " ".join(LINES * 2))
     model.save_pretrained(directory / "target")
@@ -39,22 +35,14 @@ def tiny_target_and_twin(directory: Path) -> tuple[Path, Path]:
     return directory / "target", write_twin_draft(directory / "target", directory / "twin")
 
 
-def complete(server: VLLMServer, prompt: str, tokens: int) -> str:
-    body = {"model": server.served_name, "prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True}
-    request = urllib.request.Request(f"{server.base_url}/completions", json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return json.loads(response.read())["choices"][0]["text"]
-
-
 def run(target: Path, draft: Path | None, args: argparse.Namespace, prompts: list[str]) -> dict:
     options = {"draft": draft, "num_speculative_tokens": args.k} if draft else {}
     with VLLMServer(target, python=args.python, kv_cache_dtype=args.kv_cache_dtype, max_model_len=args.max_model_len,
                     extra=args.vllm_args, env={"VLLM_CPU_KVCACHE_SPACE": "2"}, **options) as server:
-        complete(server, prompts[0], 8)  # warm-up
+        server.complete(prompts[0], 8)  # warm-up
         before = server.metrics()
         start = time.perf_counter()
-        texts = [complete(server, p, args.tokens) for p in prompts]
+        texts = [server.complete(p, args.tokens) for p in prompts]
         seconds = time.perf_counter() - start
         after = server.metrics()
     drafted = after.get("vllm:spec_decode_num_draft_tokens_total", 0) - before.get(

@@ -8,10 +8,10 @@ import os
 
 import pytest
 
+from agents.tiny_lm import DOCTOR_LINES as CORPUS
+
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; vLLM would otherwise take most of the RAM
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-CORPUS = ["I have had a cough for days and a fever", "when did the cough start ?", "ASK: any chest pain ?",
-          "EXAMINE: vitals , respiratory", "ORDER: chest x-ray", "DIAGNOSE: pneumonia", "PLAN: antibiotics and review"]
 
 
 @pytest.fixture(scope="session")

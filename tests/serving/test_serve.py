@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.request
 
 import pytest
 
@@ -37,14 +36,6 @@ def quantize_elsewhere(model_dir, out, calibration_files):
     return out
 
 
-def greedy(server, prompt, tokens=24):
-    body = {"model": server.served_name, "prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True}
-    request = urllib.request.Request(f"{server.base_url}/completions", json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read())["choices"][0]["text"]
-
-
 def test_a_quantized_model_served_with_fp8_kv_runs_a_clinic_benchmark(tiny_model_dir, calibration_files, tmp_path,
                                                                        monkeypatch):
     quantized = quantize_elsewhere(tiny_model_dir, tmp_path / "w4a16", calibration_files)
@@ -63,7 +54,7 @@ def test_a_quantized_model_served_with_fp8_kv_runs_a_clinic_benchmark(tiny_model
 def served_greedy(model_dir, **options):
     """Greedy continuations of the prompts, and the server's metrics."""
     with VLLMServer(model_dir, kv_cache_dtype="fp8", **options, **VLLM) as server:
-        return [greedy(server, p) for p in PROMPTS], server.metrics()
+        return [server.complete(p, 24) for p in PROMPTS], server.metrics()
 
 
 def acceptance(metrics):
