@@ -3,7 +3,7 @@
 The cheapest real test of the GRPO stack: a tiny causal LM (built from a config) whose
 vocabulary is ``ACTIONS`` plus a start token writes one action per turn, conditioned on the
 actions it already took; the env plays them against the offline patient and the rubric
-scores the visit. Its trajectories have the shape of ``agents.multi_turn`` (token ids,
+scores the visit. Its trajectories have the shape of ``clinic_agents.multi_turn`` (token ids,
 generation-time log-probs, a loss mask on the generated tokens), so ``GRPOTrainer`` trains it
 unchanged; it learns in minutes on a CPU which questions, examinations and tests a case
 rewards, and when to diagnose.
@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from agents.multi_turn import Trajectory
+from clinic_agents.multi_turn import Trajectory
 
 ACTIONS = (
     "ASK: When did it start, and how has it changed since?",

@@ -80,8 +80,8 @@ def small_embeddings(model: torch.nn.Module, factor: float = 0.003) -> Iterator[
 
 def twin_target(parts: tuple[Any, Any], text: str, steps: int = 100) -> tuple[Any, Any]:
     """A one-layer (model, tokenizer) made a twin's target: unit-scale embeddings acting 0.003
-    times smaller, trained on ``text`` (``agents.tiny_lm.fit``)."""
-    from agents.tiny_lm import fit
+    times smaller, trained on ``text`` (``clinic_agents.tiny_lm.fit``)."""
+    from clinic_agents.tiny_lm import fit
 
     model, tokenizer = parts
     with torch.no_grad():

@@ -5,11 +5,11 @@
     trainer.save("runs/grpo/checkpoint")    # model, optimiser, step, RNG: resumable with load()
 
 A trajectory is anything with ``token_ids``, ``loss_mask``, ``logprobs`` (generation-time,
-per token) and ``reward`` (``agents.multi_turn.Trajectory``). Per group: the rewards (plus
+per token) and ``reward`` (``clinic_agents.multi_turn.Trajectory``). Per group: the rewards (plus
 the dynamic length bonus when its scale is set) become advantages (``group_advantages``:
 reward minus the group mean, ``NaN`` rewards left out); then every trajectory is
 re-scored by the current model (teacher forcing on the ids it generated), the clipped loss
-of ``agents.grpo_loss`` is taken over the masked tokens, and gradients are accumulated over
+of ``clinic_agents.grpo_loss`` is taken over the masked tokens, and gradients are accumulated over
 micro-batches before one optimiser step. The loss of each micro-batch is weighted by its
 share of the batch, so accumulation gives the gradient of the whole batch.
 
@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 import torch
 
-from agents.grpo_loss import GRPOConfig, group_advantages, grpo_loss, length_bonus
+from clinic_agents.grpo_loss import GRPOConfig, group_advantages, grpo_loss, length_bonus
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """An 8-bit (fp8) KV cache for transformers models: half the bytes of a bf16 cache, on CPU or GPU.
 
     cache = fp8_cache(model.config)
-    model.generate(ids, past_key_values=cache, max_new_tokens=256)
+    model.generate(ids, **{cache_keyword(model): cache}, max_new_tokens=256)
     cache_bytes(cache)                  # what the cache holds between steps
 
 vLLM keeps its KV cache in fp8 with ``--kv-cache-dtype fp8``; this is the same saving for the
@@ -21,6 +21,7 @@ both).
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -40,6 +41,7 @@ class Fp8Layer(DynamicLayer):
         self.headroom = headroom
         self.key_scale: torch.Tensor | None = None
         self.value_scale: torch.Tensor | None = None
+        self.compute_dtype: torch.dtype | None = None  # the model's dtype; ours, as DynamicLayer's moved
 
     def _scale(self, states: torch.Tensor) -> torch.Tensor:
         amax = states.detach().abs().amax(dim=(-2, -1), keepdim=True).float()
@@ -50,12 +52,13 @@ class Fp8Layer(DynamicLayer):
         return (states.float() / scale).clamp(-FP8_MAX, FP8_MAX).to(FP8)
 
     def _dequantize(self, stored: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-        return (stored.float() * scale).to(self.dtype)
+        return (stored.float() * scale).to(self.compute_dtype)
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
                **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:  # the prefill: set the scales, attend to the exact states
             self.lazy_initialization(key_states, value_states)
+            self.compute_dtype = key_states.dtype
             self.key_scale, self.value_scale = self._scale(key_states), self._scale(value_states)
             self.keys = self._quantize(key_states, self.key_scale)
             self.values = self._quantize(value_states, self.value_scale)
@@ -65,8 +68,14 @@ class Fp8Layer(DynamicLayer):
         return self._dequantize(self.keys, self.key_scale), self._dequantize(self.values, self.value_scale)
 
     def reset(self) -> None:
-        self.key_scale = self.value_scale = None
+        self.key_scale = self.value_scale = self.compute_dtype = None
         super().reset()
+
+
+def cache_keyword(model: Any) -> str:
+    """The keyword a model's forward and generate take a cache by: ``cache`` from transformers
+    5.25 (which deprecates ``past_key_values``), ``past_key_values`` before it."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def fp8_cache(config: Any, headroom: float = 4.0) -> Cache:
@@ -90,9 +99,10 @@ def teacher_forced_logits(model: Any, input_ids: torch.Tensor, cache: Cache, pre
     """Logits for every position after ``prefill``, decoding one true token at a time through
     ``cache``: caches compared this way see the same inputs (free generation would let a
     near-tie send them down different paths)."""
-    out = model(input_ids=input_ids[:, :prefill], past_key_values=cache, use_cache=True)
+    keyword = cache_keyword(model)
+    out = model(input_ids=input_ids[:, :prefill], **{keyword: cache}, use_cache=True)
     logits = [out.logits[:, -1]]
     for position in range(prefill, input_ids.shape[1] - 1):
-        out = model(input_ids=input_ids[:, position:position + 1], past_key_values=cache, use_cache=True)
+        out = model(input_ids=input_ids[:, position:position + 1], **{keyword: cache}, use_cache=True)
         logits.append(out.logits[:, -1])
     return torch.cat(logits).float()

@@ -2,7 +2,7 @@
 KL to a frozen reference (the starting model) on general and math blocks.
 
     trainer = MidTrainer(model, frozen_reference(model), MidConfig(lr=1e-5, beta=1.0))
-    metrics = trainer.step(blocks)      # blocks of ``agents.mixture``: one optimiser step
+    metrics = trainer.step(blocks)      # blocks of ``clinic_agents.mixture``: one optimiser step
     state = trainer.state_dict()        # weights, optimiser, step: trainer.load_state_dict(state) resumes
 
 The loss of a step, over the loss tokens t of all its blocks (``loss_mask``; N of them)::
@@ -27,7 +27,7 @@ shrinks what is stored from V to 2k numbers per token.
 
 A step returns its metrics: step, loss, CE per source kind, KL (mean over the KL blocks' loss
 tokens, whatever ``beta``), learning rate, gradient norm, tokens per source in the step, and any
-``extra`` fields the caller adds (``agents.train_mid`` writes them to its JSONL log).
+``extra`` fields the caller adds (``clinic_agents.train_mid`` writes them to its JSONL log).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-from agents.mixture import Block
+from clinic_agents.mixture import Block
 
 
 @dataclass

@@ -16,7 +16,7 @@ record per line, the text in ``field``; a record may also be a bare string), ``h
 (a ``datasets`` dataset loaded with ``streaming=True``; needs the ``datasets`` package) and
 ``records`` (any iterable of dicts or strings, e.g. a list, or a dataset loaded by hand). When a
 source is exhausted it is read again from its start (a new *pass*; the file is re-opened),
-which is logged (``logging``, logger ``agents.mixture``) and counted in ``Mixture.passes``.
+which is logged (``logging``, logger ``clinic_agents.mixture``) and counted in ``Mixture.passes``.
 
 Mixing is per token. Each block comes from one source, so the trainer can choose the loss of a
 whole block by its source (KL to the reference on general and math blocks, not on medical
@@ -26,7 +26,7 @@ of all tokens so far plus the next block. A source ahead of its share is never d
 however long or short its documents, every source's share of the tokens stays within about
 one block of its weight's share (documents are never what is counted).
 
-Packing. A source's documents are expanded by ``agents.reasoning_notes.expand`` (a passage
+Packing. A source's documents are expanded by ``clinic_agents.reasoning_notes.expand`` (a passage
 with notes gives its continuation and one note-prediction example per note), and the examples
 are concatenated, each followed by an EOS token, then cut into blocks of exactly ``seq_len``
 tokens. A continuation example may run across a cut, as in ordinary pretraining packing. A
@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from agents.reasoning_notes import Example, expand
+from clinic_agents.reasoning_notes import Example, expand
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import torch
 
-from rubrics.grading import GradingError
+from clinic_rubrics.grading import GradingError
 
 
 @dataclass

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from clinic_env.actions import TOOL_SCHEMAS, Action, Ask, ToolCallError, action_from_tool_call, parse_action
-from rubrics.sync import run_sync
+from clinic_rubrics.sync import run_sync
 
 TOOLS_NOTE = ("Act through the tools: ask_patient, examine, order_tests, diagnose (ends the visit) "
               "or end_consultation. Call exactly one tool per turn.")
@@ -53,7 +53,7 @@ class OpenAIChatDoctor:
             return parse_action(result.content or "")
 
     def act(self, observation: str, info: dict) -> str | Action:
-        """``aact`` for synchronous callers (``rubrics.sync``: works in a notebook too); async code awaits ``aact``."""
+        """``aact`` for synchronous callers (``clinic_rubrics.sync``: works in a notebook too); async code awaits ``aact``."""
         return run_sync(self.aact(observation, info), "await OpenAIChatDoctor.aact(...) instead")
 
 

@@ -19,7 +19,7 @@ When generation reads weights of its own (a second copy of the policy, a vLLM en
 ``publish(version)`` is called with each policy version as soon as it exists (0 before the
 first batch, then after each update) and before any batch starts from it, while no update
 runs: the moment to hand the trained weights to the generation side, as verl syncs its
-rollout engine after each step (``agents.rollout_weights``).
+rollout engine after each step (``clinic_agents.rollout_weights``).
 """
 
 from __future__ import annotations

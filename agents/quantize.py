@@ -69,7 +69,7 @@ def consultation_texts(model: Any, tokenizer: Any, n: int, split: str, seed: int
     """``n`` consultations played by the model itself (greedy), as chat-template text."""
     import gymnasium as gym
 
-    from agents.transformers_doctor import TransformersDoctor
+    from clinic_agents.transformers_doctor import TransformersDoctor
     from clinic_env.rollout import run_consultation
 
     doctor = TransformersDoctor(model, tokenizer, max_new_tokens=max_new_tokens)

@@ -93,5 +93,5 @@ def _marker_ids(tokenizer: Any) -> tuple[int, int]:
     vocab = tokenizer.get_vocab()
     if NOTE_OPEN not in vocab or NOTE_CLOSE not in vocab:
         raise ValueError(f"the tokenizer has no {NOTE_OPEN} / {NOTE_CLOSE} tokens: call "
-                         "agents.reasoning_notes.add_note_tokens(tokenizer, model) first")
+                         "clinic_agents.reasoning_notes.add_note_tokens(tokenizer, model) first")
     return vocab[NOTE_OPEN], vocab[NOTE_CLOSE]

@@ -1,9 +1,9 @@
 """The weights generation reads, kept apart from the ones the trainer updates.
 
-With bounded staleness (``agents.pipeline``), the next batch is generated while the trainer
+With bounded staleness (``clinic_agents.pipeline``), the next batch is generated while the trainer
 updates the policy. Sampling from the model being updated would read half-written weights,
 so generation gets weights of its own: a second copy of the policy on CPU or GPU, or a vLLM
-engine (``agents.vllm_sampler``). The trainer publishes each policy version when it exists
+engine (``clinic_agents.vllm_sampler``). The trainer publishes each policy version when it exists
 (no update running); a batch started from version ``v`` loads ``v`` into the generation
 side before it samples, so all of its trajectories come from one known policy, and their
 generation-time log-probs are those of the policy that drew them (the "old" policy of the

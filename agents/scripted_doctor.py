@@ -2,7 +2,7 @@
 
 No model and no access to the case: it reads only what the environment shows a doctor,
 the observation and the system prompt in ``info["messages"]`` (for age, sex and
-pregnancy). What it believes comes from the small table in ``agents.knowledge_base``:
+pregnancy). What it believes comes from the small table in ``clinic_agents.knowledge_base``:
 a keyword heard in the patient's words or read in an exam or test report adds its
 feature's weight to every condition that lists it; a denied one takes half away.
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from agents.knowledge_base import CONDITIONS, Condition
+from clinic_agents.knowledge_base import CONDITIONS, Condition
 from clinic_env.investigations import lookup
 
 # ---- reading text ------------------------------------------------------------------------

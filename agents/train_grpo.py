@@ -13,8 +13,8 @@ them (single-turn rubric-scored prompts first, then whole consultations)::
         "groups_per_step": 8, "group_size": 8, "max_turns": 20}]}
 
 ``policy.kind``: "transformers" (a local model directory or hub id, with its tokenizer and
-chat template; ``"generation": "vllm"`` samples on a vLLM engine, ``agents.vllm_sampler``,
-with engine arguments in ``"vllm"``) or "actions" (``agents.action_policy``'s tiny policy over whole actions,
+chat template; ``"generation": "vllm"`` samples on a vLLM engine, ``clinic_agents.vllm_sampler``,
+with engine arguments in ``"vllm"``) or "actions" (``clinic_agents.action_policy``'s tiny policy over whole actions,
 consultations only). A single-turn stage reads HealthBench-format JSONL (``prompt``,
 ``rubrics``...); its rubric items are graded offline when they carry matchers, or by the LLM
 judge in HealthBench's mode with ``"grader": "llm:MODEL"``. A
@@ -22,9 +22,9 @@ consultation stage plays cases from a cases spec ("builtin", "split:train", "gen
 ...) with the offline patient and the rubric reward.
 
 ``max_staleness`` (default 0, fully on-policy) lets the next s steps' groups be generated
-while a step trains (``agents.pipeline``); sampling then reads a second copy of the policy,
+while a step trains (``clinic_agents.pipeline``); sampling then reads a second copy of the policy,
 loaded with the weights of the update each step's groups started from
-(``agents.rollout_weights``), and the log's ``policy_version`` says which one that was. A
+(``clinic_agents.rollout_weights``), and the log's ``policy_version`` says which one that was. A
 stage's pipeline drains at its end, so each stage starts on-policy.
 
 Every step appends to ``OUT/log.jsonl`` (with the stage's name); a checkpoint is written
@@ -48,18 +48,18 @@ import gymnasium as gym
 import torch
 
 import clinic_env  # noqa: F401  (registers the env)
-from agents.action_policy import play_actions, tiny_action_model
-from agents.grpo_loss import GRPOConfig
-from agents.grpo_trainer import GRPOTrainer, TrainConfig
-from agents.multi_turn import Sampler, Trajectory, rollout_group
-from agents.pipeline import Pipeline
-from agents.rollout_weights import RolloutWeights
+from clinic_agents.action_policy import play_actions, tiny_action_model
+from clinic_agents.grpo_loss import GRPOConfig
+from clinic_agents.grpo_trainer import GRPOTrainer, TrainConfig
+from clinic_agents.multi_turn import Sampler, Trajectory, rollout_group
+from clinic_agents.pipeline import Pipeline
+from clinic_agents.rollout_weights import RolloutWeights
 from clinic_env.case_rubric import case_rubric
 from clinic_env.harness import llm_grader
-from rubrics.grading import GradingError
-from rubrics.healthbench import load_examples
-from rubrics.offline_grader import OfflineGrader
-from rubrics.scoring import clipped_reward
+from clinic_rubrics.grading import GradingError
+from clinic_rubrics.healthbench import load_examples
+from clinic_rubrics.offline_grader import OfflineGrader
+from clinic_rubrics.scoring import clipped_reward
 
 GroupMaker = Callable[[int, int], list[Trajectory]]  # (step, j) -> group j of that step
 CHECKPOINT = "checkpoint"
@@ -104,7 +104,7 @@ def _policy(config: dict[str, Any]) -> tuple[Any, Sampler | None]:
     temperature, max_new_tokens = float(policy.get("temperature", 1.0)), int(policy.get("max_new_tokens", 256))
     generation = policy.get("generation", "transformers")
     if generation == "vllm":
-        from agents.vllm_sampler import VLLMSampler
+        from clinic_agents.vllm_sampler import VLLMSampler
 
         model.to(policy.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
         return model, VLLMSampler(policy["model"], temperature, max_new_tokens, tokenizer, **policy.get("vllm", {}))
@@ -198,7 +198,7 @@ class _Generation:
     def __init__(self, model: Any, sampler: Sampler | None, max_staleness: int) -> None:
         self.trained, self.weights = model, None
         self.model, self.sampler = model, sampler
-        if hasattr(sampler, "load_weights"):  # an engine with weights of its own (``agents.vllm_sampler``)
+        if hasattr(sampler, "load_weights"):  # an engine with weights of its own (``clinic_agents.vllm_sampler``)
             self.weights = RolloutWeights(sampler.load_weights, keep=max_staleness + 1)
         elif max_staleness > 0:
             self.model = copy.deepcopy(model).eval()
@@ -218,7 +218,7 @@ class _Generation:
 async def _train_stage(stage: dict[str, Any], steps: range, make_group: GroupMaker, generation: _Generation,
                        max_staleness: int, first_version: int, train_step: Callable[[int, int, list], None],
                        after_step: Callable[[int], None]) -> None:
-    """One stage through ``agents.pipeline``: each group is generated (in a thread), then judged
+    """One stage through ``clinic_agents.pipeline``: each group is generated (in a thread), then judged
     when the stage has a judge, while the next group generates; with ``max_staleness`` s the
     next s steps' groups are generated while a step trains."""
     per_step, judge_model = int(stage.get("groups_per_step", 4)), _grader_of(stage)

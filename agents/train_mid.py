@@ -1,9 +1,9 @@
 """``clinic-env train mid CONFIG``: mid-training before RL, as Baichuan-M2 does it.
 
-Medical, general and math text mixed 2 : 2 : 1 by tokens (``agents.mixture``), next-token loss
+Medical, general and math text mixed 2 : 2 : 1 by tokens (``clinic_agents.mixture``), next-token loss
 on every block plus ``beta`` x KL(reference || model) on general and math blocks against a
-frozen copy of the starting model (``agents.mid_trainer``), and reasoning notes in medical
-passages trained as a dual task (``agents.reasoning_notes``). A config (JSON)::
+frozen copy of the starting model (``clinic_agents.mid_trainer``), and reasoning notes in medical
+passages trained as a dual task (``clinic_agents.reasoning_notes``). A config (JSON)::
 
     {"out": "runs/mid", "seed": 0, "model": "path/to/model", "device": "cuda",
      "seq_len": 1024, "steps": 1000, "blocks_per_step": 32, "checkpoint_every": 100,
@@ -45,11 +45,11 @@ from typing import Any
 
 import torch
 
-from agents.mid_trainer import (MidConfig, MidTrainer, frozen_reference, load_reference, precompute_reference,
+from clinic_agents.mid_trainer import (MidConfig, MidTrainer, frozen_reference, load_reference, precompute_reference,
                                 precomputed)
-from agents.mixture import Mixture, source_from_spec
-from agents.reasoning_notes import add_note_tokens
-from agents.train_grpo import TrainConfigError
+from clinic_agents.mixture import Mixture, source_from_spec
+from clinic_agents.reasoning_notes import add_note_tokens
+from clinic_agents.train_grpo import TrainConfigError
 
 CHECKPOINT = "checkpoint.pt"
 STATE = "progress.json"

@@ -22,7 +22,7 @@ class TransformersDoctor:
     temperature: float = 0.0
     top_p: float = 1.0
     device: str | None = None
-    kv_cache: str | None = None  # "fp8": an 8-bit KV cache (``agents.kv_cache``), half the bytes of bf16
+    kv_cache: str | None = None  # "fp8": an 8-bit KV cache (``clinic_agents.kv_cache``), half the bytes of bf16
     last_prompt_ids: list[int] = field(default_factory=list, init=False, repr=False)
     last_completion_ids: list[int] = field(default_factory=list, init=False, repr=False)
 
@@ -59,9 +59,9 @@ class TransformersDoctor:
             torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=self._generator)))
             options.update(temperature=self.temperature, top_p=self.top_p)
         if self.kv_cache == "fp8":
-            from agents.kv_cache import fp8_cache
+            from clinic_agents.kv_cache import cache_keyword, fp8_cache
 
-            options["past_key_values"] = fp8_cache(self.model.config)
+            options[cache_keyword(self.model)] = fp8_cache(self.model.config)
         output = self.model.generate(input_ids, attention_mask=prompt["attention_mask"].to(self.device), **options)
         completion = output[0, input_ids.shape[1]:]
         self.last_prompt_ids, self.last_completion_ids = input_ids[0].tolist(), completion.tolist()

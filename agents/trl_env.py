@@ -1,7 +1,7 @@
 """The consultation for TRL's ``GRPOTrainer(environment_factory=...)``: the doctor's actions as typed tools.
 
     from trl import GRPOConfig, GRPOTrainer
-    from agents.trl_env import ClinicToolEnv
+    from clinic_agents.trl_env import ClinicToolEnv
 
     dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": "See the patient.\n"}],
                                   "case_id": "pulm_cap_adult", "seed": 0}, ...])

@@ -22,13 +22,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.multi_turn import tokens_after_last_turn
 from clinic_env.actions import format_action, parse_action
 from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.library import get_case
 from clinic_env.gym_env import ConsultationEnv
-from rubrics.offline_grader import OfflineGrader
-from rubrics.scoring import clipped_reward
+from clinic_rubrics.offline_grader import OfflineGrader
+from clinic_rubrics.scoring import clipped_reward
 
 try:  # verl's own classes when verl is installed (on a GPU machine)
     from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput, register
@@ -77,6 +76,8 @@ class ClinicAgentLoop(AgentLoopBase):
         response_ids: list[int] = []
         mask: list[int] = []
         logprobs: list[float] = []
+        from clinic_agents.multi_turn import tokens_after_last_turn  # torch: only where verl runs
+
         turns = 0
         while len(response_ids) < self.response_length:
             output = await self.server_manager.generate(request_id, prompt_ids=prompt_ids + response_ids,

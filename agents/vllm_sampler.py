@@ -1,8 +1,8 @@
 """Generation for GRPO on a vLLM engine: the ``Sampler`` interface, vLLM's speed.
 
     sampler = VLLMSampler("path/to/model", temperature=1.0, max_new_tokens=256)
-    ids, logprobs = sampler.sample(prompt_ids, seed=7)   # as agents.multi_turn.Sampler
-    sampler.load_weights(model.state_dict())             # after an update (agents.rollout_weights)
+    ids, logprobs = sampler.sample(prompt_ids, seed=7)   # as clinic_agents.multi_turn.Sampler
+    sampler.load_weights(model.state_dict())             # after an update (clinic_agents.rollout_weights)
 
 In a training config: ``"policy": {"kind": "transformers", "model": DIR, "generation": "vllm",
 "vllm": {...engine arguments...}}``. The engine runs in this process (vLLM's

@@ -21,7 +21,7 @@ import time
 import gymnasium as gym
 
 import clinic_env  # noqa: F401
-from agents.scripted_doctor import ScriptedDoctor
+from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.cases.library import load_cases
 from clinic_env.rollout import run_consultation
 

@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import time
 
-from agents.pipeline import Pipeline
+from clinic_agents.pipeline import Pipeline
 
 
 async def measure(batch: int, generation: float, scoring: float, batches: int) -> list[float]:

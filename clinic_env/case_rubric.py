@@ -1,7 +1,7 @@
 """Turning a case into a weighted rubric over Baichuan-M2's six dimensions.
 
 This is clinical knowledge about cases, so it lives in ``clinic_env`` and returns
-``rubrics`` objects. Every criterion carries a matcher for the offline grader, written
+``clinic_rubrics`` objects. Every criterion carries a matcher for the offline grader, written
 against the grading conversation of ``Consultation.grading_conversation()``: doctor turns
 in the protocol's canonical form ("ASK: ...", "EXAMINE: ...", "DIAGNOSE: a; b\\nPLAN: ..."),
 examiner reports as "[Examination: system] ..." and "[Test: name] ...". LLM judges read
@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from clinic_env.cases.schema import Case
 from clinic_env.history_topics import TOPIC_CUES
-from rubrics.schema import Criterion, Matcher, Rubric
+from clinic_rubrics.schema import Criterion, Matcher, Rubric
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
 FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items

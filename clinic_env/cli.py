@@ -10,12 +10,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
+from clinic_env import __version__
 from clinic_env.cases.library import CaseError, load_case_file, load_cases
 from clinic_env.gym_env import ConsultationEnv
 from clinic_env.persona import Persona
 from clinic_env.registry import make
 from clinic_env.rollout import run_consultation
-from rubrics.grading import GradingError
+from clinic_rubrics.grading import GradingError
 
 
 def _cmd_cases(args: argparse.Namespace) -> int:
@@ -75,7 +76,7 @@ def _cmd_cases_import(args: argparse.Namespace) -> int:
 
 
 def _train(module: str, args: argparse.Namespace, summary: Callable[[dict], str]) -> int:
-    """Run a training command's module (the [train] extra; the agents package is loaded only here)
+    """Run a training command's module (the [train] extra; the clinic_agents package is loaded only here)
     and print the summary of its result."""
     import importlib
 
@@ -86,12 +87,12 @@ def _train(module: str, args: argparse.Namespace, summary: Callable[[dict], str]
 
 
 def _cmd_train_grpo(args: argparse.Namespace) -> int:
-    return _train("agents.train_grpo", args, lambda result: f"last step reward {result['last'].get('reward')}, log "
+    return _train("clinic_agents.train_grpo", args, lambda result: f"last step reward {result['last'].get('reward')}, log "
                   f"{result['out']}/log.jsonl, checkpoint {result['checkpoint']}")
 
 
 def _cmd_train_mid(args: argparse.Namespace) -> int:
-    return _train("agents.train_mid", args, lambda result: f"last step loss {result['last'].get('loss')}, kl "
+    return _train("clinic_agents.train_mid", args, lambda result: f"last step loss {result['last'].get('loss')}, kl "
                   f"{result['last'].get('kl')}, log {result['out']}/log.jsonl, model {result['model']}")
 
 
@@ -161,7 +162,7 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
     """W4A16 (+ fp8 KV scales) through llm-compressor (the [quantize] extra), with its report."""
     import importlib
 
-    quantize = importlib.import_module("agents.quantize")
+    quantize = importlib.import_module("clinic_agents.quantize")
     report = quantize.quantize(args.model_dir, args.out, scheme=args.scheme, method=args.method,
                                group_size=args.group_size, kv_cache=args.kv_cache, calibration=args.calibration,
                                heldout=args.heldout, max_seq_length=args.max_seq_length)
@@ -178,12 +179,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     """vLLM's OpenAI-compatible server for a model directory, until Ctrl-C."""
     import importlib
 
-    serve = importlib.import_module("agents.serve")
+    serve = importlib.import_module("clinic_agents.serve")
     server = serve.VLLMServer(args.model_dir, port=args.port, python=args.python or sys.executable,
                               log_path=args.log, served_name=args.served_model_name, kv_cache_dtype=args.kv_cache_dtype,
                               draft=args.draft, num_speculative_tokens=args.num_speculative_tokens,
                               api_key=args.api_key, max_model_len=args.max_model_len,
-                              extra=[a for a in args.vllm_args if a != "--"])
+                              extra=list(args.vllm_args))
     try:
         print(f"starting vLLM for {args.model_dir} ({serve.quantization_of(args.model_dir)}); log {server.log_path}",
               file=sys.stderr)
@@ -204,10 +205,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_healthbench(args: argparse.Namespace) -> int:
-    from rubrics.chat import OpenAIChatClient
-    from rubrics.healthbench import load_examples
-    from rubrics.healthbench_eval import evaluate
-    from rubrics.llm_judge import LLMJudge
+    from clinic_rubrics.chat import OpenAIChatClient
+    from clinic_rubrics.healthbench import load_examples
+    from clinic_rubrics.healthbench_eval import evaluate
+    from clinic_rubrics.llm_judge import LLMJudge
 
     examples = load_examples(args.data)[: args.examples]
     model = OpenAIChatClient(args.model, base_url=args.base_url)
@@ -226,8 +227,35 @@ def _cmd_healthbench(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with one addition for commands that start another program (``serve``):
+    when ``passthrough`` names an attribute, everything after the first ``--`` goes to that
+    attribute untouched (even what looks like one of this command's options), this command's
+    own options are parsed before it in any order, and anything else before it is an error
+    (exit 2) rather than passed on."""
+
+    passthrough: str | None = None  # the attribute for the arguments after --
+    passthrough_to = "the program it starts"  # who gets them, for the error message
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self.passthrough is None:
+            return super().parse_known_args(args, namespace)
+        args = list(sys.argv[1:] if args is None else args)
+        rest: list[str] = []
+        if "--" in args:
+            split = args.index("--")
+            args, rest = args[:split], args[split + 1:]
+        namespace, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)} ({self.passthrough_to}'s own arguments go "
+                       f"after a literal --, e.g. {self.prog} MODEL_DIR [options] -- {' '.join(unknown)})")
+        setattr(namespace, self.passthrough, rest)
+        return namespace, []
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="clinic-env", description="A virtual clinic for doctor models.")
+    parser = _Parser(prog="clinic-env", description="A virtual clinic for doctor models.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     cases = sub.add_parser("cases", help="list (and validate) cases")
@@ -284,9 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a doctor policy (needs the [train] extra)")
     train_sub = train.add_subparsers(dest="train_command", required=True)
     for name, func, summary in (
-            ("grpo", _cmd_train_grpo, "GRPO stages from a JSON config (see agents/train_grpo.py)"),
+            ("grpo", _cmd_train_grpo, "GRPO stages from a JSON config (see clinic_agents.train_grpo)"),
             ("mid", _cmd_train_mid, "mid-training on a medical : general : math mixture with KL to the starting "
-                                    "model, from a JSON config (see agents/train_mid.py)")):
+                                    "model, from a JSON config (see clinic_agents.train_mid)")):
         command = train_sub.add_parser(name, help=summary)
         command.add_argument("config")
         command.add_argument("--out", help="output directory (default: the config's 'out')")
@@ -321,18 +349,29 @@ def build_parser() -> argparse.ArgumentParser:
     quant.add_argument("--max-seq-length", type=int, default=2048)
     quant.set_defaults(func=_cmd_quantize)
 
-    srv = sub.add_parser("serve", help="serve a model with vLLM's OpenAI-compatible server (the [vllm] extra)")
-    srv.add_argument("model_dir")
-    srv.add_argument("--port", type=int, default=8000)
+    srv = sub.add_parser(
+        "serve", help="serve a model with vLLM's OpenAI-compatible server (the [vllm] extra)",
+        usage="%(prog)s MODEL_DIR [options] [-- VLLM_ARG ...]",
+        description="Serve MODEL_DIR with vLLM's OpenAI-compatible server until Ctrl-C. The options below may "
+                    "come before or after MODEL_DIR, in any order. Arguments for vLLM itself go after a literal "
+                    "--: everything after the first -- is passed to vLLM verbatim, even what looks like one of "
+                    "these options (in 'serve M --port 8801 -- --max-num-seqs 8' the port is 8801 and vLLM also "
+                    "gets '--max-num-seqs 8'). An unknown option before -- is an error, never passed on.")
+    srv.passthrough, srv.passthrough_to = "vllm_args", "vLLM"
+    srv.add_argument("model_dir", metavar="MODEL_DIR", help="the model's directory (with its config.json)")
+    srv.add_argument("--port", type=int, default=8000, help="the port to serve (and wait for /health) on "
+                                                            "(default 8000)")
     srv.add_argument("--kv-cache-dtype", choices=["auto", "fp8"], help="fp8: half the KV-cache memory")
-    srv.add_argument("--draft", help="an EAGLE-3 draft head's directory, for speculative decoding")
-    srv.add_argument("--num-speculative-tokens", type=int, default=3)
-    srv.add_argument("--api-key", help="require this key from clients")
-    srv.add_argument("--max-model-len", type=int)
-    srv.add_argument("--served-model-name", help="the model name clients ask for (default: the directory's name)")
+    srv.add_argument("--draft", metavar="DIR", help="an EAGLE-3 draft head's directory, for speculative decoding")
+    srv.add_argument("--num-speculative-tokens", type=int, default=3, metavar="K",
+                     help="tokens the draft proposes per step (default 3)")
+    srv.add_argument("--api-key", metavar="KEY", help="require this key from clients")
+    srv.add_argument("--max-model-len", type=int, metavar="N", help="the longest context vLLM allows")
+    srv.add_argument("--served-model-name", metavar="NAME",
+                     help="the model name clients ask for (default: the directory's name)")
     srv.add_argument("--python", help="the python of the environment that has vLLM (default: this one)")
-    srv.add_argument("--log", help="the server's log file (default: a temporary file)")
-    srv.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after --: more arguments for vLLM")
+    srv.add_argument("--log", metavar="FILE", help="the server's log file (default: a temporary file)")
+    srv.set_defaults(vllm_args=[])
     srv.set_defaults(func=_cmd_serve)
     return parser
 

@@ -2,7 +2,7 @@
 
 A doctor sees exactly what the environment shows it (the latest observation and its
 chat view in ``info["messages"]``), never the case. Scripted, API-backed and local-model
-doctors in ``agents`` all follow this protocol.
+doctors in ``clinic_agents`` all follow this protocol.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ from clinic_env.report import format_stat, render_html, summarize, write_reports
 from clinic_env.rewards import RubricReward, Score
 from clinic_env.usage import meter
 from clinic_env.worker_pool import WorkerPool, shared_pool
-from rubrics.scoring import met_flags
+from clinic_rubrics.scoring import met_flags
 
 try:  # POSIX: an advisory lock keeps two runs from writing one results file
     import fcntl
@@ -333,7 +333,7 @@ def llm_grader(model: str, mode: str = "consultation") -> Any:
     (or OpenAI), through ``LLMClient`` (its retries, cache settings and cost meter). The
     client alone retries transport failures; the judge re-asks only for unusable answers."""
     from clinic_env.llm import LLMClient
-    from rubrics.llm_judge import LLMJudge
+    from clinic_rubrics.llm_judge import LLMJudge
 
     client = LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None)
     return LLMJudge(client, name=f"llm:{model}", mode=mode, max_concurrency=client.max_concurrency,

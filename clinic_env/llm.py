@@ -25,7 +25,7 @@ a hosted API, a local test server) through ``openai.AsyncOpenAI``, and adds:
   endpoint and the cause (``EndpointUnreachable``, ``RequestTimedOut``,
   ``AuthenticationFailed``, ``ModelNotFound``, ``RequestRejected``, ``RateLimited``,
   ``ServerError``, ``BadResponse``, ``ReplayMiss``, ``ConfigurationError``). Each has a
-  ``status_code`` (``None`` without an HTTP answer), so ``rubrics.llm_judge.LLMJudge``
+  ``status_code`` (``None`` without an HTTP answer), so ``clinic_rubrics.llm_judge.LLMJudge``
   does not retry errors that cannot improve.
 
 The API key comes from ``api_key``, else ``OPENAI_API_KEY`` (``from_config`` can also name
@@ -34,8 +34,8 @@ placeholder ``"EMPTY"``, as vLLM expects. The key never appears in ``repr``, ``i
 error messages, log lines, cache files or recordings: messages that the server echoes are
 redacted, and request headers are never stored.
 
-``LLMClient`` is a ``rubrics.chat.ChatClient`` (``async complete(messages, **sampling) ->
-str``) with an ``identity``, so it can be given straight to ``rubrics.llm_judge.LLMJudge``.
+``LLMClient`` is a ``clinic_rubrics.chat.ChatClient`` (``async complete(messages, **sampling) ->
+str``) with an ``identity``, so it can be given straight to ``clinic_rubrics.llm_judge.LLMJudge``.
 
 Usage::
 
@@ -64,7 +64,7 @@ import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from clinic_env.usage import Meter, Pricing, Usage, active_meters, meter
-from rubrics.chat import ChatClientError, PerLoopClient
+from clinic_rubrics.chat import ChatClientError, PerLoopClient
 
 logger = logging.getLogger(__name__)
 
@@ -514,7 +514,7 @@ class LLMClient:
     # -- calls --------------------------------------------------------------------------
 
     async def complete(self, messages: Sequence[Mapping[str, Any]], **sampling: Any) -> str:
-        """The reply text (``rubrics.chat.ChatClient``); ``NoContent`` when there is none."""
+        """The reply text (``clinic_rubrics.chat.ChatClient``); ``NoContent`` when there is none."""
         result = await self.chat(messages, **sampling)
         if result.content is None:
             what = f"{len(result.tool_calls)} tool call(s)" if result.tool_calls else "no content"

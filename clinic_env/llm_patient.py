@@ -1,16 +1,16 @@
 """An LLM-played patient: persona-conditioned, fact-checked, and able to tell when the visit is over.
 
-    from rubrics.chat import OpenAIChatClient
+    from clinic_rubrics.chat import OpenAIChatClient
     patient = LLMPatient(OpenAIChatClient("Qwen/Qwen2.5-7B-Instruct", base_url="http://127.0.0.1:8000/v1"),
                          sampling={"temperature": 0.7, "max_tokens": 300})
     env = gym.make("clinic_env/Consultation-v0", patient=patient)
 
 ``LLMPatient`` follows ``clinic_env.patient.PatientPolicy`` (``reset`` -> opening statement,
 ``reply`` -> answer) and adds ``async areply`` (a harness that runs in an event loop awaits
-it; ``reply`` runs it to completion on ``rubrics.sync``'s background loop, so the
+it; ``reply`` runs it to completion on ``clinic_rubrics.sync``'s background loop, so the
 Gymnasium env can call it, in a notebook too). Its
 model client is anything with ``async complete(messages, **sampling) -> str``
-(``rubrics.chat.ChatClient``: ``OpenAIChatClient``, the project's ``clinic_env.llm`` client...).
+(``clinic_rubrics.chat.ChatClient``: ``OpenAIChatClient``, the project's ``clinic_env.llm`` client...).
 
 **The prompt** (``llm_patient_system_prompt``) is built from the ``PatientProfile`` (the
 patient-side facts: no diagnosis, differential or plan) and the ``Persona`` only: role-play
@@ -76,7 +76,7 @@ from clinic_env.cases.schema import PatientProfile
 from clinic_env.leaks import find_leaks, redact_leaks
 from clinic_env.patient import SECTION_NONE, OfflinePatient, section_answers
 from clinic_env.persona import Persona
-from rubrics.sync import run_sync
+from clinic_rubrics.sync import run_sync
 
 # ---- the system prompt --------------------------------------------------------------------
 
@@ -699,7 +699,7 @@ class LLMPatient:
     # ---- replying -----------------------------------------------------------------------
 
     def reply(self, doctor_message: str, messages: Sequence[dict] = ()) -> str:
-        """``areply`` for synchronous callers such as the Gymnasium env (``rubrics.sync``: works in a
+        """``areply`` for synchronous callers such as the Gymnasium env (``clinic_rubrics.sync``: works in a
         notebook too); async code awaits ``areply``."""
         return run_sync(self.areply(doctor_message, messages), "use `await patient.areply(doctor_message, messages)`")
 

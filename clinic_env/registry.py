@@ -2,7 +2,7 @@
 
 As with Gymnasium's ``register(entry_point=...)``, a name maps to a string that is
 imported only when used. This is how ``clinic-env run --doctor scripted`` reaches the
-``agents`` package without ``clinic_env`` importing it.
+``clinic_agents`` package without ``clinic_env`` importing it.
 
 A spec is one of:
 
@@ -21,13 +21,13 @@ import functools
 import importlib
 from typing import Any, Callable
 
-DOCTORS: dict[str, str] = {"scripted": "agents.scripted_doctor:ScriptedDoctor"}
+DOCTORS: dict[str, str] = {"scripted": "clinic_agents.scripted_doctor:ScriptedDoctor"}
 PATIENTS: dict[str, str] = {"offline": "clinic_env.patient:OfflinePatient"}
-GRADERS: dict[str, str] = {"offline": "rubrics.offline_grader:OfflineGrader"}
+GRADERS: dict[str, str] = {"offline": "clinic_rubrics.offline_grader:OfflineGrader"}
 
 # Parameterised specs "scheme:ARGUMENT": the entry point is called with ARGUMENT (e.g. a model name).
 SCHEMES: dict[str, dict[str, str]] = {
-    "doctor": {"openai": "agents.openai_doctor:openai_doctor", "openai-tools": "agents.openai_doctor:openai_tools_doctor"},
+    "doctor": {"openai": "clinic_agents.openai_doctor:openai_doctor", "openai-tools": "clinic_agents.openai_doctor:openai_tools_doctor"},
     "patient": {"llm": "clinic_env.llm_patient:llm_patient"},
     "grader": {"llm": "clinic_env.harness:llm_grader"},
 }

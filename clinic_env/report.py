@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from rubrics.schema import DIMENSIONS
+from clinic_rubrics.schema import DIMENSIONS
 
 CI_LEVEL = 0.95
 N_RESAMPLES = 1000

@@ -18,10 +18,10 @@ from clinic_env.case_rubric import build_case_rubric
 from clinic_env.cases.schema import Case
 from clinic_env.consultation import Consultation
 from clinic_env.leaks import find_leaks
-from rubrics.grading import grade
-from rubrics.offline_grader import OfflineGrader
-from rubrics.schema import Rubric
-from rubrics.scoring import met_flags, rubric_scorer
+from clinic_rubrics.grading import grade
+from clinic_rubrics.offline_grader import OfflineGrader
+from clinic_rubrics.schema import Rubric
+from clinic_rubrics.scoring import met_flags, rubric_scorer
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class RubricReward:
     The case's rubric is built at ``reset`` (``builder``); at each scoring the grader reads
     ``Consultation.grading_conversation()``. The breakdown has every criterion's verdict,
     the unclipped score and the per-dimension scores. The default grader is offline; an LLM
-    judge or an ensemble works too (graded with ``rubrics.grading.grade``). A grader failure
+    judge or an ensemble works too (graded with ``clinic_rubrics.grading.grade``). A grader failure
     raises: an episode is never silently scored 0.
     """
 

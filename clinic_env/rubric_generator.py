@@ -2,7 +2,7 @@
 
 Baichuan-M2's rubric generator turns expert judgement into weighted criteria; here a
 model reads the whole case (it is on the grader's side of the wall, so it may see the
-diagnosis) and answers with JSON. The answer is validated against ``rubrics.schema`` plus
+diagnosis) and answers with JSON. The answer is validated against ``clinic_rubrics.schema`` plus
 two rules of our own (all six dimensions covered, at least one negative criterion); an
 invalid answer is sent back with the reason and the model tries again, up to
 ``max_attempts``. Generated criteria carry no offline matchers: grade them with an LLM judge.
@@ -16,9 +16,9 @@ import re
 from pydantic import ValidationError
 
 from clinic_env.cases.schema import Case
-from rubrics.chat import ChatClient
-from rubrics.schema import DIMENSIONS, Rubric
-from rubrics.sync import run_sync
+from clinic_rubrics.chat import ChatClient
+from clinic_rubrics.schema import DIMENSIONS, Rubric
+from clinic_rubrics.sync import run_sync
 
 INSTRUCTIONS = """You write grading rubrics for simulated medical consultations.
 Read the case below and write the criteria a senior clinician would use to grade the doctor
@@ -102,5 +102,5 @@ class LLMRubricGenerator:
         )
 
     def __call__(self, case: Case) -> Rubric:
-        """Synchronous generation (for ``RubricReward``, through ``rubrics.sync``); async code awaits ``agenerate``."""
+        """Synchronous generation (for ``RubricReward``, through ``clinic_rubrics.sync``); async code awaits ``agenerate``."""
         return run_sync(self.agenerate(case), "await LLMRubricGenerator.agenerate(case) instead")

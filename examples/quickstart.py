@@ -6,7 +6,7 @@
 import gymnasium as gym
 
 import clinic_env  # noqa: F401  (registers clinic_env/Consultation-v0)
-from agents.scripted_doctor import ScriptedDoctor
+from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.rollout import run_consultation
 
 env = gym.make("clinic_env/Consultation-v0", split="test", render_mode="ansi")

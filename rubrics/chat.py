@@ -1,6 +1,6 @@
 """The chat-client protocol LLM graders depend on, and a thin default client.
 
-``rubrics`` never decides how to reach a model: an LLM judge takes any object with an
+``clinic_rubrics`` never decides how to reach a model: an LLM judge takes any object with an
 ``async complete(messages, **sampling) -> str`` method (``ChatClient``) and calls it once
 per request. The full client (retries with backoff, a response cache, token and cost
 accounting) lives in ``clinic_env``; ``OpenAIChatClient`` here is only the thin default:
@@ -124,7 +124,7 @@ class OpenAIChatClient:
     propagate as the SDK's exceptions (``openai.APIConnectionError``, ``APIStatusError``...).
 
     One ``AsyncOpenAI`` is made per event loop, so the client also works from code that
-    runs several ``asyncio.run`` calls in turn (such as ``rubrics.grading.grade``); each is
+    runs several ``asyncio.run`` calls in turn (such as ``clinic_rubrics.grading.grade``); each is
     closed when its loop shuts down (``asyncio.run`` finishing), or by ``aclose()``.
     """
 
@@ -163,7 +163,7 @@ class OpenAIChatClient:
                 f"timeout={self.timeout}, max_concurrency={self.max_concurrency})")
 
     def _new_client(self) -> Any:
-        from openai import AsyncOpenAI  # imported on first use: `import rubrics` stays light
+        from openai import AsyncOpenAI  # imported on first use: `import clinic_rubrics` stays light
 
         return AsyncOpenAI(api_key=self.__api_key, base_url=self.base_url, timeout=self.timeout,
                            max_retries=self.max_retries)

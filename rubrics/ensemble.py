@@ -25,8 +25,8 @@ from __future__ import annotations
 import asyncio
 from typing import Literal, Sequence
 
-from rubrics.grading import Grader, GradingError, Message, Verdict
-from rubrics.schema import Rubric
+from clinic_rubrics.grading import Grader, GradingError, Message, Verdict
+from clinic_rubrics.schema import Rubric
 
 EnsembleRule = Literal["majority", "all", "any"]
 ENSEMBLE_RULES: tuple[str, ...] = ("majority", "all", "any")

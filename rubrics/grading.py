@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
-from rubrics.schema import Rubric
-from rubrics.sync import run_sync
+from clinic_rubrics.schema import Rubric
+from clinic_rubrics.sync import run_sync
 
 Message = dict[str, str]
 

@@ -7,7 +7,7 @@ loudly rather than scoring a different benchmark. With ``on_error="skip"`` bad l
 left out and listed as ``(line, reason)`` in the ``skipped`` list the caller passes in.
 Blank lines carry no data and are ignored.
 
-Example rubrics become ``rubrics.schema.Rubric`` objects (criterion ids ``c0``, ``c1``,
+Example rubrics become ``clinic_rubrics.schema.Rubric`` objects (criterion ids ``c0``, ``c1``,
 ...). A rubric item that would not survive the trip back to HealthBench's shape unchanged
 (a repeated or misplaced ``dimension:`` tag, an extra key) is rejected, so
 ``write_examples(load_examples(f))`` reproduces every original key's value. Unknown
@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
-from rubrics.schema import Criterion, Rubric
+from clinic_rubrics.schema import Criterion, Rubric
 
 Message = dict[str, str]
 OnError = Literal["raise", "skip"]

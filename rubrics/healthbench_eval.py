@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from rubrics.chat import ChatClient
-from rubrics.grading import Grader
-from rubrics.healthbench import HealthBenchExample
-from rubrics.scoring import Stat, aggregate, example_metrics
+from clinic_rubrics.chat import ChatClient
+from clinic_rubrics.grading import Grader
+from clinic_rubrics.healthbench import HealthBenchExample
+from clinic_rubrics.scoring import Stat, aggregate, example_metrics
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ import weakref
 from collections.abc import MutableMapping
 from typing import Any, Literal, Sequence
 
-from rubrics.chat import ChatClient, client_identity
-from rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
-from rubrics.schema import Criterion, Rubric
+from clinic_rubrics.chat import ChatClient, client_identity
+from clinic_rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
+from clinic_rubrics.schema import Criterion, Rubric
 
 logger = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class _Interrupted(_Failure):
 class LLMJudge:
     """A ``Grader`` that asks a chat model about each criterion, HealthBench-style.
 
-    - ``client``: any ``rubrics.chat.ChatClient`` (``async complete(messages, **sampling) -> str``).
+    - ``client``: any ``clinic_rubrics.chat.ChatClient`` (``async complete(messages, **sampling) -> str``).
     - ``name``: the grader name put on verdicts.
     - ``max_concurrency``: model calls in flight at once over all gradings of this judge
       (per event loop).

@@ -14,8 +14,8 @@ import re
 from functools import lru_cache
 from typing import Sequence
 
-from rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
-from rubrics.schema import Criterion, Matcher, Rubric, per_rubric
+from clinic_rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
+from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 
 NEGATION = re.compile(
     r"\b(?:no|not|never|without|denies|denied|deny|negative for|free of|avoid|avoids|avoiding|"
@@ -130,7 +130,7 @@ class GradingSession:
 
 
 def matches(matcher: Matcher, conversation: Sequence[Message]) -> bool:
-    """Whether the conversation meets the matcher (see ``rubrics.schema.Matcher``)."""
+    """Whether the conversation meets the matcher (see ``clinic_rubrics.schema.Matcher``)."""
     criterion = Criterion(id="m", text="matcher", points=1, matcher=matcher)
     return GradingSession(Rubric(criteria=[criterion])).update(conversation)[0].met
 

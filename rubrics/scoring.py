@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rubrics.grading import Verdict
-from rubrics.schema import DIMENSION_TAG, DIMENSIONS, Criterion, Rubric, per_rubric
+from clinic_rubrics.grading import Verdict
+from clinic_rubrics.schema import DIMENSION_TAG, DIMENSIONS, Criterion, Rubric, per_rubric
 
 Criteria = Rubric | Sequence[Criterion]
 Met = Sequence[bool] | Sequence[Verdict]

@@ -32,11 +32,11 @@ CORPUS = ["ASK: when did the pain start ?", "EXAMINE: vitals , respiratory", "OR
 
 
 def tiny_lm(corpus, layers=1, hidden=32):
-    """``agents.tiny_lm.tiny_lm``: a Llama built from a config and a word-level tokenizer over
+    """``clinic_agents.tiny_lm.tiny_lm``: a Llama built from a config and a word-level tokenizer over
     ``corpus`` (skipped where torch / transformers are not installed)."""
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from agents.tiny_lm import tiny_lm as build
+    from clinic_agents.tiny_lm import tiny_lm as build
 
     return build(corpus, layers=layers, hidden=hidden)
 

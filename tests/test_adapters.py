@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from agents.trl_env import OVER, ClinicToolEnv, reward_func
-from agents.verl_adapter import ClinicAgentLoop, compute_score
+from clinic_agents.trl_env import OVER, ClinicToolEnv, reward_func
+from clinic_agents.verl_adapter import ClinicAgentLoop, compute_score
 
 CASE = "pulm_cap_adult"
 TOOLS = ("ask_patient", "examine", "order_test", "submit_diagnosis", "end_consultation")

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import clinic_env  # noqa: F401  (registers the env)
-from agents.scripted_doctor import ScriptedDoctor
+from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.cases.agentclinic import SkipRecord, convert_record, import_agentclinic
 from clinic_env.cases.library import CaseError, load_case_file
 from clinic_env.cli import main

@@ -1,8 +1,8 @@
 import pytest
 
 from clinic_env.case_rubric import build_case_rubric
-from rubrics.offline_grader import OfflineGrader
-from rubrics.schema import DIMENSIONS
+from clinic_rubrics.offline_grader import OfflineGrader
+from clinic_rubrics.schema import DIMENSIONS
 
 
 def met(rubric, conversation):

@@ -1,8 +1,13 @@
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from clinic_env.cli import main
+import clinic_env
+from clinic_env.cli import build_parser, main
 from clinic_env.registry import load_entry_point, make
 
 
@@ -62,3 +67,94 @@ def test_registry_entry_points():
         load_entry_point("clinic_env.patient:Nope")
     with pytest.raises(ImportError, match="cannot import 'no_such_pkg.mod'"):
         load_entry_point("no_such_pkg.mod:X")
+
+
+# `clinic-env serve`: its own options anywhere around MODEL_DIR; only what follows the first `--` is vLLM's.
+SERVE_OPTIONS = [("--port", "8801"), ("--log", "/tmp/vllm.log"), ("--python", "/envs/vllm/bin/python"),
+                 ("--kv-cache-dtype", "fp8"), ("--draft", "runs/eagle3"), ("--num-speculative-tokens", "4"),
+                 ("--api-key", "k"), ("--max-model-len", "4096"), ("--served-model-name", "doctor")]
+SERVE_PARSED = {"model_dir": "runs/doctor-w4a16", "port": 8801, "log": "/tmp/vllm.log",
+                "python": "/envs/vllm/bin/python", "kv_cache_dtype": "fp8", "draft": "runs/eagle3",
+                "num_speculative_tokens": 4, "api_key": "k", "max_model_len": 4096, "served_model_name": "doctor"}
+
+
+def _flat(pairs):
+    return [arg for pair in pairs for arg in pair]
+
+
+SERVE_ORDERS = {
+    "options before MODEL": lambda model: ["serve", *_flat(SERVE_OPTIONS), model],
+    "options after MODEL (the README's order)": lambda model: ["serve", model, *_flat(SERVE_OPTIONS)],
+    "mixed": lambda model: ["serve", *_flat(SERVE_OPTIONS[::2]), model, *_flat(SERVE_OPTIONS[1::2])],
+    "reversed, with --opt=value": lambda model: ["serve", model, *[f"{o}={v}" for o, v in reversed(SERVE_OPTIONS)]],
+}
+# After `--`, everything is vLLM's verbatim: even our own option names and a second `--` or `-h`.
+VLLM_TAILS = {"no --": [], "bare --": ["--"],
+              "-- with vLLM arguments": ["--", "--enforce-eager", "--port", "9", "--log", "x", "--", "-h"]}
+
+
+@pytest.mark.parametrize("tail", VLLM_TAILS.values(), ids=VLLM_TAILS.keys())
+@pytest.mark.parametrize("order", SERVE_ORDERS.values(), ids=SERVE_ORDERS.keys())
+def test_serve_parses_its_options_in_any_order_and_passes_on_only_what_follows_dashdash(order, tail):
+    args = build_parser().parse_args(order("runs/doctor-w4a16") + tail)
+    assert {key: getattr(args, key) for key in SERVE_PARSED} == SERVE_PARSED
+    assert args.vllm_args == tail[1:]
+
+
+def test_serve_defaults_and_our_option_names_after_dashdash_are_vllms():
+    args = build_parser().parse_args(["serve", "M", "--", "--port", "9", "--python", "p"])
+    assert (args.port, args.python, args.log, args.num_speculative_tokens) == (8000, None, None, 3)
+    assert args.vllm_args == ["--port", "9", "--python", "p"]
+    assert build_parser().parse_args(["serve", "M"]).vllm_args == []
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["serve", "M", "--enforce-eager"], "--enforce-eager"),
+    (["serve", "--enforce-eager", "M", "--port", "8801"], "--enforce-eager"),
+    (["serve", "M", "--port", "8801", "--max-num-seqs", "8", "--", "--trust-remote-code"], "--max-num-seqs 8"),
+    (["serve", "M", "stray"], "stray"),
+])
+def test_serve_rejects_an_unknown_argument_before_dashdash(argv, named, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    error_lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(error_lines) == 1, err
+    assert error_lines[0].startswith("clinic-env serve: error: unrecognized arguments: " + named)
+    assert f"go after a literal --, e.g. clinic-env serve MODEL_DIR [options] -- {named}" in error_lines[0]
+
+
+def test_serve_help_documents_the_dashdash_convention(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--help"])
+    assert exit_.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("usage: clinic-env serve MODEL_DIR [options] [-- VLLM_ARG ...]")
+    assert "may come before or after MODEL_DIR" in out and "everything after the first -- is passed to vLLM" in out
+
+
+def test_other_commands_parse_as_before():
+    parser = build_parser()
+    assert parser.parse_args(["cases", "check", "--", "-odd.json"]).files == ["-odd.json"]
+    args = parser.parse_args(["run", "--seed", "3", "--case", "pulm_cap_adult"])
+    assert (args.seed, args.case, args.doctor) == (3, "pulm_cap_adult", "scripted")
+    assert not hasattr(args, "vllm_args")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--no-such-option"])
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"clinic-env {clinic_env.__version__}\n"
+
+
+def test_version_from_the_installed_script():
+    script = Path(sys.executable).with_name("clinic-env")
+    script = str(script) if script.exists() else shutil.which("clinic-env")
+    if script is None:
+        pytest.skip("the clinic-env console script is not installed")
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"clinic-env {clinic_env.__version__}\n", "")

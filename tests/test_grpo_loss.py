@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from agents.grpo_loss import GRPOConfig, group_advantages, grpo_loss, length_bonus  # noqa: E402
+from clinic_agents.grpo_loss import GRPOConfig, group_advantages, grpo_loss, length_bonus  # noqa: E402
 
 G, GROUPS, T, L = 4, 3, 12, 16  # group size, groups, tokens per response, fixed max length
 

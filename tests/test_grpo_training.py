@@ -15,9 +15,9 @@ pytest.importorskip("transformers")
 import gymnasium as gym  # noqa: E402
 
 import clinic_env  # noqa: E402,F401
-from agents.action_policy import ACTIONS, play_actions, tiny_action_model  # noqa: E402
-from agents.grpo_loss import GRPOConfig  # noqa: E402
-from agents.grpo_trainer import GRPOTrainer, TrainConfig  # noqa: E402
+from clinic_agents.action_policy import ACTIONS, play_actions, tiny_action_model  # noqa: E402
+from clinic_agents.grpo_loss import GRPOConfig  # noqa: E402
+from clinic_agents.grpo_trainer import GRPOTrainer, TrainConfig  # noqa: E402
 
 CASE = "pulm_cap_adult"
 CONFIG = TrainConfig(lr=1e-2, micro_batch=32, grpo=GRPOConfig(max_length=10))

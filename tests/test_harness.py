@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from agents.scripted_doctor import ScriptedDoctor
+from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.cases.library import load_cases
 from clinic_env.cli import main
 from clinic_env.gym_env import ConsultationEnv
@@ -26,9 +26,9 @@ from clinic_env.harness import (
 from clinic_env.patient import OfflinePatient
 from clinic_env.report import bootstrap_ci, svg_bars, svg_histogram, svg_scatter
 from clinic_env.rollout import run_consultation
-from rubrics.grading import GradingError
-from rubrics.offline_grader import OfflineGrader
-from rubrics.schema import DIMENSIONS
+from clinic_rubrics.grading import GradingError
+from clinic_rubrics.offline_grader import OfflineGrader
+from clinic_rubrics.schema import DIMENSIONS
 
 TEST_CASES = load_cases(split="test")
 FEW = "ids:pulm_cap_adult,cardio_new_af,neuro_migraine,paeds_croup"
@@ -324,7 +324,7 @@ def test_doctor_objects_are_copied_per_episode(baseline, tmp_path):
 @pytest.mark.parametrize("options, message", [
     ({"doctor": "oracle"}, "unknown doctor 'oracle'"),
     ({"doctor": "telepathy:gpt-4.1"}, "'telepathy' is not a known doctor scheme"),
-    ({"doctor": "agents.scripted_doctor:NoSuchDoctor"}, "has no attribute 'NoSuchDoctor'"),
+    ({"doctor": "clinic_agents.scripted_doctor:NoSuchDoctor"}, "has no attribute 'NoSuchDoctor'"),
     ({"patient": "chatty"}, "unknown patient 'chatty'"),
     ({"grader": "llm:"}, "needs an argument after 'llm:'"),
     ({"grader": "judge"}, r"unknown grader 'judge'.*llm:ARG"),

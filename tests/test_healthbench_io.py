@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rubrics.healthbench import (
+from clinic_rubrics.healthbench import (
     HealthBenchExample,
     HealthBenchFormatError,
     MetaEvalRow,

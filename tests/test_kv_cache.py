@@ -9,8 +9,8 @@ pytest.importorskip("transformers")
 
 from transformers.cache_utils import DynamicCache  # noqa: E402
 
-from agents.kv_cache import cache_bytes, fp8_cache, teacher_forced_logits  # noqa: E402
-from agents.transformers_doctor import TransformersDoctor  # noqa: E402
+from clinic_agents.kv_cache import cache_bytes, fp8_cache, teacher_forced_logits  # noqa: E402
+from clinic_agents.transformers_doctor import TransformersDoctor  # noqa: E402
 
 LINES = ["when did the cough start ?", "I have had a cough for days and a fever", "ORDER: chest x-ray",
          "EXAMINE: vitals , respiratory", "DIAGNOSE: pneumonia ; pulmonary embolism", "PLAN: antibiotics and review"]
@@ -19,7 +19,7 @@ LINES = ["when did the cough start ?", "I have had a cough for days and a fever"
 @pytest.fixture(scope="module")
 def trained(make_tiny_lm):
     """A two-layer model trained a little, in bf16 (its KV cache is the bf16 baseline)."""
-    from agents.tiny_lm import fit
+    from clinic_agents.tiny_lm import fit
 
     model, tokenizer = make_tiny_lm(LINES * 5, layers=2, hidden=64)
     fit(model, tokenizer, " ".join(LINES * 3), steps=40)
@@ -43,11 +43,11 @@ def test_fp8_cache_halves_the_bytes_with_a_small_teacher_forced_error(trained):
 
 
 def test_the_transformers_doctor_can_decode_with_the_fp8_cache(trained, monkeypatch):
-    import agents.kv_cache
+    import clinic_agents.kv_cache
 
     model, tokenizer, _ = trained
     caches = []
-    monkeypatch.setattr(agents.kv_cache, "fp8_cache", lambda config: caches.append(fp8_cache(config)) or caches[-1])
+    monkeypatch.setattr(clinic_agents.kv_cache, "fp8_cache", lambda config: caches.append(fp8_cache(config)) or caches[-1])
     doctor = TransformersDoctor(model, tokenizer, max_new_tokens=6, device="cpu", kv_cache="fp8")
     doctor.act("", {"messages": [{"role": "user", "content": "I have had a cough for days"}]})
     assert len(caches) == 1 and caches[0].layers[0].keys.dtype == torch.float8_e4m3fn

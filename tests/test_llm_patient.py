@@ -1,6 +1,6 @@
 """The LLM patient, against a real local HTTP server (``tests/openai_server.py``; no network).
 
-The patient's model and the optional checker are ``rubrics.chat.OpenAIChatClient`` pointed
+The patient's model and the optional checker are ``clinic_rubrics.chat.OpenAIChatClient`` pointed
 at the local server, so every reply, regeneration and check is a real chat-completions call.
 """
 
@@ -24,7 +24,7 @@ from clinic_env.llm_patient import (
 )
 from clinic_env.patient import OfflinePatient, PatientPolicy
 from clinic_env.persona import LEVELS, MBTI_TYPES, Persona
-from rubrics.chat import OpenAIChatClient
+from clinic_rubrics.chat import OpenAIChatClient
 
 from openai_server import serve
 

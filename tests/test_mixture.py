@@ -13,9 +13,9 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from agents.mixture import (Mixture, Source, jsonl_file, records, source_from_spec,  # noqa: E402
+from clinic_agents.mixture import (Mixture, Source, jsonl_file, records, source_from_spec,  # noqa: E402
                             text_file)
-from agents.reasoning_notes import add_note_tokens  # noqa: E402
+from clinic_agents.reasoning_notes import add_note_tokens  # noqa: E402
 
 WORDS = ["the patient with fever was given fluids and rest", "a dog walked to the river in the morning",
          "two plus three equals five", "fever suggests infection"]
@@ -117,7 +117,7 @@ def test_an_exhausted_source_is_read_again_from_its_start_and_says_so(tmp_path, 
     path = tmp_path / "small.txt"
     path.write_text("a dog walked\n\ntwo plus three\n", encoding="utf-8")
     mixture = Mixture([Source("general", text_file(path))], tokenizer, seq_len=4)
-    with caplog.at_level(logging.INFO, logger="agents.mixture"):
+    with caplog.at_level(logging.INFO, logger="clinic_agents.mixture"):
         blocks = [mixture.next_block().input_ids for _ in range(12)]  # 6 passes of 8 tokens
     assert mixture.passes == {"general": 5} and "read again from its start (pass 6)" in caplog.text
     assert blocks[:2] * 6 == blocks

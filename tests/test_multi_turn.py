@@ -13,10 +13,10 @@ pytest.importorskip("transformers")
 import gymnasium as gym  # noqa: E402
 
 import clinic_env  # noqa: E402,F401
-from agents.grpo_loss import group_advantages  # noqa: E402
-from agents.multi_turn import Sampler, play, rollout_group  # noqa: E402
+from clinic_agents.grpo_loss import group_advantages  # noqa: E402
+from clinic_agents.multi_turn import Sampler, play, rollout_group  # noqa: E402
 from clinic_env.rewards import RubricReward  # noqa: E402
-from rubrics.grading import GradingError  # noqa: E402
+from clinic_rubrics.grading import GradingError  # noqa: E402
 
 CASE = "pulm_cap_adult"
 

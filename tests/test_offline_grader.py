@@ -1,8 +1,8 @@
 import pytest
 
-from rubrics.grading import GradingError, grade
-from rubrics.offline_grader import OfflineGrader, matches
-from rubrics.schema import Criterion, Matcher, Rubric
+from clinic_rubrics.grading import GradingError, grade
+from clinic_rubrics.offline_grader import OfflineGrader, matches
+from clinic_rubrics.schema import Criterion, Matcher, Rubric
 
 
 def convo(*turns):

@@ -5,9 +5,9 @@ import pytest
 from openai_server import serve
 
 import clinic_env  # noqa: F401
-from agents.openai_doctor import OpenAIChatDoctor
+from clinic_agents.openai_doctor import OpenAIChatDoctor
 from clinic_env.rollout import run_consultation
-from rubrics.chat import OpenAIChatClient
+from clinic_rubrics.chat import OpenAIChatClient
 
 
 def test_text_mode_plays_a_consultation_from_the_doctor_view_only(pneumonia_case):

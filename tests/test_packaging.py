@@ -1,25 +1,47 @@
-"""The core install stays light and layered: no torch, and imports only point down."""
+"""What a user installs: a light core, layers that only import downwards, a complete wheel that
+works away from the source tree, installed names that clash with no popular package, and a
+suite that skips cleanly where optional extras are missing."""
 
 import ast
 import configparser
+import importlib.metadata
+import json
+import os
+import shutil
 import subprocess
 import sys
+import sysconfig
+import zipfile
 from pathlib import Path
+
+import pytest
+
+import clinic_env
+from clinic_env.cases.library import builtin_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "vllm", "accelerate")
+# The repository's folders and the names they install as (setup.cfg's package_dir).
+INSTALLED_AS = {"clinic_env": "clinic_env", "rubrics": "clinic_rubrics", "agents": "clinic_agents"}
+# What the optional extras bring; with `.[test]` alone, tests needing them must skip.
+OPTIONAL = ("torch", "transformers", "trl", "vllm", "llmcompressor", "accelerate", "datasets")
+
+
+def _setup_cfg() -> configparser.ConfigParser:
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    return config
 
 
 def test_core_requirements_have_no_heavy_dependencies():
-    config = configparser.ConfigParser()
-    config.read(ROOT / "setup.cfg")
+    config = _setup_cfg()
     core = config["options"]["install_requires"].lower()
     assert not any(name in core for name in HEAVY), core
     assert "torch" in config["options.extras_require"]["train"]
 
 
 def test_importing_the_env_and_scripted_doctor_loads_no_heavy_module():
-    code = ("import sys, gymnasium as gym, clinic_env, agents.scripted_doctor; "
+    code = ("import sys, gymnasium as gym, clinic_env, clinic_agents.scripted_doctor; "
             "from clinic_env import consultation_v0; gym.make('clinic_env/Consultation-v0'); "
             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
@@ -37,12 +59,181 @@ def _imports(package: str) -> set[str]:
     return found
 
 
-def test_layers_only_import_downwards():
-    assert not {"clinic_env", "agents"} & _imports("rubrics")
-    assert "agents" not in _imports("clinic_env")
+def test_layers_only_import_downwards_under_their_installed_names():
+    assert not {"clinic_env", "clinic_agents", "agents", "rubrics"} & _imports("rubrics")
+    assert not {"clinic_agents", "agents", "rubrics"} & _imports("clinic_env")
+    assert not {"agents", "rubrics"} & _imports("agents")
+    assert "clinic_rubrics" in _imports("clinic_env") and "clinic_env" in _imports("agents")
 
 
-def test_case_files_ship_with_the_package():
-    config = configparser.ConfigParser()
-    config.read(ROOT / "setup.cfg")
-    assert "cases/data/*.json" in config["options.package_data"]["clinic_env"]
+def test_the_repository_folders_install_under_names_of_our_own():
+    options = _setup_cfg()["options"]
+    mapping = dict(line.split(" = ") for line in options["package_dir"].strip().splitlines())
+    assert mapping == {"clinic_rubrics": "rubrics", "clinic_agents": "agents"}
+    packages = set(options["packages"].split())
+    folders = {str(p.parent.relative_to(ROOT)).replace("/", ".") for folder in INSTALLED_AS
+               for p in (ROOT / folder).rglob("__init__.py")}
+    installed = {INSTALLED_AS[f.split(".")[0]] + f[len(f.split(".")[0]):] for f in folders}
+    assert packages == installed  # every package with an __init__.py is listed, under its name
+
+
+# --- the wheel, installed into a fresh environment away from the source tree ---------------------
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel pip builds from a copy of this checkout (offline: the build backend installed
+    with the [test] extra, no build isolation)."""
+    pytest.importorskip("setuptools")
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+        ".hypothesis", "runs", "tests", "benchmarks", "examples"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--wheel-dir", str(tmp / "dist"), str(source)],
+                   check=True, capture_output=True, text=True)
+    (built,) = (tmp / "dist").glob("clinic_env-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """A new virtual environment holding only the wheel; its dependencies are this environment's,
+    added after its own site-packages so the wheel's copy of clinic-env is the one imported."""
+    venv = tmp_path_factory.mktemp("venv") / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                    "--no-index", str(wheel)], check=True, capture_output=True, text=True)
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    ours = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    (site / "zz_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
+    return venv
+
+
+def _run(venv: Path, program: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``program`` (python, clinic-env) of that environment, from ``cwd``, without PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return subprocess.run([str(venv / "bin" / program), *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_the_wheel_holds_every_file_the_code_reads_and_only_our_names(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"clinic_env", "clinic_rubrics", "clinic_agents", f"clinic_env-{clinic_env.__version__}.dist-info"}
+    for folder, installed_name in INSTALLED_AS.items():
+        shipped = {f"{installed_name}/{p.relative_to(ROOT / folder)}" for p in (ROOT / folder).rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+        assert shipped <= names, sorted(shipped - names)[:5]
+    data = [n for n in names if n.startswith("clinic_env/cases/") and n.endswith(".json")]
+    assert any("/condition_templates/" in n for n in data) and any("/data/" in n for n in data)
+    assert f"clinic_env-{clinic_env.__version__}.dist-info/licenses/LICENSE" in names
+
+
+def test_the_installed_wheel_runs_the_first_commands_a_user_runs(installed, tmp_path):
+    where = _run(installed, "python", "-c", "import clinic_env, clinic_rubrics, clinic_agents; "
+                 "print(clinic_env.__file__, clinic_rubrics.__file__, clinic_agents.__file__)", cwd=tmp_path)
+    assert where.returncode == 0, where.stderr
+    site = str(installed)
+    assert all(path.startswith(site) for path in where.stdout.split()), where.stdout  # not the checkout
+
+    version = _run(installed, "clinic-env", "--version", cwd=tmp_path)
+    assert version.stdout.strip() == f"clinic-env {clinic_env.__version__}"
+
+    listed = _run(installed, "clinic-env", "cases", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[-1].startswith(f"{len(builtin_cases())} cases (")
+
+    generated = _run(installed, "python", "-c", "import gymnasium as gym, clinic_env; "
+                     "env = gym.make('clinic_env/Consultation-v0', cases='generated'); "
+                     "obs, info = env.reset(seed=3); print(len(obs) > 0 and len(info['messages']) > 0)", cwd=tmp_path)
+    assert generated.returncode == 0 and generated.stdout.split()[-1] == "True", generated.stderr
+
+    bench = _run(installed, "clinic-env", "bench", "--cases", "generated:3", "--out", "runs/generated", cwd=tmp_path)
+    assert bench.returncode == 0, bench.stderr
+    assert len((tmp_path / "runs/generated/results.jsonl").read_text().splitlines()) == 3
+
+
+def test_the_installed_wheel_runs_the_main_job(installed, tmp_path):
+    """The README's first command, after `pip install .`: the scripted doctor on every builtin case."""
+    bench = _run(installed, "clinic-env", "bench", "--out", "runs/bench", cwd=tmp_path)
+    assert bench.returncode == 0, bench.stderr
+    summary = json.loads((tmp_path / "runs/bench/summary.json").read_text())
+    results = (tmp_path / "runs/bench/results.jsonl").read_text().splitlines()
+    assert len(results) == len(builtin_cases()) and "Score:" in bench.stdout
+    assert all((tmp_path / "runs/bench" / name).is_file() for name in ("report.md", "report.html"))
+    assert summary
+
+
+# --- no clash with the OpenAI Agents SDK, which installs a top-level `agents` --------------------
+
+COEXIST = """
+import gymnasium as gym
+from agents import Agent, function_tool          # the OpenAI Agents SDK
+import agents, clinic_env, clinic_agents
+from clinic_agents.scripted_doctor import ScriptedDoctor
+from clinic_env.rollout import run_consultation
+assert Agent.__module__.startswith("agents."), Agent.__module__
+doctor_agent = Agent(name="doctor", instructions="Take a history, examine, order tests, then diagnose.")
+result = run_consultation(gym.make("clinic_env/Consultation-v0"), ScriptedDoctor(), seed=0, case_id="pulm_cap_adult")
+assert result.terminated and 0 < result.score <= 1, result
+print(agents.__file__)
+print(clinic_agents.__file__)
+"""
+
+
+def _openai_agents_or_skip() -> importlib.metadata.Distribution:
+    try:
+        return importlib.metadata.distribution("openai-agents")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("openai-agents is not installed (it comes with the [test] extra)")
+
+
+@pytest.mark.parametrize("where", ["this environment", "the installed wheel"])
+def test_clinic_env_and_the_openai_agents_sdk_work_side_by_side(where, request, tmp_path):
+    sdk = _openai_agents_or_skip()
+    sdk_agents = Path(sdk.locate_file("agents/__init__.py")).resolve()
+    if where == "this environment":
+        python = [sys.executable]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        run = subprocess.run(python + ["-c", COEXIST], cwd=tmp_path, env=env, capture_output=True, text=True)
+    else:
+        run = _run(request.getfixturevalue("installed"), "python", "-c", COEXIST, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    sdk_file, ours = run.stdout.split()
+    assert Path(sdk_file).resolve() == sdk_agents
+    assert Path(ours).parent.name in {"clinic_agents", "agents"} and Path(ours).resolve() != sdk_agents
+
+
+# --- with `.[test]` alone, the optional extras' tests skip instead of erroring -------------------
+
+BLOCKER = f"""
+import importlib.abc, sys
+BLOCKED = {OPTIONAL!r}
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (blocked: not installed)", name=name)
+        return None
+sys.meta_path.insert(0, Absent())
+"""
+
+
+def test_without_the_optional_extras_the_suite_collects_and_skips_cleanly(tmp_path):
+    """pytest in a subprocess where importing torch, transformers, trl, vllm, llmcompressor,
+    accelerate or datasets fails as it does when they are not installed: no collection error,
+    the modules needing them are skipped, and the core modules' tests are all collected."""
+    (tmp_path / "sitecustomize.py").write_text(BLOCKER)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-rs", "-p", "no:cacheprovider",
+                          str(ROOT / "tests")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "error" not in out.lower().split("collected")[-1], out[-3000:]
+    skipped = {line.split("]")[1].split(":")[0].strip() for line in out.splitlines() if line.startswith("SKIPPED")}
+    for module in ("tests/test_kv_cache.py", "tests/test_grpo_training.py", "tests/test_trl_integration.py"):
+        assert any(module in entry for entry in skipped), (module, skipped)
+    collected = [line for line in out.splitlines() if "::" in line]
+    assert any(line.startswith("tests/test_env.py::") for line in collected)
+    assert not any(line.startswith(("tests/test_kv_cache.py", "tests/test_trl_integration.py")) for line in collected)

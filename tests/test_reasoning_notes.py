@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from agents.mixture import Mixture, Source, records  # noqa: E402
-from agents.reasoning_notes import NOTE_CLOSE, NOTE_OPEN, add_note_tokens, expand, split_notes  # noqa: E402
+from clinic_agents.mixture import Mixture, Source, records  # noqa: E402
+from clinic_agents.reasoning_notes import NOTE_CLOSE, NOTE_OPEN, add_note_tokens, expand, split_notes  # noqa: E402
 
 PASSAGE = ("the patient with fever was given fluids . <note> fever with a stiff neck suggests meningitis </note> "
            "the rash spread by evening . <note> a spreading rash is a warning sign </note> antibiotics were started .")

@@ -8,7 +8,7 @@ import gymnasium as gym
 import pytest
 
 import clinic_env  # noqa: F401
-from agents.scripted_doctor import ScriptedDoctor
+from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.exam_systems import EXAM_SYSTEMS
 from clinic_env.investigations import CATALOG
 from clinic_env.patient import SYMPTOMS

@@ -9,10 +9,10 @@ from openai_server import judge_reply, serve
 import clinic_env  # noqa: F401
 from clinic_env.rewards import RubricReward
 from clinic_env.rubric_generator import LLMRubricGenerator, RubricGenerationError, parse_rubric
-from rubrics.chat import OpenAIChatClient
-from rubrics.grading import GradingError
-from rubrics.llm_judge import LLMJudge
-from rubrics.schema import DIMENSIONS
+from clinic_rubrics.chat import OpenAIChatClient
+from clinic_rubrics.grading import GradingError
+from clinic_rubrics.llm_judge import LLMJudge
+from clinic_rubrics.schema import DIMENSIONS
 
 
 def rubric_answer(dimensions=DIMENSIONS, negative=True, n=10) -> str:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rubrics.grading import Verdict
-from rubrics.schema import DIMENSIONS, Criterion, Rubric
-from rubrics.scoring import (
+from clinic_rubrics.grading import Verdict
+from clinic_rubrics.schema import DIMENSIONS, Criterion, Rubric
+from clinic_rubrics.scoring import (
     Stat,
     aggregate,
     bootstrap_std,

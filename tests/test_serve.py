@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from agents.serve import ServeError, VLLMServer, quantization_of, vllm_command
+from clinic_agents.serve import ServeError, VLLMServer, quantization_of, vllm_command
 from clinic_env.cli import main
 
 FAKE_SERVER = '''
@@ -20,14 +20,21 @@ open(os.environ["FAKE_ARGV"], "w").write(json.dumps(args))
 if os.environ.get("FAKE_MODE") == "nofit":
     print("ValueError: No available memory for the cache blocks. Try increasing gpu_memory_utilization")
     sys.exit(1)
+port = int([args[i + 1] for i, a in enumerate(args) if a == "--port"][-1])  # the last --port wins, as in vLLM
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if os.environ.get("FAKE_SERVED"):
+            open(os.environ["FAKE_SERVED"], "a").write(f"{port} {self.path}\\n")
         body = b"ok" if self.path == "/health" else (
             b"# HELP x\\nvllm:spec_decode_num_draft_tokens_total{engine=\\"0\\"} 12.0\\n"
             b"vllm:spec_decode_num_accepted_tokens_total{engine=\\"0\\"} 9.0\\nvllm:x_bucket{le=\\"1\\"} 3.0\\n")
         self.send_response(200); self.end_headers(); self.wfile.write(body)
     def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", int(args[args.index("--port") + 1])), Handler).serve_forever()
+server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+if os.environ.get("FAKE_MODE") == "once":  # answer one request (the first /health), then exit
+    server.handle_request()
+else:
+    server.serve_forever()
 '''
 
 
@@ -79,3 +86,63 @@ def test_clear_errors_from_the_command_line(tmp_path, capsys):
         assert "vLLM is not installed" in capsys.readouterr().err
     with pytest.raises(ServeError, match="--num-speculative-tokens must be >= 1"):
         vllm_command(tmp_path, 8000, draft="d", num_speculative_tokens=0)
+
+
+OPTIONS = ["--port", "8801", "--log", "LOG", "--python", "/envs/vllm/bin/python", "--kv-cache-dtype", "fp8",
+           "--draft", "runs/eagle3", "--num-speculative-tokens", "4", "--api-key", "k", "--max-model-len", "4096",
+           "--served-model-name", "doctor"]
+
+
+@pytest.mark.parametrize("where", ["before", "after", "mixed"])
+@pytest.mark.parametrize("vllm_args", [[], ["--enforce-eager", "--port", "9", "--api-key", "other"]])
+def test_the_command_line_options_reach_the_server_and_only_the_args_after_dashdash_reach_vllm(
+        fake_vllm, tmp_path, monkeypatch, where, vllm_args):
+    import clinic_agents.serve as serve
+
+    model, _ = fake_vllm
+    built = []
+
+    class Recording(serve.VLLMServer):
+        def start(self):
+            built.append(self)
+            raise ServeError("not starting in this test")
+
+    monkeypatch.setattr(serve, "VLLMServer", Recording)
+    options = [str(tmp_path / "vllm.log") if arg == "LOG" else arg for arg in OPTIONS]
+    argv = {"before": ["serve", *options, str(model)], "after": ["serve", str(model), *options],
+            "mixed": ["serve", *options[:8], str(model), *options[8:]]}[where]
+    assert main(argv + (["--", *vllm_args] if vllm_args else [])) == 2
+    (server,) = built
+    assert (server.port, server.python, server.log_path, server.served_name, server.api_key) == (
+        8801, "/envs/vllm/bin/python", tmp_path / "vllm.log", "doctor", "k")
+    assert server.command == vllm_command(model, 8801, "/envs/vllm/bin/python", served_name="doctor",
+                                          kv_cache_dtype="fp8", draft="runs/eagle3", num_speculative_tokens=4,
+                                          api_key="k", max_model_len=4096) + vllm_args
+
+
+def test_serve_with_the_port_after_the_model_waits_on_that_port(fake_vllm, tmp_path, monkeypatch, capsys):
+    """End to end through main(): the README's order (options after MODEL_DIR); the stand-in server
+    answers one /health on the port it was given, then exits, so serve returns."""
+    import clinic_agents.serve as serve
+
+    model, env = fake_vllm
+    for key, value in {**env, "FAKE_MODE": "once", "FAKE_SERVED": str(tmp_path / "served")}.items():
+        monkeypatch.setenv(key, value)
+
+    class Quick(serve.VLLMServer):  # a regression fails in seconds instead of waiting 600 s for health
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "startup_timeout": 20})
+
+    monkeypatch.setattr(serve, "VLLMServer", Quick)
+    python = tmp_path / "python"  # --python is honoured: vLLM's interpreter leaves a mark
+    python.write_text(f"#!/bin/sh\necho used >> {tmp_path / 'python-used'}\nexec {sys.executable} \"$@\"\n")
+    python.chmod(0o755)
+    port, log = serve.free_port(), tmp_path / "vllm.log"
+    assert main(["serve", str(model), "--port", str(port), "--log", str(log), "--python", str(python),
+                 "--", "--enforce-eager"]) == 0
+    assert (tmp_path / "served").read_text() == f"{port} /health\n"
+    assert f"serving model at http://127.0.0.1:{port}/v1" in capsys.readouterr().out
+    argv = json.loads((tmp_path / "argv.json").read_text())
+    assert argv.count("--port") == 1 and argv[argv.index("--port") + 1] == str(port)
+    assert argv[-1] == "--enforce-eager" and "--log" not in argv and "--python" not in argv and "--" not in argv
+    assert log.is_file() and (tmp_path / "python-used").is_file()

@@ -8,7 +8,7 @@ import pytest
 
 from clinic_env.llm import LLMClient
 from openai_server import serve
-from rubrics.sync import run_sync
+from clinic_rubrics.sync import run_sync
 
 HELLO = [{"role": "user", "content": "hello"}]
 

@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from agents import train_grpo  # noqa: E402
+from clinic_agents import train_grpo  # noqa: E402
 from clinic_env.cli import main  # noqa: E402
 
 PROMPTS = [  # HealthBench-format records whose rubric items carry matchers (offline grading)
@@ -158,7 +158,7 @@ def test_a_single_turn_stage_can_be_judged_in_healthbench_mode(tmp_path, model_d
 
 
 def test_rollout_weights_hold_each_batch_at_its_published_version():
-    from agents.rollout_weights import RolloutWeights
+    from clinic_agents.rollout_weights import RolloutWeights
 
     trained, generation = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
     weights = RolloutWeights(generation.load_state_dict, keep=2)
@@ -181,7 +181,7 @@ def test_rollout_weights_hold_each_batch_at_its_published_version():
 def test_generation_runs_ahead_of_the_update_from_published_weights(tmp_path, monkeypatch):
     """max_staleness 1: each step trains on groups sampled from the weights of at most one
     update before, and their generation-time log-probs are exactly that version's."""
-    from agents.action_policy import tiny_action_model
+    from clinic_agents.action_policy import tiny_action_model
 
     versions: dict[int, dict] = {}
     seen: list = []

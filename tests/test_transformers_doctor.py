@@ -8,7 +8,7 @@ transformers = pytest.importorskip("transformers")
 import gymnasium as gym  # noqa: E402
 
 import clinic_env  # noqa: E402,F401
-from agents.transformers_doctor import TransformersDoctor  # noqa: E402
+from clinic_agents.transformers_doctor import TransformersDoctor  # noqa: E402
 from clinic_env.rollout import run_consultation  # noqa: E402
 
 def test_generates_from_the_chat_template_and_is_reproducible(tiny_doctor_parts, pneumonia_case):

@@ -1,4 +1,4 @@
-"""TRL's real GRPOTrainer driving ``agents.trl_env`` through ``environment_factory``, on the CPU.
+"""TRL's real GRPOTrainer driving ``clinic_agents.trl_env`` through ``environment_factory``, on the CPU.
 
 The policy is a one-layer Llama built from a config, with a byte-level tokenizer built here (no
 downloads) and TRL's own Qwen2.5 chat template, the one TRL can both render tools with and parse
@@ -21,7 +21,7 @@ datasets = pytest.importorskip("datasets")
 from trl import GRPOConfig, GRPOTrainer  # noqa: E402
 from trl.chat_template_utils import qwen2_5_chat_template  # noqa: E402
 
-from agents.trl_env import ClinicToolEnv  # noqa: E402
+from clinic_agents.trl_env import ClinicToolEnv  # noqa: E402
 
 CASE = "pulm_cap_adult"
 TOOL_CALL = ('<tool_call>\n{"name": "examine", "arguments": {"systems": "vitals, respiratory"}}\n'

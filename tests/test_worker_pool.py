@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
+import signal
+from pathlib import Path
 
 import pytest
 
@@ -25,8 +26,12 @@ def dying_job(send):
     os._exit(5)
 
 
-def sleeping_job(send):
-    time.sleep(60)
+def sleeping_job(marker, send):
+    """Says it started, then waits 60 s, or less if its worker is sent anything meanwhile (the
+    pool's polite stop, ``None``): only a worker killed mid-job never writes the marker."""
+    send(("started", os.getpid()))
+    send.__self__.poll(60)  # ``send`` is the worker's ``Connection.send``: poll does not consume
+    Path(marker).write_text("the job ran to its end")
 
 
 def run(pool, jobs):
@@ -69,16 +74,41 @@ def test_a_dead_worker_is_noted_and_replaced(pool):
     assert notes == [] and len({m[2] for m in after}) == 2 and dead_pid not in {m[2] for m in after}
 
 
-def test_a_cancelled_run_kills_the_workers_and_closes_the_pool(pool):
-    async def cancel_soon():
-        await asyncio.wait_for(pool.run([(sleeping_job, ()), (sleeping_job, ())], lambda m: None), 0.5)
-
+def test_a_cancelled_run_kills_the_workers_and_closes_the_pool(pool, tmp_path):
+    markers = [tmp_path / "job-0-ended", tmp_path / "job-1-ended"]
     processes = [p for p, _ in pool._healthy()]
-    started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
-        asyncio.run(cancel_soon())
-    assert time.monotonic() - started < 10 and pool.closed
-    assert all(not p.is_alive() for p in processes)
+
+    async def cancel_mid_job():
+        # Cancel only once both jobs have demonstrably started (each sent "started" from its
+        # worker), not after a fixed delay: a fresh worker can take longer than any delay to
+        # reach its job on a busy machine, and a job that ends early (it raised, its worker
+        # died) would otherwise end the run normally before the cancellation and hide why.
+        messages, started = [], asyncio.Event()
+
+        def on_message(message):
+            messages.append(message)
+            if sum(m[0] == "started" for m in messages) == len(markers):
+                started.set()
+
+        run_task = asyncio.create_task(pool.run([(sleeping_job, (str(m),)) for m in markers], on_message))
+        started_wait = asyncio.create_task(started.wait())
+        await asyncio.wait({run_task, started_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if not started.is_set():
+            started_wait.cancel()
+            pytest.fail(f"the run ended before both jobs started: {messages}, "
+                        f"{run_task.exception() or run_task.result()}")
+        assert not run_task.done()  # both jobs are in their 60 s sleep
+        run_task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run_task
+        return messages
+
+    messages = asyncio.run(cancel_mid_job())
+    assert {m[1] for m in messages if m[0] == "started"} == {p.pid for p in processes}  # one job in each worker
+    assert pool.closed and all(not p.is_alive() for p in processes)
+    # Killed mid-job, not waited for: each worker died of SIGKILL and no job got past its 60 s sleep.
+    assert [p.exitcode for p in processes] == [-signal.SIGKILL] * 2
+    assert not any(m.exists() for m in markers)
 
 
 def test_more_jobs_than_processes_is_an_error(pool):

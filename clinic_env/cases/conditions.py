@@ -1,6 +1,6 @@
 """The condition knowledge base behind the case generator: how each condition presents.
 
-One JSON file per condition in ``clinic_env/cases/conditions/``, written for this project.
+One JSON file per condition in ``clinic_env/cases/condition_templates/``, written for this project.
 A condition lists its features with how often they occur (typical ones, and atypical ones
 that mostly appear in hard presentations), pertinent negatives, exam findings, test
 results, the differential, first-line management (with replacements when the patient is
@@ -39,7 +39,7 @@ from clinic_env.cases.schema import (
 from clinic_env.exam_systems import ExamSystem
 from clinic_env.history_topics import PresentingTopic, RosSystem
 
-CONDITIONS_DIR = Path(__file__).parent / "conditions"
+CONDITIONS_DIR = Path(__file__).parent / "condition_templates"
 BACKGROUND_FILE = CONDITIONS_DIR / "background.json"
 
 Frequency = float  # the share of patients with the condition who have the feature, in (0, 1]

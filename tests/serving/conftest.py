@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from agents.tiny_lm import DOCTOR_LINES as CORPUS
+from clinic_agents.tiny_lm import DOCTOR_LINES as CORPUS
 
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; vLLM would otherwise take most of the RAM
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
@@ -18,7 +18,7 @@ os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 def tiny_model_dir(tmp_path_factory, make_tiny_lm):
     """The tests' tiny Llama (``make_tiny_lm``), two layers with head size 64 for vLLM's CPU kernels,
     trained a few steps so its logits are not near-ties, saved with its tokenizer."""
-    from agents.tiny_lm import fit
+    from clinic_agents.tiny_lm import fit
 
     model, tokenizer = make_tiny_lm(CORPUS * 5, layers=2, hidden=128)
     fit(model, tokenizer, " ".join(CORPUS), steps=30)
@@ -46,9 +46,9 @@ def calibration_files(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def twin_target_dir(tmp_path_factory, make_tiny_lm):
-    """A one-layer target for the EAGLE-3 twin draft (``agents.eagle3``), trained with small
+    """A one-layer target for the EAGLE-3 twin draft (``clinic_agents.eagle3``), trained with small
     embeddings until its greedy continuations follow the corpus."""
-    from agents.eagle3 import twin_target
+    from clinic_agents.eagle3 import twin_target
 
     model, tokenizer = twin_target(make_tiny_lm(CORPUS * 5, layers=1, hidden=128), " ".join(CORPUS * 2))
     path = tmp_path_factory.mktemp("twin-target")

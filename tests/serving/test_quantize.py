@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("llmcompressor")
 import torch  # noqa: E402
 
-from agents.quantize import QuantizeError, quantize, tensor_bytes  # noqa: E402
+from clinic_agents.quantize import QuantizeError, quantize, tensor_bytes  # noqa: E402
 from clinic_env.cli import main  # noqa: E402
 
 
@@ -56,7 +56,7 @@ def test_4_bit_weights_are_small_and_gptq_beats_rtn(checkpoints):
 def test_calibration_can_be_the_models_own_consultations(tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from agents.quantize import calibration_and_heldout
+    from clinic_agents.quantize import calibration_and_heldout
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)

@@ -17,8 +17,8 @@ if not QUANTIZE_PYTHON:
     pytest.skip("needs CLINIC_ENV_QUANTIZE_PYTHON, the llm-compressor environment's python "
                 "(tests/serving/run.sh sets it)", allow_module_level=True)
 
-from agents.eagle3 import write_twin_draft  # noqa: E402
-from agents.serve import VLLMServer  # noqa: E402
+from clinic_agents.eagle3 import write_twin_draft  # noqa: E402
+from clinic_agents.serve import VLLMServer  # noqa: E402
 from clinic_env.cli import main  # noqa: E402
 
 VLLM = {"max_model_len": 1024, "extra": ["--enforce-eager", "--dtype", "bfloat16"],

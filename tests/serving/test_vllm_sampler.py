@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
+torch = pytest.importorskip("torch")
 pytest.importorskip("vllm")
-from agents.vllm_sampler import VLLMSampler  # noqa: E402
+from clinic_agents.vllm_sampler import VLLMSampler  # noqa: E402
 
 ENGINE = {"dtype": "float32", "max_model_len": 512, "enforce_eager": True}
 
@@ -48,7 +48,7 @@ def test_logprobs_are_the_policys_at_the_sampling_temperature(sampler, tiny_mode
 
 
 def test_a_training_run_can_generate_on_vllm(tmp_path, tiny_model_dir):
-    from agents import train_grpo
+    from clinic_agents import train_grpo
 
     config = {"seed": 0, "max_staleness": 1,
               "policy": {"kind": "transformers", "model": str(tiny_model_dir), "generation": "vllm", "vllm": ENGINE,
