@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -36,6 +37,7 @@ TEST_STEPS = 6  # of the notebook's 25: enough for the policy to gain, a fifth o
 def test_grpo_notebook_trains_headless():
     """The notebook as users run it, shortened as papermill would: a cell after its
     "parameters" cell sets fewer steps. The per-cell timeout only catches a hung kernel."""
+    pytest.importorskip("torch")  # the [train] extra
     notebook = nbformat.read(EXAMPLES / "grpo_actions.ipynb", as_version=4)
     cells = notebook.cells
     parameters = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
@@ -53,6 +55,7 @@ def test_grpo_notebook_trains_headless():
 
 
 def test_the_example_training_config_loads():
+    pytest.importorskip("torch")  # the [train] extra
     from clinic_agents.train_grpo import load_config
 
     config = load_config(EXAMPLES / "grpo_actions.json")
