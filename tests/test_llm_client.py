@@ -144,7 +144,8 @@ def test_identity_depends_on_default_sampling_but_never_on_the_key(server):
                          ids=["429", "500", "503", "408", "dropped", "timeout"])
 def test_transient_failures_are_retried_then_succeed(server, fault):
     server.push(fault, fault, "finally")
-    client = make(server, timeout=1.0)  # the late reply never comes in time; a prompt one always does
+    # The late reply (60 s) never comes in time; a prompt one has 5 s, 50 times what it needs here.
+    client = make(server, timeout=5.0 if fault.delay else 60.0)
     assert run(client.chat(HELLO)).content == "finally"
     assert len(server.chat_requests) == 3
 

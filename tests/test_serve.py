@@ -84,6 +84,9 @@ def test_clear_errors_from_the_command_line(tmp_path, capsys):
     if importlib.util.find_spec("vllm") is None:
         assert main(["serve", str(tmp_path), "--python", sys.executable]) == 2
         assert "vLLM is not installed" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path), "--python", str(tmp_path / "no-such-python")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot run" in err and "no-such-python" in err and "Traceback" not in err
     with pytest.raises(ServeError, match="--num-speculative-tokens must be >= 1"):
         vllm_command(tmp_path, 8000, draft="d", num_speculative_tokens=0)
 
@@ -129,9 +132,9 @@ def test_serve_with_the_port_after_the_model_waits_on_that_port(fake_vllm, tmp_p
     for key, value in {**env, "FAKE_MODE": "once", "FAKE_SERVED": str(tmp_path / "served")}.items():
         monkeypatch.setenv(key, value)
 
-    class Quick(serve.VLLMServer):  # a regression fails in seconds instead of waiting 600 s for health
+    class Quick(serve.VLLMServer):  # a regression fails in minutes instead of waiting 600 s for health
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, **{**kwargs, "startup_timeout": 20})
+            super().__init__(*args, **{**kwargs, "startup_timeout": 180})
 
     monkeypatch.setattr(serve, "VLLMServer", Quick)
     python = tmp_path / "python"  # --python is honoured: vLLM's interpreter leaves a mark
