@@ -77,6 +77,7 @@ from clinic_env.leaks import find_leaks, redact_leaks
 from clinic_env.patient import SECTION_NONE, OfflinePatient, section_answers
 from clinic_env.persona import Persona
 from clinic_rubrics.sync import run_sync
+from clinic_rubrics.text import keyword_pattern, normalize
 
 # ---- the system prompt --------------------------------------------------------------------
 
@@ -325,7 +326,6 @@ def find_diagnosis_terms(text: str) -> list[str]:
 
 # ---- contradiction check -----------------------------------------------------------------------
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 _CLAUSE_BREAK = re.compile(
     r"[,;:()\u2014\u2013\"]|\s-\s|\b(?:but|unless|except|although|though|however|whereas|while|apart from|"
@@ -372,27 +372,12 @@ _NEGATABLE_STEMS = (
 )
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text).lower().translate(_APOSTROPHES)).strip()
-
-
-def _keyword_regex(keyword: str) -> re.Pattern[str] | None:
-    """As the offline patient reads keywords (each word a prefix: "harm yourself" finds "harming
-    yourself"), except that a short last word takes only inflections ("wee" finds "weeing", not "week")."""
-    words = _normal(keyword).split()
-    if not words:
-        return None
-    *head, last = words
-    tail = re.escape(last) + (r"(?:s|es|d|ed|ing|y|ie|ies|ier|iest|er|ers|ly)?\b" if len(last) <= 4 else "")
-    return re.compile(r"\b" + "".join(re.escape(w) + r"\w*\s+" for w in head) + tail)
-
-
 def _clauses(text: str, skip_relatives: bool, breaks: re.Pattern[str] = _CLAUSE_BREAK,
              skip: re.Pattern[str] | None = None) -> list[str]:
     """Normalised clauses of the statements in ``text``, split at ``breaks``. Questions are left
     out, and so are sentences matching ``skip`` and clauses about relatives when ``skip_relatives``."""
     out = []
-    for sentence in _SENTENCES.findall(_normal(text)):
+    for sentence in _SENTENCES.findall(normalize(text)):
         if sentence.rstrip().endswith("?") or (skip is not None and skip.search(sentence)):
             continue
         for clause in breaks.split(sentence):
@@ -445,11 +430,11 @@ class FactChecker:
             all_texts += [i.text for i in items]
         fine_clauses = [c for t in all_texts for c in _clauses(t, False)]
         coarse_clauses = [c for t in all_texts for c in _clauses(t, False, _CONTRAST_BREAK)]
-        pos_words = [_normal(k) for k, _ in positives]
-        neg_words = [_normal(k) for k, _ in negatives]
+        pos_words = [normalize(k) for k, _ in positives]
+        neg_words = [normalize(k) for k, _ in negatives]
 
         def overlaps(pattern: re.Pattern[str], word: str, others: list[str]) -> bool:
-            return any(pattern.search(o) or (_keyword_regex(o) and _keyword_regex(o).search(word)) for o in others)
+            return any(pattern.search(o) or (keyword_pattern([o]) and keyword_pattern([o]).search(word)) for o in others)
 
         def checkable(items: list[tuple[str, str]], others: list[str], clauses: list[str],
                       stated: Callable[[str, re.Pattern[str]], Any]) -> list[_Keyword]:
@@ -457,8 +442,8 @@ class FactChecker:
             ``stated`` that way by the case itself (it says "not sharp", "he's been awake")."""
             kept = []
             for keyword, lay in items:
-                pattern = _keyword_regex(keyword)
-                if pattern is None or overlaps(pattern, _normal(keyword), others):
+                pattern = keyword_pattern([keyword])
+                if pattern is None or overlaps(pattern, normalize(keyword), others):
                     continue
                 if not any(stated(c, pattern) for c in clauses):
                     kept.append(_Keyword(keyword, pattern, lay))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -27,6 +26,7 @@ from clinic_env.history_topics import (
     TOPIC_PATTERNS,
 )
 from clinic_env.persona import Persona
+from clinic_rubrics.text import keyword_pattern
 
 
 @runtime_checkable
@@ -162,30 +162,19 @@ class _Fact:
     section: str | None = None
 
 
-def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    """Each keyword matches with every word as a prefix: "harm yourself" finds "harming yourself"."""
-    return _compiled_keywords(tuple(keywords))
-
-
-@lru_cache(maxsize=16384)
-def _compiled_keywords(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
-    phrases = [r"\w*\s+".join(re.escape(w) for w in k.lower().split()) for k in keywords if k.strip()]
-    return re.compile(r"\b(?:" + "|".join(phrases) + r")", re.IGNORECASE) if phrases else None
-
-
 def _facts(profile: PatientProfile) -> list[_Fact]:
     """Every disclosable fact of a profile, history of the presenting complaint first."""
-    facts = [_Fact(f.lay, f.text, _keyword_pattern(f.keywords), topic=f.topic) for f in profile.history]
+    facts = [_Fact(f.lay, f.text, keyword_pattern(f.keywords), topic=f.topic) for f in profile.history]
     sections: dict[str, list[Item]] = {
         "past_history": profile.past_history, "social": profile.social_history,
         "family": profile.family_history, "sexual": profile.sexual_history,
         "travel": profile.travel_history, "obstetric": profile.obstetric_history,
     }
     for section, items in sections.items():
-        facts += [_Fact(i.lay, i.text, _keyword_pattern(i.keywords), section=section) for i in items]
-    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), _keyword_pattern([m.name]), section="medications")
+        facts += [_Fact(i.lay, i.text, keyword_pattern(i.keywords), section=section) for i in items]
+    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), keyword_pattern([m.name]), section="medications")
               for m in profile.medications]
-    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", _keyword_pattern([a.substance]), section="allergies")
+    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", keyword_pattern([a.substance]), section="allergies")
               for a in profile.allergies]
     return facts
 
@@ -209,7 +198,7 @@ class OfflinePatient:
     def reset(self, profile: PatientProfile, persona: Persona, seed: int | None = None) -> str:
         self._profile, self._persona, self._rng = profile, persona, random.Random(seed)
         self._facts = _facts(profile)
-        self._negatives = [(n, _keyword_pattern(n.keywords)) for n in profile.pertinent_negatives]
+        self._negatives = [(n, keyword_pattern(n.keywords)) for n in profile.pertinent_negatives]
         self._said, self._asked = set(), set()
         opening = profile.opening_statement
         if persona.anxiety == "high":

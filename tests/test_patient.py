@@ -5,6 +5,8 @@ import clinic_env  # noqa: F401
 from clinic_env.leaks import find_leaks
 from clinic_env.patient import OfflinePatient, PatientPolicy, patient_system_prompt
 from clinic_env.persona import Persona
+from clinic_env.cases.library import get_case
+from clinic_rubrics.text import keyword_pattern, normalize
 
 
 def make_patient(case, persona="typical", seed=0):
@@ -214,3 +216,34 @@ def test_relatives_illnesses_only_come_from_family_questions():
     family = [i.lay for i in case.family_history]
     assert not any(f in patient.reply("Any headaches?") for f in family)
     assert any(f in patient.reply("Any family history of headaches?") for f in family)
+
+
+@pytest.mark.parametrize("question", ["Did this start last week?", "How has the past week been?",
+                                      "Were you well earlier this week?"])
+def test_a_question_about_last_week_is_not_heard_as_one_about_weeing(question):
+    """The cauda equina case's bladder fact has the keyword "wee": a question about when things
+    started must not be answered with it."""
+    patient, _ = make_patient(get_case("em_cauda_equina"), Persona(), 0)
+    bladder = next(f.lay for f in get_case("em_cauda_equina").history if "wee" in f.keywords)
+    assert bladder not in patient.reply(question)
+    fresh, _ = make_patient(get_case("em_cauda_equina"), Persona(), 0)
+    assert bladder in fresh.reply("Any trouble when you wee?")  # the keyword itself still works
+
+
+def test_every_short_keyword_takes_inflections_but_not_other_words(cases):
+    """All builtin keywords: a last word of up to four letters finds its inflections ("wee" ->
+    "weeing") but not a longer word it begins ("week"); longer last words stay prefixes
+    ("urinat" -> "urination"). The offline patient and the LLM patient's checker share it."""
+    keywords = {k for case in cases for item in [*case.history, *case.pertinent_negatives,
+                                                  *case.past_history, *case.social_history]
+                for k in item.keywords if k.split()}
+    assert len(keywords) > 500
+    for keyword in keywords:
+        pattern = keyword_pattern([keyword])
+        last = normalize(keyword).split()[-1]
+        assert pattern.search(f"so {normalize(keyword)} then"), keyword
+        if len(last) <= 4:
+            assert last.isalpha() <= bool(pattern.search(f"so {normalize(keyword)}ing then")), keyword
+            assert not pattern.search(f"so {normalize(keyword)}kzq then"), keyword
+        elif last[-1].isalpha():
+            assert pattern.search(f"so {normalize(keyword)}ion then"), keyword
