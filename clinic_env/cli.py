@@ -8,7 +8,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from clinic_env import __version__
 from clinic_env.cases.library import CaseError, load_case_file, load_cases
@@ -204,27 +204,57 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_healthbench(args: argparse.Namespace) -> int:
-    from clinic_rubrics.chat import OpenAIChatClient
-    from clinic_rubrics.healthbench import load_examples
-    from clinic_rubrics.healthbench_eval import evaluate
+def _healthbench_judge(args: argparse.Namespace) -> Any:
+    """The grader of ``healthbench``: the LLM judge on ``LLMClient``, as ``bench --grader llm:MODEL``
+    builds it. The client alone retries transport failures (429, 5xx, timeouts); the judge
+    re-asks only for unusable answers, so attempts never multiply."""
+    from clinic_env.llm import LLMClient
     from clinic_rubrics.llm_judge import LLMJudge
 
+    client = LLMClient(args.grader, base_url=args.grader_base_url or args.base_url)
+    return LLMJudge(client, name=f"llm:{args.grader}", max_concurrency=args.concurrency, retry_client_errors=False)
+
+
+def _cmd_healthbench(args: argparse.Namespace) -> int:
+    """Print the report as JSON on stdout; on stderr, one line per failed example and the
+    counts, as ``bench`` does. Exit 1 when no example could be scored."""
+    from clinic_env.llm import LLMClient
+    from clinic_rubrics.healthbench import load_examples
+    from clinic_rubrics.healthbench_eval import evaluate
+
     examples = load_examples(args.data)[: args.examples]
-    model = OpenAIChatClient(args.model, base_url=args.base_url)
-    judge = LLMJudge(OpenAIChatClient(args.grader, base_url=args.grader_base_url or args.base_url),
-                     max_concurrency=args.concurrency)
+    model = LLMClient(args.model, base_url=args.base_url)  # None: OPENAI_BASE_URL, else OpenAI
+    judge = _healthbench_judge(args)
     results = None
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         results = Path(args.out) / "results.jsonl"
-    report = asyncio.run(evaluate(examples, model, judge, concurrency=args.concurrency, results_path=results,
-                                  seed=args.seed))
-    text = json.dumps(report.to_dict(), indent=2)
+    try:
+        report = asyncio.run(evaluate(examples, model, judge, concurrency=args.concurrency, results_path=results,
+                                      seed=args.seed, resume=args.resume))
+    except KeyboardInterrupt:
+        saved = f"every graded example is saved in {results}; rerun with --resume to finish" if results else \
+            "nothing was saved (no --out)"
+        print(f"clinic-env healthbench: interrupted; {saved}", file=sys.stderr)
+        return 130
+    summary = report.to_dict()
+    text = json.dumps(summary, indent=2)
     if args.out:
         (Path(args.out) / "summary.json").write_text(text, encoding="utf-8")
     print(text)
-    return 0
+    _print_healthbench_problems(summary, len(examples))
+    return 0 if summary["overall"] is not None else 1
+
+
+def _print_healthbench_problems(summary: dict[str, Any], n_examples: int) -> None:
+    """On stderr (stdout stays the JSON report): one line per failed example, then the counts."""
+    for error in summary["errors"]:
+        message = " ".join(error["message"].split())  # one line, whatever the server echoed
+        print(f"error: example {error['prompt_id']}: {error['type']}: {message}", file=sys.stderr)
+    note = "; errors are excluded from the scores, --resume retries them" if summary["n_errors"] else ""
+    print(f"{n_examples} examples: {summary['n_examples']} scored, {summary['n_errors']} errors "
+          f"({n_examples - summary['n_resumed']} run now, {summary['n_resumed']} already done{note})",
+          file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -325,13 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     hb = sub.add_parser("healthbench", help="sample a model on HealthBench prompts, grade with an LLM judge, report")
     hb.add_argument("--data", required=True, help="HealthBench JSONL file (main, hard or consensus)")
     hb.add_argument("--model", required=True, help="model name at the OpenAI-compatible endpoint")
-    hb.add_argument("--base-url", help="endpoint of the model (default: OpenAI's)")
+    hb.add_argument("--base-url", help="endpoint of the model (default: OPENAI_BASE_URL, else OpenAI's)")
     hb.add_argument("--grader", required=True, help="grader model name")
     hb.add_argument("--grader-base-url", help="endpoint of the grader (default: --base-url)")
     hb.add_argument("--examples", type=int, help="evaluate only the first N examples")
     hb.add_argument("--concurrency", type=int, default=8)
     hb.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     hb.add_argument("--out", help="directory for results.jsonl (one line per graded example) and summary.json")
+    hb.add_argument("--resume", action="store_true", help="run only the examples missing (or failed) in --out")
     hb.set_defaults(func=_cmd_healthbench)
 
     quant = sub.add_parser("quantize", help="4-bit weights (+ fp8 KV-cache scales) with llm-compressor "

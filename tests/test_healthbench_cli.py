@@ -2,9 +2,11 @@
 
 import json
 
-from openai_server import judge_reply, serve
+import pytest
+from openai_server import Reply, judge_reply, serve
 
 from clinic_env.cli import main
+from clinic_env.llm import LLMClient
 
 
 def write_data(path):
@@ -56,3 +58,126 @@ def test_bad_data_file_is_reported(tmp_path, capsys):
     assert main(["healthbench", "--data", str(data), "--model", "m", "--grader", "g",
                  "--base-url", "http://127.0.0.1:9/v1"]) == 2
     assert "bad.jsonl:1" in capsys.readouterr().err
+
+
+# --- retries, failures, resume, order ------------------------------------------------------------
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    """LLMClient's retries without their backoff sleeps: the tests count attempts, not seconds."""
+    init = LLMClient.__init__
+    monkeypatch.setattr(LLMClient, "__init__", lambda self, *a, **k: init(self, *a, **{**k, "backoff": (0.0, 0.0)}))
+
+
+def is_sample(request):
+    return "# Rubric item" not in request.prompt
+
+
+def write_many(path, n):
+    """n one-item examples; every third item is met (scores 1, 0, 0, 1, 0, 0...: reversed, no mirror image)."""
+    rows = [{"prompt": [{"role": "user", "content": f"Question number {i}?"}],
+             "rubrics": [{"criterion": f"Answer {i} is {'MET-ITEM' if i % 3 == 0 else 'UNMET-ITEM'}", "points": 5,
+                          "tags": ["axis:accuracy"]}],
+             "example_tags": ["theme:hedging"], "prompt_id": f"q{i}", "ideal_completions_data": None}
+            for i in range(n)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def many_handler(request, delays=None):
+    if is_sample(request):
+        number = int(request.prompt.split("number ")[1].rstrip("?"))
+        return Reply(content=f"answer {number}", delay=(delays or {}).get(number, 0.0))
+    return judge_reply("is MET-ITEM" in request.prompt)
+
+
+def run_hb(data, server, out, *extra):
+    return main(["healthbench", "--data", str(data), "--model", "m", "--grader", "g",
+                 "--base-url", server.base_url, "--out", str(out), *extra])
+
+
+def test_transient_429_and_500_are_retried_and_the_run_completes(tmp_path, capsys, fast_retries):
+    data = tmp_path / "hb.jsonl"
+    write_data(data)
+    with serve(handler=handler, replies=[Reply(status=429), Reply(status=500)]) as server:
+        code = run_hb(data, server, tmp_path / "out")
+        n_requests = len(server.requests)
+    assert code == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["overall"]["mean"] == 0.5 and summary["n_examples"] == 2 and summary["n_errors"] == 0
+    assert n_requests == 2 + 2 + 4  # the two failed attempts, then the six calls of a clean run
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_persistent_failure_is_an_error_record_not_a_crash_and_resume_retries_it(tmp_path, capsys, fast_retries):
+    data = tmp_path / "hb.jsonl"
+    write_data(data)
+    out = tmp_path / "out"
+
+    def broken(request):  # the model fails on p2's prompt, every time
+        return Reply(status=500) if is_sample(request) and "button battery" in request.prompt else handler(request)
+
+    with serve(handler=broken) as server:
+        code = run_hb(data, server, out)
+        p2_attempts = sum(is_sample(r) and "button battery" in r.prompt for r in server.requests)
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    error_lines = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "example p2: ServerError" in error_lines[0]
+    assert "2 examples: 1 scored, 1 errors" in captured.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_examples"] == 1 and summary["n_errors"] == 1
+    assert summary["overall"]["mean"] == 0.0  # p1 alone: p2 is excluded, not scored 0
+    assert summary["errors"][0]["prompt_id"] == "p2" and p2_attempts == 5  # LLMClient's max_attempts
+    records = {json.loads(line)["prompt_id"]: json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()}
+    assert records["p2"]["status"] == "error" and "metrics" not in records["p2"]
+
+    with serve(handler=handler) as server:  # the endpoint is back: --resume runs p2 only
+        assert run_hb(data, server, out, "--resume") == 0
+        assert [r.prompt for r in server.requests if is_sample(r)] == ["My child swallowed a button battery."]
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(r["prompt_id"] for r in lines) == ["p1", "p2"] and all(r["status"] == "ok" for r in lines)
+    assert json.loads((out / "retried_errors.jsonl").read_text())["prompt_id"] == "p2"
+    assert json.loads((out / "summary.json").read_text())["overall"]["mean"] == 0.5
+
+
+def test_a_killed_run_resumes_without_duplicates_or_resampling(tmp_path, capsys):
+    data, out = tmp_path / "hb.jsonl", tmp_path / "out"
+    n, k = 6, 2
+    write_many(data, n)
+    with serve(handler=many_handler) as server:
+        assert run_hb(data, server, out) == 0
+    first = json.loads((out / "summary.json").read_text())
+    results = out / "results.jsonl"
+    lines = results.read_text().splitlines(keepends=True)
+    results.write_text("".join(lines[:k]) + lines[k][:20])  # killed after k examples, mid-way through one more
+
+    with serve(handler=many_handler) as server:  # a plain rerun refuses instead of appending duplicates
+        assert run_hb(data, server, out) == 2
+        assert server.requests == []
+    assert "--resume" in capsys.readouterr().err
+
+    with serve(handler=many_handler) as server:
+        assert run_hb(data, server, out, "--resume") == 0
+        assert sum(map(is_sample, server.requests)) == n - k
+    ids = [json.loads(line)["prompt_id"] for line in results.read_text().splitlines()]
+    assert sorted(ids) == [f"q{i}" for i in range(n)]
+    resumed = json.loads((out / "summary.json").read_text())
+    assert resumed["n_resumed"] == k and resumed["overall"] == first["overall"]
+
+
+def test_the_summary_does_not_depend_on_completion_order(tmp_path, capsys):
+    data = tmp_path / "hb.jsonl"
+    n = 8
+    write_many(data, n)
+    summaries, orders = [], []
+    for name, delays in (("fast_first", {i: 0.04 * i for i in range(n)}),
+                         ("slow_first", {i: 0.04 * (n - i) for i in range(n)})):
+        out = tmp_path / name
+        with serve(handler=lambda request, d=delays: many_handler(request, d)) as server:
+            assert run_hb(data, server, out, "--seed", "3") == 0
+        summaries.append(json.loads((out / "summary.json").read_text()))
+        orders.append([json.loads(line)["prompt_id"] for line in (out / "results.jsonl").read_text().splitlines()])
+    assert orders[0] != orders[1]  # the results really were delivered in different orders
+    assert summaries[0] == summaries[1]
+    assert 0 < summaries[0]["overall"]["bootstrap_std"]
