@@ -12,9 +12,11 @@ from functools import lru_cache
 from typing import Sequence
 
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-# Endings a short last word may take: "wee" finds "weeing" and "wees", never "week".
-_INFLECTIONS = r"(?:s|es|d|ed|ing|y|ie|ies|ier|iest|er|ers|ly)?\b"
+# What a short word may grow into and stay itself: "wee" -> "weeing", "pain" -> "painful",
+# "weak" -> "weakness"; never "week", "early" (ear), "fluid" (flu) or "fatigue" (fat).
+_ENDINGS = "s|es|d|ed|ing|y|ie|ies|ied|ier|iest|iness|er|ers|ness|ful|less|ish|en"
 _SHORT = 4
+_VOWELS = "aeiou"
 
 
 def normalize(text: str) -> str:
@@ -22,15 +24,35 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", str(text).lower().translate(APOSTROPHES)).strip()
 
 
+def _short_word(word: str) -> str:
+    """A short whole word with its inflections, spelling changes included: a dropped final e
+    ("ache" -> "aching", "achy"), y to i ("dry" -> "dried") and a doubled final consonant
+    ("run" -> "running", "fat" -> "fatty")."""
+    forms = [f"{re.escape(word)}(?:{_ENDINGS})?"]
+    if word.endswith("e"):
+        forms.append(f"{re.escape(word[:-1])}(?:ing|y|ier|iest|iness|ied|ies)")
+    elif word.endswith("y"):
+        forms.append(f"{re.escape(word[:-1])}(?:ied|ies|ier|iest|iness)")
+    elif len(word) >= 3 and word[-1] not in _VOWELS + "wxy" and word[-2] in _VOWELS and word[-3] not in _VOWELS:
+        forms.append(f"{re.escape(word + word[-1])}(?:ing|ed|er|ers|y|ier|iest|en)")
+    return "(?:" + "|".join(forms) + r")\b"
+
+
 def _keyword(keyword: str) -> str | None:
-    """One keyword as a regex: every word but the last is a prefix ("harm yourself" finds
-    "harming yourself"); a last word of up to four letters takes only inflections, because as
-    a prefix it finds other words ("wee" in "week", "ear" in "early"); a longer one is a prefix."""
+    """One keyword as a regex. Every word but the last is a prefix ("harm yourself" finds
+    "harming yourself"). The last word is a prefix when it is longer than four letters or ends
+    in ``*`` (a stem: "urin*" finds "urine" and "urinary"); a shorter one is a whole word with
+    its inflections, because as a prefix it finds other words ("wee" in "week")."""
     words = normalize(keyword).split()
     if not words:
         return None
     *head, last = words
-    tail = re.escape(last) + (_INFLECTIONS if len(last) <= _SHORT else "")
+    if last.endswith("*"):
+        tail = re.escape(last.rstrip("*"))
+    elif len(last) <= _SHORT:
+        tail = _short_word(last) if last.isalpha() else re.escape(last) + r"(?!\w)"
+    else:
+        tail = re.escape(last)
     return r"\b" + "".join(re.escape(w) + r"\w*\s+" for w in head) + tail
 
 

@@ -232,18 +232,30 @@ def test_a_question_about_last_week_is_not_heard_as_one_about_weeing(question):
 
 def test_every_short_keyword_takes_inflections_but_not_other_words(cases):
     """All builtin keywords: a last word of up to four letters finds its inflections ("wee" ->
-    "weeing") but not a longer word it begins ("week"); longer last words stay prefixes
-    ("urinat" -> "urination"). The offline patient and the LLM patient's checker share it."""
+    "weeing") but not a longer word it begins ("week"); a longer one, or a stem marked with *,
+    is a prefix ("urin*" -> "urinary"). The offline patient and the LLM patient's checker share it."""
     keywords = {k for case in cases for item in [*case.history, *case.pertinent_negatives,
                                                   *case.past_history, *case.social_history]
                 for k in item.keywords if k.split()}
-    assert len(keywords) > 500
+    assert len(keywords) > 500 and any(k.endswith("*") for k in keywords)
     for keyword in keywords:
-        pattern = keyword_pattern([keyword])
-        last = normalize(keyword).split()[-1]
-        assert pattern.search(f"so {normalize(keyword)} then"), keyword
-        if len(last) <= 4:
-            assert last.isalpha() <= bool(pattern.search(f"so {normalize(keyword)}ing then")), keyword
-            assert not pattern.search(f"so {normalize(keyword)}kzq then"), keyword
-        elif last[-1].isalpha():
-            assert pattern.search(f"so {normalize(keyword)}ion then"), keyword
+        pattern, text = keyword_pattern([keyword]), normalize(keyword).rstrip("*")
+        last = text.split()[-1]
+        assert pattern.search(f"so {text} then"), keyword
+        if len(last) > 4 or keyword.endswith("*"):
+            assert pattern.search(f"so {text}ation then"), keyword
+        else:
+            assert last.isalpha() <= bool(pattern.search(f"so {text}ing then")), keyword
+            assert not pattern.search(f"so {text}kzq then"), keyword
+
+
+@pytest.mark.parametrize("keyword, hears, not_hears", [
+    ("wee", ["weeing", "wees"], ["week", "we"]), ("pain", ["painful", "painless"], ["paint"]),
+    ("weak", ["weakness", "weaker"], ["weekly"]), ("ache", ["aching", "achy"], ["achieve"]),
+    ("run", ["running", "runs"], ["runt"]), ("fat", ["fatty"], ["fatigue"]), ("ear", ["ears"], ["early"]),
+    ("flu", ["flus"], ["fluid"]), ("dry", ["dried", "dryness"], ["dryad"]), ("urin*", ["urine", "urinary"], []),
+    ("pass water", ["passing water"], ["passage"])])
+def test_short_words_and_stems(keyword, hears, not_hears):
+    pattern = keyword_pattern([keyword])
+    assert all(pattern.search(f"any {w} lately?") for w in hears), keyword
+    assert not any(pattern.search(f"any {w} lately?") for w in not_hears), keyword

@@ -85,7 +85,10 @@ class HistoryFact(Strict):
     topic: PresentingTopic
     text: str = Field(min_length=3, description="Clinical wording, for graders and the doctor's notes.")
     lay: str = Field(min_length=3, description="What the patient says, first person, in everyday words.")
-    keywords: list[str] = Field(default_factory=list, description="Words a question may use for this specific fact.")
+    keywords: list[str] = Field(default_factory=list, description=(
+        "Words a question may use for this specific fact. The last word of a keyword is a prefix when "
+        "longer than four letters or ending in * (a stem: urin*); a shorter one is a whole word with its "
+        "inflections (wee: weeing, not week)."))
     key: bool = Field(default=False, description="A history item a good doctor must elicit.")
 
     _keywords = field_validator("keywords")(_specific_keywords)
