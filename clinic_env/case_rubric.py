@@ -20,6 +20,7 @@ from functools import lru_cache
 from clinic_env.cases.schema import Case
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
+from clinic_rubrics.text import keyword_pattern
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
 FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items
@@ -48,8 +49,11 @@ NON_TREATMENT_WORDS = frozenset(
 )
 
 
-def _keywords(words: list[str]) -> list[str]:
-    return [w.strip() + "*" for w in words if len(w.strip()) >= 3]
+def _keywords(words: list[str]) -> str | None:
+    """A pattern for a fact's keywords, read as the patient reads them (``clinic_rubrics.text``):
+    asking about "wee" is not asking about last week."""
+    pattern = keyword_pattern([w for w in words if len(w.strip().rstrip("*")) >= 3])
+    return None if pattern is None else pattern.pattern
 
 
 def _diagnosis_pattern(names: list[str], max_rank: int) -> str:
@@ -73,13 +77,13 @@ def _history(case: Case) -> list[Criterion]:
         cue = None if fact.topic == "associated" else r"\b(?:" + "|".join(TOPIC_CUES[fact.topic]) + r")\b"
         if not words and cue is None:
             continue
-        matcher = Matcher(any_of=words, pattern=cue, before=BEFORE_DIAGNOSIS)
+        matcher = Matcher(pattern="|".join(f"(?:{p})" for p in (words, cue) if p), before=BEFORE_DIAGNOSIS)
         out.append(Criterion(id=f"history_{i}", text=f"Asks about: {fact.text}", points=3,
                              dimension="consultation_logic", tags=["history"], matcher=matcher))
     for i, neg in enumerate([n for n in case.pertinent_negatives if n.key and _keywords(n.keywords)][:3]):
         out.append(Criterion(id=f"negative_{i}", text=f"Asks about {neg.symptom} (absent here, but it must be checked)",
                              points=2, dimension="consultation_logic", tags=["history"],
-                             matcher=Matcher(any_of=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS)))
+                             matcher=Matcher(pattern=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS)))
     out.append(Criterion(id="medications", text="Asks what medicines the patient takes", points=2,
                          dimension="consultation_logic", tags=["history"],
                          matcher=Matcher(any_of=["medic*", "tablets", "pills", "prescri*"], before=BEFORE_DIAGNOSIS)))
@@ -182,7 +186,7 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
     for i, neg in enumerate([n for n in case.pertinent_negatives if _keywords(n.keywords)][:4]):
         out.append(Criterion(id=f"invented_{i}", text=f"States the patient has {neg.symptom}, which the patient never said",
                              points=-4, dimension="ethics_safety", tags=["hallucination"],
-                             matcher=Matcher(any_of=_keywords(neg.keywords), affirmed_only=True, exclude_questions=True)))
+                             matcher=Matcher(pattern=_keywords(neg.keywords), affirmed_only=True, exclude_questions=True)))
     return out
 
 

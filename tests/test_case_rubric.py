@@ -1,6 +1,7 @@
 import pytest
 
 from clinic_env.case_rubric import build_case_rubric
+from clinic_env.cases.library import get_case
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.schema import DIMENSIONS
 
@@ -78,3 +79,18 @@ def test_costly_unneeded_tests_are_penalised(pneumonia_case):
     rubric = build_case_rubric(pneumonia_case)
     costly = next(c.id for c in rubric.criteria if c.id.startswith("costly_"))
     assert costly in met(rubric, convo(("examiner", "[Test: ct pulmonary angiogram] No embolism")))
+
+
+@pytest.mark.parametrize("question, credited", [
+    ("Did this start last week?", False), ("Were you well earlier in the week?", False),
+    ("Any trouble when you wee?", True), ("Have you noticed any change when urinating?", True)])
+def test_history_credit_reads_keywords_as_the_patient_does(question, credited):
+    """Asking about last week is not asking about weeing: the rubric credits a question about a
+    fact through the same keyword reading as the patient who answers it (clinic_rubrics.text)."""
+    case = get_case("em_cauda_equina")
+    fact = next(f for f in case.history if "wee" in f.keywords)
+    assert fact.key
+    rubric = build_case_rubric(case)
+    (criterion,) = [c for c in rubric.criteria if c.text == f"Asks about: {fact.text}"]
+    asked = met(rubric, convo(("patient", case.opening_statement), ("doctor", f"ASK: {question}")))
+    assert (criterion.id in asked) is credited
