@@ -204,27 +204,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _healthbench_judge(args: argparse.Namespace) -> Any:
-    """The grader of ``healthbench``: the LLM judge on ``LLMClient``, as ``bench --grader llm:MODEL``
-    builds it. The client alone retries transport failures (429, 5xx, timeouts); the judge
-    re-asks only for unusable answers, so attempts never multiply."""
-    from clinic_env.llm import LLMClient
-    from clinic_rubrics.llm_judge import LLMJudge
-
-    client = LLMClient(args.grader, base_url=args.grader_base_url or args.base_url)
-    return LLMJudge(client, name=f"llm:{args.grader}", max_concurrency=args.concurrency, retry_client_errors=False)
-
-
 def _cmd_healthbench(args: argparse.Namespace) -> int:
     """Print the report as JSON on stdout; on stderr, one line per failed example and the
     counts, as ``bench`` does. Exit 1 when no example could be scored."""
+    from clinic_env.harness import llm_grader
     from clinic_env.llm import LLMClient
     from clinic_rubrics.healthbench import load_examples
     from clinic_rubrics.healthbench_eval import evaluate
 
     examples = load_examples(args.data)[: args.examples]
     model = LLMClient(args.model, base_url=args.base_url)  # None: OPENAI_BASE_URL, else OpenAI
-    judge = _healthbench_judge(args)
+    judge = llm_grader(args.grader, mode="healthbench", base_url=args.grader_base_url or args.base_url,
+                       max_concurrency=args.concurrency)
     results = None
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)

@@ -328,15 +328,16 @@ def component_factory(kind: str, spec: Any, methods: tuple[str, ...]) -> tuple[C
                      f"got {spec!r:.80}")
 
 
-def llm_grader(model: str, mode: str = "consultation") -> Any:
-    """The grader of ``"llm:MODEL"``: the LLM judge (in ``mode``) at ``OPENAI_BASE_URL``
-    (or OpenAI), through ``LLMClient`` (its retries, cache settings and cost meter). The
-    client alone retries transport failures; the judge re-asks only for unusable answers."""
+def llm_grader(model: str, mode: str = "consultation", base_url: str | None = None,
+               max_concurrency: int | None = None) -> Any:
+    """The grader of ``"llm:MODEL"``: the LLM judge (in ``mode``) at ``base_url``, else
+    ``OPENAI_BASE_URL`` (or OpenAI), through ``LLMClient`` (its retries, cache settings and cost
+    meter). The client alone retries transport failures; the judge re-asks only for unusable answers."""
     from clinic_env.llm import LLMClient
     from clinic_rubrics.llm_judge import LLMJudge
 
-    client = LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None)
-    return LLMJudge(client, name=f"llm:{model}", mode=mode, max_concurrency=client.max_concurrency,
+    client = LLMClient(model, base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None)
+    return LLMJudge(client, name=f"llm:{model}", mode=mode, max_concurrency=max_concurrency or client.max_concurrency,
                     retry_client_errors=False)
 
 
