@@ -98,7 +98,7 @@ class ClinicAgentLoop(AgentLoopBase):
         return AgentLoopOutput(prompt_ids=prompt_ids, response_ids=response_ids[:cut], response_mask=mask[:cut],
                                response_logprobs=logprobs[:cut], reward_score=float(info.get("score", 0.0)),
                                num_turns=2 * turns + 1, metrics=AgentLoopMetrics(),
-                               extra_fields={"case_id": env.aec.consultation.case.id})
+                               extra_fields={"case_id": env.consultation.case.id})
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> float:

@@ -114,7 +114,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         print(transcript)
     breakdown = result.info["reward_breakdown"]
-    rubric = getattr(env.aec.reward_fn, "rubric", None)
+    rubric = getattr(env.unwrapped.consultation.reward, "rubric", None)
     if rubric is not None and not args.html:
         print("Rubric:")
         for criterion in rubric.criteria:

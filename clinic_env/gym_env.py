@@ -6,9 +6,11 @@
     observation, info = env.reset(seed=0)
     observation, reward, terminated, truncated, info = env.step("ASK: When did the pain start?")
 
-It is the AEC env of ``consultation_v0`` with the patient's turns taken by
-``patient`` (the offline patient unless given), so both envs behave identically.
-Observation and action are strings; ``info["messages"]`` is the doctor's chat view.
+``reset`` opens an episode through the ``Clinic`` (clinic_env/clinic.py); ``step`` is one
+doctor turn of the episode driver (``Consultation.doctor_turn``, clinic_env/consultation.py)
+followed, after an ASK, by the patient policy's answer (``patient_turn``). The AEC env of
+``consultation_v0`` opens and steps episodes the same way, so both behave identically for
+a seed. Observation and action are strings; ``info["messages"]`` is the doctor's chat view.
 """
 
 from __future__ import annotations
@@ -18,52 +20,48 @@ from typing import Any
 import gymnasium as gym
 
 from clinic_env.actions import Action
-from clinic_env.consultation_v0 import DOCTOR, PATIENT, raw_env, text_space
+from clinic_env.clinic import Clinic
+from clinic_env.consultation import Consultation
+from clinic_env.consultation_v0 import fit_to_space, text_space
 from clinic_env.patient import PatientPolicy
+from clinic_env.render import RENDER_MODES, check_render_mode, render
 
 
 class ConsultationEnv(gym.Env[str, str]):
     """Doctor-only consultation. Keyword arguments are those of ``consultation_v0.raw_env``."""
 
-    metadata = {"render_modes": ["ansi", "html", "human"], "render_fps": 1}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 1}
 
     def __init__(self, patient: PatientPolicy | None = None, render_mode: str | None = None, **kwargs: Any) -> None:
-        self.aec = raw_env(patient=patient, render_mode=render_mode, **kwargs)
+        check_render_mode(render_mode)
+        self.clinic = Clinic(patient=patient, **kwargs)
         self.render_mode = render_mode
         self.observation_space = text_space()
         self.action_space = text_space()
-        self._done = True
+        self.consultation: Consultation | None = None
 
     @property
     def patient(self) -> PatientPolicy:
-        return self.aec.patient
-
-    @property
-    def consultation(self):
-        """The visit in progress (transcript, orders, totals), for inspection."""
-        return self.aec.consultation
+        return self.clinic.patient
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
         super().reset(seed=seed)
-        self.aec.reset(seed=seed, options=options)
-        self._done = False
-        return self.aec.observe(DOCTOR)["message"], self.aec.infos[DOCTOR]
+        self.consultation = self.clinic.open(self.np_random, options)
+        return fit_to_space(self.consultation.turns[-1].text), self.consultation.doctor_info(None)
 
     def step(self, action: "str | Action") -> tuple[str, float, bool, bool, dict]:
-        if self._done:
+        consultation = self.consultation
+        if consultation is None or consultation.ended or consultation.truncated:
             raise RuntimeError("step() called on a finished consultation (or before reset()); call reset() first")
-        aec = self.aec
-        aec.step(action)
-        reward = aec.rewards[DOCTOR]
-        terminated, truncated = aec.terminations[DOCTOR], aec.truncations[DOCTOR]
-        if aec.agent_selection == PATIENT and not (terminated or truncated):
-            question = aec.observe(PATIENT)["message"]
-            aec.step(self.patient.reply(question, aec.infos[PATIENT]["messages"]))
-        self._done = terminated or truncated
-        return aec.observe(DOCTOR)["message"], float(reward), terminated, truncated, aec.infos[DOCTOR]
+        turn = consultation.doctor_turn(action)
+        observation = consultation.patient_turn() if turn.awaits_patient else turn.observation
+        info = consultation.doctor_info(turn.action)
+        if self.render_mode == "human":
+            self.render()
+        return fit_to_space(observation), float(turn.reward), turn.terminated, turn.truncated, info
 
     def render(self) -> str | None:
-        return self.aec.render()
+        return render(self.consultation, self.render_mode)
 
     def close(self) -> None:
-        self.aec.close()
+        self.consultation = None

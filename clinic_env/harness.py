@@ -54,18 +54,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from clinic_env import consultation_v0
+from gymnasium.utils import seeding
+
 from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.library import builtin_cases, load_case_file
 from clinic_env.cases.schema import Case
-from clinic_env.consultation_v0 import DOCTOR, PATIENT
+from clinic_env.clinic import Clinic
+from clinic_env.consultation_v0 import fit_to_space
 from clinic_env.persona import Persona
 from clinic_env.registry import resolve
 from clinic_env.report import format_stat, render_html, summarize, write_reports
-from clinic_env.rewards import RubricReward, Score
+from clinic_env.rewards import RubricReward
 from clinic_env.usage import meter
 from clinic_env.worker_pool import WorkerPool, shared_pool
-from clinic_rubrics.scoring import met_flags
 
 try:  # POSIX: an advisory lock keeps two runs from writing one results file
     import fcntl
@@ -346,32 +347,14 @@ def make_grader(spec: Any) -> tuple[Any, str]:
     grader = resolve("grader", spec)() if isinstance(spec, str) else spec
     if isinstance(grader, type):
         grader = grader()
-    if not any(callable(getattr(grader, m, None)) for m in ("session", "grade", "agrade")):
-        raise BenchError(f"grader {spec!r:.80} has none of session(rubric), grade(...), agrade(...)")
+    if not callable(getattr(grader, "session", None)):
+        raise BenchError(f"grader {spec!r:.80} has no session(rubric): subclass clinic_rubrics.grading.Grader")
     return grader, spec if isinstance(spec, str) else _label(grader)
-
-
-@dataclass
-class DeferredRubricReward(RubricReward):
-    """The rubric reward for a grader that only has ``agrade``: inside the env (which is
-    synchronous) the score stays pending; the harness awaits ``ascore`` once the visit ends."""
-
-    def score(self, consultation: Any) -> Score:
-        if self.rubric is None:
-            raise RuntimeError("DeferredRubricReward.score() called before reset(case)")
-        return Score(0.0, {"pending": True})
-
-    async def ascore(self, consultation: Any) -> Score:
-        verdicts = await self.grader.agrade(consultation.grading_conversation(), self.rubric)
-        explanations = {v.criterion_id: v.explanation for v in verdicts if getattr(v, "explanation", "")}
-        return self._scored(met_flags(self.rubric, verdicts), **({"explanations": explanations} if explanations else {}))
 
 
 def reward_factory(grader: Any) -> Callable[[], RubricReward]:
     """A fresh rubric reward per episode around the shared grader."""
-    if callable(getattr(grader, "session", None)) or callable(getattr(grader, "grade", None)):
-        return lambda: RubricReward(grader=grader, builder=case_rubric)
-    return lambda: DeferredRubricReward(grader=grader, builder=case_rubric)
+    return lambda: RubricReward(grader=grader, builder=case_rubric)
 
 
 def build_run(cfg: BenchConfig) -> "_Run":
@@ -389,11 +372,10 @@ def build_run(cfg: BenchConfig) -> "_Run":
 
 # ---- one episode ---------------------------------------------------------------------------------
 
-async def _call(obj: Any, async_name: str, sync_name: str, *args: Any) -> Any:
-    method = getattr(obj, async_name, None)
-    if callable(method):
-        return await method(*args)
-    result = getattr(obj, sync_name)(*args)
+async def _act(doctor: Any, observation: str, info: dict) -> Any:
+    """The doctor's next action, through ``aact`` when it has one."""
+    aact = getattr(doctor, "aact", None)
+    result = await aact(observation, info) if callable(aact) else doctor.act(observation, info)
     return await result if inspect.isawaitable(result) else result
 
 
@@ -433,45 +415,39 @@ async def _play_episode(episode: Episode, run: _Run) -> dict[str, Any]:
     timings = {"doctor": 0.0, "patient": 0.0, "grading": 0.0}
     start = time.perf_counter()
     consultation = None
-    raw = None
     try:
-        doctor, patient, reward = run.make_doctor(), run.make_patient(), run.make_reward()
-        env = consultation_v0.env(cases=[case], patient=patient, reward=reward, reward_mode="terminal",
-                                  max_turns=run.max_turns, persona=run.persona)
-        raw = env.unwrapped
-        env.reset(seed=episode.seed, options={"case_id": case.id})
-        consultation = raw.consultation
+        doctor, patient = run.make_doctor(), run.make_patient()
+        clinic = Clinic(cases=[case], patient=patient, reward=run.make_reward(), reward_mode="terminal",
+                        max_turns=run.max_turns, persona=run.persona)
+        consultation = clinic.open(seeding.np_random(episode.seed)[0], {"case_id": case.id})
         reset = doctor.reset(seed=episode.seed)
         if inspect.isawaitable(reset):
             await reset
+        observation, info = fit_to_space(consultation.turns[-1].text), consultation.doctor_info(None)
         while True:
             t = time.perf_counter()
-            action = await _call(doctor, "aact", "act", env.observe(DOCTOR)["message"], raw.infos[DOCTOR])
+            action = await _act(doctor, observation, info)
             timings["doctor"] += time.perf_counter() - t
-            env.step(action)
-            if raw.terminations[DOCTOR] or raw.truncations[DOCTOR]:
-                break
-            if raw.agent_selection == PATIENT:
-                t = time.perf_counter()
-                reply = await _call(patient, "areply", "reply", env.observe(PATIENT)["message"],
-                                    raw.infos[PATIENT]["messages"])
-                timings["patient"] += time.perf_counter() - t
-                env.step(reply)
-        info = raw.infos[DOCTOR]
-        score, breakdown = float(info["score"]), dict(info["reward_breakdown"])
-        if isinstance(reward, DeferredRubricReward):
             t = time.perf_counter()
-            result = await reward.ascore(consultation)
-            timings["grading"] += time.perf_counter() - t
-            score, breakdown = float(result.value), dict(result.breakdown)
+            turn = await consultation.adoctor_turn(action)
+            if turn.terminated or turn.truncated:
+                timings["grading"] += time.perf_counter() - t
+                break
+            observation = turn.observation
+            if turn.awaits_patient:
+                t = time.perf_counter()
+                observation = await consultation.apatient_turn()
+                timings["patient"] += time.perf_counter() - t
+            observation, info = fit_to_space(observation), consultation.doctor_info(turn.action)
+        breakdown = consultation.breakdown
         record.update({
-            "score": score,
+            "score": consultation.score,
             "raw_score": breakdown.get("raw_score"),
             "dimensions": breakdown.get("dimensions"),
             "verdicts": breakdown.get("verdicts"),
             **({"explanations": breakdown["explanations"]} if "explanations" in breakdown else {}),
-            "terminated": bool(raw.terminations[DOCTOR]),
-            "truncated": bool(raw.truncations[DOCTOR]),
+            "terminated": turn.terminated,
+            "truncated": turn.truncated,
         })
         usage = {name: dict(u) for name, obj in (("doctor", doctor), ("patient", patient))
                  if isinstance(u := getattr(obj, "usage", None), Mapping)}
@@ -487,7 +463,7 @@ async def _play_episode(episode: Episode, run: _Run) -> dict[str, Any]:
         record.update({
             **{k: consultation.totals()[k] for k in ("cost", "turnaround_hours", "exams", "tests", "doctor_turns",
                                                      "leaks_redacted")},
-            "persona": raw._persona_dict if raw is not None else None,
+            "persona": consultation.persona.to_dict(),
             "differential": list(consultation.diagnosis.differential) if consultation.diagnosis else None,
             "transcript": consultation.grading_conversation(),
         })

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html
+import warnings
 
 from clinic_env.consultation import Consultation
+
+RENDER_MODES = ("ansi", "html", "human")
 
 _LABELS = {"patient": "Patient", "doctor": "Doctor", "examiner": "Examiner"}
 _COLOURS = {"patient": "#eef5ff", "doctor": "#f1f8ee", "examiner": "#fff7e6"}
@@ -20,6 +23,28 @@ def _footer(consultation: Consultation, score: float) -> str:
     state = "ended" if consultation.ended else "in progress"
     return (f"[{state}] doctor turns {totals['doctor_turns']}, exams {totals['exams']}, tests {totals['tests']}, "
             f"cost ${totals['cost']:g}, turnaround {totals['turnaround_hours']:g} h, score {score:.3f}")
+
+
+def render(consultation: Consultation | None, mode: str | None) -> str | None:
+    """Gymnasium's render contract for both envs: "ansi" and "html" return the transcript,
+    "human" prints it, None warns (as Gymnasium's envs do) and returns nothing."""
+    if mode is None:
+        warnings.warn("render() called with render_mode=None; pass render_mode='ansi', 'html' or 'human'")
+        return None
+    if consultation is None:
+        return None
+    if mode == "html":
+        return render_html(consultation, consultation.score)
+    text = render_ansi(consultation, consultation.score)
+    if mode == "human":
+        print(text)
+        return None
+    return text
+
+
+def check_render_mode(mode: str | None) -> None:
+    if mode is not None and mode not in RENDER_MODES:
+        raise ValueError(f"render_mode must be one of {list(RENDER_MODES)}, got {mode!r}")
 
 
 def render_ansi(consultation: Consultation, score: float = 0.0) -> str:

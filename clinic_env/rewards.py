@@ -1,10 +1,14 @@
 """Rewards: the protocol the environment scores a consultation through, and a diagnosis-match reward.
 
 A reward object scores the visit *so far* with a number in [0, 1] and a breakdown for
-``info``. The environment turns scores into step rewards: ``dense`` pays the change in
+``info``. The consultation turns scores into step rewards: ``dense`` pays the change in
 score at each doctor step (so an episode's rewards sum to its final score), ``terminal``
-pays the final score once. ``rubric`` (the default) scores the case's clinical rubric;
-``diagnosis_match`` only checks the final diagnosis.
+pays the final score once. ``rubric`` (the default) scores the case's clinical rubric
+through a grading session; ``diagnosis_match`` only checks the final diagnosis.
+
+A score can be ``pending``: the rubric reward with a grader that decides only on the
+whole visit (an LLM judge) has nothing to say mid-visit. When the visit ends the driver
+awaits ``afinish``, the one judging of the episode.
 """
 
 from __future__ import annotations
@@ -12,33 +16,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 from clinic_env.case_rubric import build_case_rubric
 from clinic_env.cases.schema import Case
-from clinic_env.consultation import Consultation
 from clinic_env.leaks import find_leaks
-from clinic_rubrics.grading import grade
+from clinic_rubrics.grading import Grader, Verdict
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.schema import Rubric
 from clinic_rubrics.scoring import met_flags, rubric_scorer
+
+if TYPE_CHECKING:
+    from clinic_env.consultation import Consultation
 
 
 @dataclass(frozen=True)
 class Score:
     value: float
     breakdown: dict[str, Any] = field(default_factory=dict)
+    pending: bool = False
 
 
 @runtime_checkable
 class Reward(Protocol):
-    """Scores a consultation in progress. ``reset`` is called once per episode with its case."""
+    """Scores a consultation in progress. ``reset`` is called once per episode with its case.
+
+    A reward that can return a ``pending`` score must also have ``async afinish(consultation)``,
+    which the driver awaits once the visit ends.
+    """
 
     name: str
 
     def reset(self, case: Case) -> None: ...
 
-    def score(self, consultation: Consultation) -> Score: ...
+    def score(self, consultation: "Consultation") -> Score: ...
 
 
 def _normal(text: str) -> str:
@@ -73,7 +84,7 @@ class DiagnosisMatchReward:
     def reset(self, case: Case) -> None:
         """Stateless: nothing to prepare."""
 
-    def score(self, consultation: Consultation) -> Score:
+    def score(self, consultation: "Consultation") -> Score:
         diagnosis = consultation.diagnosis
         if diagnosis is None:
             return Score(0.0, {"diagnosed": False, "rank": None})
@@ -86,19 +97,22 @@ class DiagnosisMatchReward:
 class RubricReward:
     """Rubric scoring of the dialogue so far: HealthBench's example score, clipped to [0, 1].
 
-    The case's rubric is built at ``reset`` (``builder``); at each scoring the grader reads
-    ``Consultation.grading_conversation()``. The breakdown has every criterion's verdict,
-    the unclipped score and the per-dimension scores. The default grader is offline; an LLM
-    judge or an ensemble works too (graded with ``clinic_rubrics.grading.grade``). A grader failure
-    raises: an episode is never silently scored 0.
+    The case's rubric is built at ``reset`` (``builder``, cached per case) with a fresh
+    grading session of ``grader`` (any ``clinic_rubrics.grading.Grader``; offline by
+    default); each ``score`` feeds the session only the messages added since the last. The
+    breakdown has every criterion's verdict, the unclipped score, the per-dimension scores
+    and the grader's explanations. A grader failure raises: an episode is never silently 0.
     """
 
-    grader: Any = None
+    grader: Grader | None = None
     builder: Callable[[Case], Rubric] = build_case_rubric
     name: str = "rubric"
 
     def __post_init__(self) -> None:
         self.grader = OfflineGrader() if self.grader is None else self.grader
+        if not callable(getattr(self.grader, "session", None)):
+            raise TypeError(f"grader {self.grader!r:.80} has no session(rubric): subclass "
+                            "clinic_rubrics.grading.Grader (or WholeConversationGrader)")
         self.rubric: Rubric | None = None
         self._build = lru_cache(maxsize=1024)(self.builder)
 
@@ -106,32 +120,38 @@ class RubricReward:
         """The case's rubric (built once per case, not per episode), and a fresh grading session."""
         self.rubric = self._build(case)
         self._scorer = rubric_scorer(self.rubric)
-        session = getattr(self.grader, "session", None)
-        self._session = session(self.rubric) if callable(session) else None
+        self._session = self.grader.session(self.rubric)
         self._read = 0
 
-    def score(self, consultation: Consultation) -> Score:
-        if self.rubric is None:
-            raise RuntimeError("RubricReward.score() called before reset(case)")
-        conversation = consultation.grading_conversation()
-        if self._session is not None:  # a grader that reads a growing dialogue incrementally
-            flags = self._session.update_flags(conversation[self._read:])
-            self._read = len(conversation)
-        else:
-            sync = getattr(self.grader, "grade", None)
-            verdicts = sync(conversation, self.rubric) if callable(sync) else grade(self.grader, conversation, self.rubric)
-            flags = met_flags(self.rubric, verdicts)
-        return self._scored(flags)
+    def score(self, consultation: "Consultation") -> Score:
+        verdicts = self._session.update(self._unread(consultation))
+        if verdicts is None:
+            return Score(0.0, {"pending": True}, pending=True)
+        return self._scored(verdicts)
 
-    def _scored(self, flags: list[bool], **extra: Any) -> Score:
-        """The clipped score of the flags, with the raw score, verdicts, per-dimension scores and ``extra``."""
+    async def afinish(self, consultation: "Consultation") -> Score:
+        """The final score: the session reads what is left and decides."""
+        self._session.update(self._unread(consultation))
+        return self._scored(await self._session.finish())
+
+    def _unread(self, consultation: "Consultation") -> list[dict[str, str]]:
+        if self.rubric is None:
+            raise RuntimeError("RubricReward scored before reset(case)")
+        conversation = consultation.grading_conversation()
+        unread, self._read = conversation[self._read:], len(conversation)
+        return unread
+
+    def _scored(self, verdicts: Sequence[Verdict]) -> Score:
+        """The clipped score of the verdicts, with the raw score, verdicts, per-dimension scores and explanations."""
+        flags = met_flags(self.rubric, verdicts)
         metrics = self._scorer.metrics(flags)
         raw = metrics["overall_score"]
+        explanations = {v.criterion_id: v.explanation for v in verdicts if v.explanation}
         return Score(min(1.0, max(0.0, raw)), {
             "raw_score": raw,
             "verdicts": {c.id: met for c, met in zip(self.rubric.criteria, flags)},
             "dimensions": {k.split(":", 1)[1]: v for k, v in metrics.items() if k.startswith("dimension:")},
-            **extra,
+            **({"explanations": explanations} if explanations else {}),
         })
 
 

@@ -45,7 +45,7 @@ from collections.abc import MutableMapping
 from typing import Any, Literal, Sequence
 
 from clinic_rubrics.chat import ChatClient, client_identity
-from clinic_rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
+from clinic_rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict, WholeConversationGrader
 from clinic_rubrics.schema import Criterion, Rubric
 
 logger = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ class _Interrupted(_Failure):
     """Internal: a shared grading was cancelled before it finished."""
 
 
-class LLMJudge:
+class LLMJudge(WholeConversationGrader):
     """A ``Grader`` that asks a chat model about each criterion, HealthBench-style.
 
     - ``client``: any ``clinic_rubrics.chat.ChatClient`` (``async complete(messages, **sampling) -> str``).
@@ -326,9 +326,9 @@ class LLMJudge:
         return (f"LLMJudge(name={self.name!r}, client={self._identity!r}, mode={self.mode!r}, "
                 f"max_concurrency={self.max_concurrency}, max_attempts={self.max_attempts})")
 
-    # -- the Grader protocol ------------------------------------------------------------------
+    # -- the grader contract: judged once, on the finished conversation --------------------------
 
-    async def agrade(self, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
+    async def agrade_conversation(self, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
         """One verdict per criterion, in the rubric's order; ``GradingError`` if any criterion
         cannot be decided (the other pending calls are cancelled)."""
         if self.mode == "healthbench" and not any(

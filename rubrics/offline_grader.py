@@ -4,7 +4,7 @@ It is speaker-aware (only the doctor's words earn doctor points), negation-aware
 chest pain" and "no chest pain" are not "chest pain" when a matcher asks for affirmed
 mentions), question-aware (asking is not asserting) and order-aware (``first_n``,
 ``before``). Phrases match as whole words with any spacing or hyphenation; a trailing
-``*`` makes a phrase a prefix ("breath*" finds "breathless"). A ``GradingSession`` grades
+``*`` makes a phrase a prefix ("breath*" finds "breathless"). A ``MatcherSession`` grades
 a growing dialogue step by step and reads each message once.
 """
 
@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import Sequence
 
-from clinic_rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict
+from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 
 NEGATION = re.compile(
@@ -84,7 +84,7 @@ def _plan(rubric: Rubric) -> tuple[list[tuple], set[tuple[str, tuple[str, ...]]]
     return plan, {(m.speaker, before) for _, m, _, before in plan if before}
 
 
-class GradingSession:
+class MatcherSession:
     """Grades one growing conversation: each ``update`` reads only the messages added since the last.
 
     Per criterion it keeps how many messages have counted so far; per speaker, how many
@@ -100,15 +100,17 @@ class GradingSession:
         self._closed: set[tuple[str, tuple[str, ...]]] = set()
 
     def update(self, new_messages: Sequence[Message]) -> list[Verdict]:
-        """Read the new messages; one verdict per criterion, in rubric order."""
-        return [Verdict(cid, met, grader=OfflineGrader.name)
-                for (cid, _, _, _), met in zip(self._plan, self.update_flags(new_messages))]
-
-    def update_flags(self, new_messages: Sequence[Message]) -> list[bool]:
-        """``update`` as bare flags in rubric order: the cheap path for a reward computed every step."""
+        """Read the new messages; one verdict per criterion on everything read, in rubric order."""
         for message in new_messages:
             self._read(message.get("role", ""), str(message.get("content", "")))
-        return [self.counts[cid] >= matcher.min_count for cid, matcher, _, _ in self._plan]
+        return self._verdicts()
+
+    async def finish(self) -> list[Verdict]:
+        return self._verdicts()
+
+    def _verdicts(self) -> list[Verdict]:
+        return [Verdict(cid, self.counts[cid] >= matcher.min_count, grader=OfflineGrader.name)
+                for cid, matcher, _, _ in self._plan]
 
     def _read(self, role: str, text: str) -> None:
         speakers = [s for s, roles in SPEAKER_ROLES.items() if role in roles]
@@ -132,20 +134,14 @@ class GradingSession:
 def matches(matcher: Matcher, conversation: Sequence[Message]) -> bool:
     """Whether the conversation meets the matcher (see ``clinic_rubrics.schema.Matcher``)."""
     criterion = Criterion(id="m", text="matcher", points=1, matcher=matcher)
-    return GradingSession(Rubric(criteria=[criterion])).update(conversation)[0].met
+    return MatcherSession(Rubric(criteria=[criterion])).update(conversation)[0].met
 
 
-class OfflineGrader:
+class OfflineGrader(Grader):
     """Grades criteria that carry a matcher; a criterion without one is an error, never a silent 0."""
 
     name = "offline"
 
-    def session(self, rubric: Rubric) -> GradingSession:
-        """A session for grading one dialogue step by step, reading each message once."""
-        return GradingSession(rubric)
-
-    def grade(self, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
-        return GradingSession(rubric).update(conversation)
-
-    async def agrade(self, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
-        return self.grade(conversation, rubric)
+    def session(self, rubric: Rubric) -> MatcherSession:
+        """A session that decides at every update, reading each message once."""
+        return MatcherSession(rubric)

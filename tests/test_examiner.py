@@ -54,5 +54,5 @@ def test_examiner_answers_never_reach_the_patient(pneumonia_case):
     env = gym.make("clinic_env/Consultation-v0", cases=[pneumonia_case])
     env.reset(seed=0)
     env.step("ORDER: chest x-ray")
-    patient_view = env.unwrapped.aec.infos["patient"]["messages"]
+    patient_view = env.unwrapped.consultation.patient_info()["messages"]
     assert not any("consolidation" in m["content"] for m in patient_view)

@@ -26,7 +26,7 @@ from clinic_env.harness import (
 from clinic_env.patient import OfflinePatient
 from clinic_env.report import bootstrap_ci, svg_bars, svg_histogram, svg_scatter
 from clinic_env.rollout import run_consultation
-from clinic_rubrics.grading import GradingError
+from clinic_rubrics.grading import GradingError, WholeConversationGrader
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.schema import DIMENSIONS
 
@@ -119,15 +119,15 @@ class AsyncPatient(OfflinePatient):
         return self.reply(message, messages)
 
 
-class AsyncOnlyGrader:
-    """The offline grader's verdicts, but only through ``agrade`` (like the LLM judge); counts overlap."""
+class AsyncOnlyGrader(WholeConversationGrader):
+    """The offline grader's verdicts, but only at ``finish`` (like the LLM judge); counts overlap."""
 
     name = "async_offline"
 
     def __init__(self, fail=False):
         self.fail, self.in_flight, self.max_in_flight = fail, 0, 0
 
-    async def agrade(self, conversation, rubric):
+    async def agrade_conversation(self, conversation, rubric):
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -16,7 +16,7 @@ import pytest
 
 from clinic_rubrics.chat import ChatClient, OpenAIChatClient, client_identity
 from clinic_rubrics.ensemble import EnsembleGrader, combine
-from clinic_rubrics.grading import Grader, GradingError, Verdict, grade
+from clinic_rubrics.grading import Grader, GradingError, Verdict, WholeConversationGrader
 from clinic_rubrics.llm_judge import (
     LLMJudge,
     build_messages,
@@ -452,8 +452,8 @@ def test_the_thin_clients_own_concurrency_limit(server):
 def test_synchronous_grade_works_twice_with_the_same_judge(server):
     server.set_handler(lambda request: judge_reply(True))
     judge = make_judge(server, cache=False)  # each grade() is a fresh event loop
-    assert [v.met for v in grade(judge, CONVERSATION, RUBRIC)] == [True] * 3
-    assert [v.met for v in grade(judge, CONVERSATION, RUBRIC)] == [True] * 3
+    assert [v.met for v in judge.grade(CONVERSATION, RUBRIC)] == [True] * 3
+    assert [v.met for v in judge.grade(CONVERSATION, RUBRIC)] == [True] * 3
     assert len(server.requests) == 6
 
 
@@ -539,12 +539,12 @@ def test_server_speaks_the_chat_completion_shape(server):
 # -- the ensemble -----------------------------------------------------------------------------
 
 
-class FixedGrader:
+class FixedGrader(WholeConversationGrader):
     def __init__(self, name: str, met: dict[str, bool] | Exception, delay: float = 0.0):
         self.name, self.met, self.delay, self.calls = name, met, delay, 0
         self.cancelled = self.finished = 0  # gradings cancelled while waiting; gradings that got past the wait
 
-    async def agrade(self, conversation, rubric):
+    async def agrade_conversation(self, conversation, rubric):
         self.calls += 1
         try:
             await asyncio.sleep(self.delay)

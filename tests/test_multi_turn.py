@@ -16,7 +16,7 @@ import clinic_env  # noqa: E402,F401
 from clinic_agents.grpo_loss import group_advantages  # noqa: E402
 from clinic_agents.multi_turn import Sampler, play, rollout_group  # noqa: E402
 from clinic_env.rewards import RubricReward  # noqa: E402
-from clinic_rubrics.grading import GradingError  # noqa: E402
+from clinic_rubrics.grading import GradingError, WholeConversationGrader  # noqa: E402
 
 CASE = "pulm_cap_adult"
 
@@ -85,8 +85,8 @@ def test_a_group_shares_case_persona_and_opening_and_differs_in_samples(sampler)
     assert [t.token_ids for t in again] == [t.token_ids for t in group]  # seeded
 
 
-class DownGrader:
-    def grade(self, conversation, rubric):
+class DownGrader(WholeConversationGrader):
+    async def agrade_conversation(self, conversation, rubric):
         raise GradingError("judge unreachable")
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from clinic_rubrics.grading import GradingError, grade
+from clinic_rubrics.grading import GradingError
 from clinic_rubrics.offline_grader import OfflineGrader, matches
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
 
@@ -70,7 +70,7 @@ def test_grader_returns_verdicts_and_refuses_criteria_it_cannot_judge():
         Criterion(id="a", text="asks about fever", points=2, matcher=Matcher(any_of=["fever"])),
         Criterion(id="b", text="is rude", points=-3, matcher=Matcher(any_of=["idiot"])),
     ])
-    verdicts = grade(OfflineGrader(), convo(("doctor", "Any fever?")), rubric)
+    verdicts = OfflineGrader().grade(convo(("doctor", "Any fever?")), rubric)
     assert [(v.criterion_id, v.met) for v in verdicts] == [("a", True), ("b", False)]
     free_text = Rubric(criteria=[Criterion(id="c", text="is kind", points=1)])
     with pytest.raises(GradingError, match="criterion 'c' has no matcher"):

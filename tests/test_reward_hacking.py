@@ -66,7 +66,7 @@ ADVERSARIES = {
 
 def mean_score(doctor) -> float:
     env = gym.make("clinic_env/Consultation-v0", split="test", max_turns=30)
-    cases = env.unwrapped.aec.cases
+    cases = env.unwrapped.clinic.cases
     total = 0.0
     for i, case in enumerate(cases):
         observation, info = env.reset(seed=i, options={"case_id": case.id})
