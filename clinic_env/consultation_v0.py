@@ -80,7 +80,8 @@ def env(**kwargs: Any) -> AECEnv:
 
 
 class raw_env(AECEnv):
-    """A consultation between a doctor agent and a patient agent.
+    """A consultation between a doctor agent and a patient agent (spaces, rewards, episode
+    end and info keys as documented on ``clinic_env.gym_env.ConsultationEnv``).
 
     Args:
         cases: "builtin", a case id, a Case, or a list of cases or ids; reset draws one

@@ -28,7 +28,88 @@ from clinic_env.render import RENDER_MODES, check_render_mode, render
 
 
 class ConsultationEnv(gym.Env[str, str]):
-    """Doctor-only consultation. Keyword arguments are those of ``consultation_v0.raw_env``."""
+    """
+    ## Description
+
+    A medical consultation. The agent is the doctor; a simulated patient (the offline,
+    rule-based patient unless ``patient`` is given) answers from one case's patient-side
+    facts, and an examiner answers examinations and test orders from the case. The doctor
+    takes a history, examines, orders tests, and ends with a ranked differential and a
+    plan. The consultation is scored by the case's clinical rubric: weighted criteria in six
+    dimensions (diagnostic accuracy, consultation logic, examination and tests, treatment,
+    communication, ethics and safety), with negative points for harmful or needless care.
+
+    ## Action Space
+
+    ``Text(8192)``: one message in the text protocol of ``clinic_env.actions`` (or a typed
+    ``Ask`` / ``Examine`` / ``OrderTests`` / ``Diagnose`` / ``End``):
+
+    | action                              | effect                                           |
+    |-------------------------------------|--------------------------------------------------|
+    | ``ASK: <words>`` (or plain text)    | said to the patient; the observation is the reply |
+    | ``EXAMINE: <system>, ...``          | the examiner's findings; costs a turn            |
+    | ``ORDER: <test>; ...``              | results, with cost and turnaround in ``info``    |
+    | ``DIAGNOSE: <dx>; <dx> ...`` + ``PLAN: ...`` | ends the visit (terminated)             |
+    | ``END: <words>``                    | ends the visit without a diagnosis (terminated)  |
+
+    Any string is valid: text the parser cannot read is speech to the patient.
+
+    ## Observation Space
+
+    ``Text(8192)`` over printable BMP characters plus newline and tab: the patient's words
+    (the opening complaint at reset), the examiner's report, or the end-of-visit notice.
+    Longer text is cut and characters outside the space become U+FFFD.
+
+    ## Rewards
+
+    ``reward="rubric"`` (default): HealthBench's score of the case rubric, clipped to [0, 1].
+    ``reward_mode="dense"`` pays the change in score at every step (an episode's rewards sum
+    to its final score; a step can lose points); ``"terminal"`` pays the final score once.
+    With a grader that judges only the whole visit (an LLM judge) the dense rewards are 0
+    until the last step, and the judge is asked once per episode. ``reward="diagnosis_match"``
+    pays 1, 1/2 or 1/3 for the right diagnosis ranked first, second or third.
+
+    ## Starting State
+
+    ``reset(seed=...)`` draws a case from the pool (``options={"case_id": ...}`` names one),
+    a persona (unless ``persona`` or ``options={"persona": ...}`` fixes it) and the patient's
+    seed; the observation is the patient's (or their carer's) opening statement.
+
+    ## Episode End
+
+    Terminated on ``DIAGNOSE`` or ``END``; truncated after ``max_turns`` doctor actions.
+    ``step`` after the end raises; call ``reset``.
+
+    ## Arguments
+
+    ``gym.make("clinic_env/Consultation-v0", cases=None, split=None, specialty=None,
+    persona=None, patient=None, reward="rubric", reward_mode="dense", max_turns=30,
+    unlisted_tests="normal", render_mode=None)``:
+
+    - ``cases``: "builtin" (default), "generated" (a new case per reset), a case id, a
+      ``Case``, or a list of cases / ids; ``split`` ("train" / "test") and ``specialty`` filter.
+    - ``persona``: a persona spec (``Persona.from_spec``: preset names or ``trait=level``);
+      None samples one per episode.
+    - ``patient``: a ``PatientPolicy`` (e.g. ``clinic_env.llm_patient.LLMPatient``).
+    - ``reward``: "rubric", "diagnosis_match" or an object following ``clinic_env.rewards.Reward``
+      (e.g. ``RubricReward(grader=LLMJudge(...))``).
+    - ``unlisted_tests``: "normal" (tests the case does not list come back normal) or
+      "not_available".
+    - ``render_mode``: "ansi" (text), "html" (for notebooks) or "human" (printed each step).
+
+    ## Info
+
+    ``messages`` (the doctor's chat view, system prompt first), ``turn``, ``action`` (the
+    kind of the last action), ``score`` (so far), ``reward_breakdown`` (``verdicts`` per
+    criterion, ``raw_score``, ``dimensions``, the grader's ``explanations``), ``cost``,
+    ``turnaround_hours``, ``exams``, ``tests``, ``doctor_turns``, ``leaks_redacted``
+    (patient sentences removed for naming the diagnosis). Nothing shown to the doctor
+    names the case; evaluation code finds it at ``env.unwrapped.consultation.case``.
+
+    ## Version History
+
+    - v0: the initial release.
+    """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 1}
 

@@ -1,14 +1,25 @@
-"""Named components resolved through entry-point strings ("package.module:Name").
+"""Named components: built-in names, names other packages register, and entry-point strings.
 
 As with Gymnasium's ``register(entry_point=...)``, a name maps to a string that is
-imported only when used. This is how ``clinic-env run --doctor scripted`` reaches the
-``clinic_agents`` package without ``clinic_env`` importing it.
+imported only when used. ``clinic_env`` names only its own components (the offline
+patient and grader, the LLM patient and judge); other installed packages add theirs
+through Python package entry points, e.g. in setup.cfg::
+
+    [options.entry_points]
+    clinic_env.doctors =
+        scripted = clinic_agents.scripted_doctor:ScriptedDoctor
+    clinic_env.doctor_schemes =
+        openai = clinic_agents.openai_doctor:openai_doctor
+
+so ``clinic-env bench --doctor scripted`` reaches ``clinic_agents`` without this layer
+naming it. The groups are ``clinic_env.{doctors,patients,graders}`` and
+``clinic_env.{doctor,patient,grader}_schemes``.
 
 A spec is one of:
 
-- a registered name (``DOCTORS``, ``PATIENTS``, ``GRADERS``): ``"scripted"``, ``"offline"``;
-- ``"scheme:ARGUMENT"`` for a registered scheme (``SCHEMES``), e.g. ``"llm:gpt-4.1"`` for a
-  grader: the scheme's entry point is called with the argument;
+- a registered name: ``"scripted"``, ``"offline"``;
+- ``"scheme:ARGUMENT"`` for a registered scheme, e.g. ``"llm:gpt-4.1"`` for a grader: the
+  scheme's entry point is called with the argument;
 - an entry point ``"package.module:Name"``: the object it names is called with no arguments.
 
 ``resolve`` turns a spec into a factory (a callable that builds a fresh component each
@@ -19,19 +30,35 @@ from __future__ import annotations
 
 import functools
 import importlib
+from importlib.metadata import entry_points
 from typing import Any, Callable
 
-DOCTORS: dict[str, str] = {"scripted": "clinic_agents.scripted_doctor:ScriptedDoctor"}
-PATIENTS: dict[str, str] = {"offline": "clinic_env.patient:OfflinePatient"}
-GRADERS: dict[str, str] = {"offline": "clinic_rubrics.offline_grader:OfflineGrader"}
-
+KINDS = ("doctor", "patient", "grader")
+BUILTIN_NAMES: dict[str, dict[str, str]] = {
+    "doctor": {},
+    "patient": {"offline": "clinic_env.patient:OfflinePatient"},
+    "grader": {"offline": "clinic_rubrics.offline_grader:OfflineGrader"},
+}
 # Parameterised specs "scheme:ARGUMENT": the entry point is called with ARGUMENT (e.g. a model name).
-SCHEMES: dict[str, dict[str, str]] = {
-    "doctor": {"openai": "clinic_agents.openai_doctor:openai_doctor", "openai-tools": "clinic_agents.openai_doctor:openai_tools_doctor"},
+BUILTIN_SCHEMES: dict[str, dict[str, str]] = {
+    "doctor": {},
     "patient": {"llm": "clinic_env.llm_patient:llm_patient"},
     "grader": {"llm": "clinic_env.harness:llm_grader"},
 }
-TABLES: dict[str, dict[str, str]] = {"doctor": DOCTORS, "patient": PATIENTS, "grader": GRADERS}
+
+
+def names(kind: str) -> dict[str, str]:
+    """Registered names of a kind: the built-in ones and those installed packages register."""
+    return {**BUILTIN_NAMES[kind], **_registered(f"clinic_env.{kind}s")}
+
+
+def schemes(kind: str) -> dict[str, str]:
+    """Registered 'scheme:ARG' forms of a kind, built-in and installed."""
+    return {**BUILTIN_SCHEMES[kind], **_registered(f"clinic_env.{kind}_schemes")}
+
+
+def _registered(group: str) -> dict[str, str]:
+    return {ep.name: ep.value for ep in entry_points(group=group)}
 
 
 def load_entry_point(entry_point: str) -> Any:
@@ -51,9 +78,9 @@ def load_entry_point(entry_point: str) -> Any:
 
 def _forms(kind: str) -> str:
     """The spec forms a kind accepts, for error messages."""
-    schemes = sorted(SCHEMES[kind])
-    scheme_text = f"a scheme {[s + ':ARG' for s in schemes]}, " if schemes else "(no 'scheme:ARG' forms yet), "
-    return f"registered: {sorted(TABLES[kind])}, {scheme_text}or give 'package.module:Name'"
+    forms = sorted(schemes(kind))
+    scheme_text = f"a scheme {[s + ':ARG' for s in forms]}, " if forms else "(no 'scheme:ARG' forms yet), "
+    return f"registered: {sorted(names(kind))}, {scheme_text}or give 'package.module:Name'"
 
 
 def resolve(kind: str, spec: str, **kwargs: Any) -> Callable[[], Any]:
@@ -61,23 +88,23 @@ def resolve(kind: str, spec: str, **kwargs: Any) -> Callable[[], Any]:
 
     The entry point is imported now, so a bad spec fails before anything runs.
     """
-    if kind not in TABLES:
-        raise ValueError(f"unknown component kind {kind!r}; known kinds: {sorted(TABLES)}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown component kind {kind!r}; known kinds: {sorted(KINDS)}")
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"a {kind} spec must be a non-empty string; {_forms(kind)}")
-    table, schemes = TABLES[kind], SCHEMES[kind]
+    table, scheme_table = names(kind), schemes(kind)
     if spec in table:
         return functools.partial(load_entry_point(table[spec]), **kwargs)
     prefix, sep, argument = spec.partition(":")
-    if sep and prefix in schemes:
+    if sep and prefix in scheme_table:
         if not argument.strip():
             raise ValueError(f"{kind} spec {spec!r} needs an argument after '{prefix}:', e.g. '{prefix}:MODEL'")
-        return functools.partial(load_entry_point(schemes[prefix]), argument, **kwargs)
+        return functools.partial(load_entry_point(scheme_table[prefix]), argument, **kwargs)
     if sep and "." in prefix and argument:
         return functools.partial(load_entry_point(spec), **kwargs)
     if sep and prefix.isidentifier():
         raise ValueError(f"unknown {kind} {spec!r}: {prefix!r} is not a known {kind} scheme "
-                         f"(known schemes: {sorted(schemes) or 'none yet'}); {_forms(kind)}")
+                         f"(known schemes: {sorted(scheme_table) or 'none yet'}); {_forms(kind)}")
     raise ValueError(f"unknown {kind} {spec!r}; {_forms(kind)}")
 
 

@@ -69,6 +69,26 @@ def test_registry_entry_points():
         load_entry_point("no_such_pkg.mod:X")
 
 
+def test_doctors_come_from_the_packages_that_register_them(tmp_path, monkeypatch):
+    """clinic_env names no doctor; clinic_agents registers its own through package metadata, and so
+    can any installed package (a dist-info folder on sys.path is what pip would write)."""
+    from clinic_env.registry import BUILTIN_NAMES, BUILTIN_SCHEMES, names, schemes
+
+    assert BUILTIN_NAMES["doctor"] == {} and BUILTIN_SCHEMES["doctor"] == {}
+    assert names("doctor")["scripted"] == "clinic_agents.scripted_doctor:ScriptedDoctor"
+    assert {"openai", "openai-tools"} <= set(schemes("doctor"))
+    assert type(make("doctor", "scripted")).__name__ == "ScriptedDoctor"
+    dist = tmp_path / "my_clinic_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-clinic-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[clinic_env.patients]\nstoic = clinic_env.patient:OfflinePatient\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert names("patient")["stoic"] == "clinic_env.patient:OfflinePatient"
+    assert type(make("patient", "stoic")).__name__ == "OfflinePatient"
+    with pytest.raises(ValueError, match=r"registered: \['offline', 'stoic'\]"):
+        make("patient", "nobody")
+
+
 # `clinic-env serve`: its own options anywhere around MODEL_DIR; only what follows the first `--` is vLLM's.
 SERVE_OPTIONS = [("--port", "8801"), ("--log", "/tmp/vllm.log"), ("--python", "/envs/vllm/bin/python"),
                  ("--kv-cache-dtype", "fp8"), ("--draft", "runs/eagle3"), ("--num-speculative-tokens", "4"),
