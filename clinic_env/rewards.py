@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
-from clinic_env.case_rubric import build_case_rubric
+from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.schema import Case
 from clinic_env.leaks import find_leaks
 from clinic_rubrics.grading import Grader, Verdict
@@ -97,7 +96,7 @@ class DiagnosisMatchReward:
 class RubricReward:
     """Rubric scoring of the dialogue so far: HealthBench's example score, clipped to [0, 1].
 
-    The case's rubric is built at ``reset`` (``builder``, cached per case) with a fresh
+    The case's rubric comes from ``builder`` at ``reset``, with a fresh
     grading session of ``grader`` (any ``clinic_rubrics.grading.Grader``; offline by
     default); each ``score`` feeds the session only the messages added since the last. The
     breakdown has every criterion's verdict, the unclipped score, the per-dimension scores
@@ -105,7 +104,7 @@ class RubricReward:
     """
 
     grader: Grader | None = None
-    builder: Callable[[Case], Rubric] = build_case_rubric
+    builder: Callable[[Case], Rubric] = case_rubric
     name: str = "rubric"
 
     def __post_init__(self) -> None:
@@ -114,11 +113,11 @@ class RubricReward:
             raise TypeError(f"grader {self.grader!r:.80} has no session(rubric): subclass "
                             "clinic_rubrics.grading.Grader (or WholeConversationGrader)")
         self.rubric: Rubric | None = None
-        self._build = lru_cache(maxsize=1024)(self.builder)
 
     def reset(self, case: Case) -> None:
-        """The case's rubric (built once per case, not per episode), and a fresh grading session."""
-        self.rubric = self._build(case)
+        """The case's rubric and a fresh grading session. Builders keep their rubrics (``case_rubric``
+        once per case and process, ``LLMRubricGenerator`` once per case), so this is cheap."""
+        self.rubric = self.builder(case)
         self._scorer = rubric_scorer(self.rubric)
         self._session = self.grader.session(self.rubric)
         self._read = 0

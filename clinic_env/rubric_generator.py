@@ -70,12 +70,17 @@ def parse_rubric(text: str, case_id: str, min_criteria: int) -> Rubric:
 
 
 class LLMRubricGenerator:
-    """Writes a rubric for a case through any ``ChatClient``; usable as ``RubricReward(builder=...)``."""
+    """Writes a rubric for a case through any ``ChatClient``; usable as ``RubricReward(builder=...)``.
+
+    Each case's rubric is written once per generator and kept, so every episode on a case
+    is graded against the same rubric (and the model is asked once, not per episode).
+    """
 
     def __init__(self, client: ChatClient, max_attempts: int = 3, min_criteria: int = 10, temperature: float = 0.0):
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         self.client, self.max_attempts, self.min_criteria, self.temperature = client, max_attempts, min_criteria, temperature
+        self._rubrics: dict[Case, Rubric] = {}
 
     def messages(self, case: Case) -> list[dict[str, str]]:
         case_json = case.model_dump_json(indent=1, exclude_none=True)
@@ -85,6 +90,11 @@ class LLMRubricGenerator:
                 {"role": "user", "content": f"Case file:\n```json\n{case_json}\n```"}]
 
     async def agenerate(self, case: Case) -> Rubric:
+        if case not in self._rubrics:
+            self._rubrics[case] = await self._write(case)
+        return self._rubrics[case]
+
+    async def _write(self, case: Case) -> Rubric:
         messages = self.messages(case)
         reason = ""
         for _ in range(self.max_attempts):

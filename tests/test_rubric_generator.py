@@ -37,6 +37,16 @@ def test_generates_a_valid_rubric(pneumonia_case):
     assert "community-acquired pneumonia" in prompt[1]["content"]  # the generator sees the whole case
 
 
+def test_a_case_rubric_is_written_once_per_generator(pneumonia_case, cases):
+    other = next(c for c in cases if c.id != pneumonia_case.id)
+    with serve(replies=[rubric_answer()] * 3) as server:
+        generator = LLMRubricGenerator(client(server))
+        first, again = generator(pneumonia_case), generator(pneumonia_case)
+        generator(other)
+        assert len(server.requests) == 2  # one per case, however many episodes reset on it
+    assert again is first
+
+
 def test_invalid_answers_are_sent_back_with_the_reason(pneumonia_case):
     replies = ["not json at all", rubric_answer(dimensions=DIMENSIONS[:2]), rubric_answer()]
     with serve(replies=replies) as server:
