@@ -73,7 +73,7 @@ def consultation_texts(model: Any, tokenizer: Any, n: int, split: str, seed: int
     from clinic_env.rollout import run_consultation
 
     doctor = TransformersDoctor(model, tokenizer, max_new_tokens=max_new_tokens)
-    env = gym.make("clinic_env/Consultation-v0", split=split, max_turns=8)  # clinic_env.rollout registered it
+    env = gym.make("clinic_env/Consultation-v0", split=split, max_turns=8)  # registered on importing clinic_env
     texts = []
     for i in range(n):
         result = run_consultation(env, doctor, seed=seed + i)
