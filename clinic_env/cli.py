@@ -129,7 +129,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from clinic_env.harness import RESULTS_FILE, BenchConfig, run_benchmark
+    from clinic_env.bench import RESULTS_FILE, BenchConfig, run_benchmark
     from clinic_env.report import format_stat
 
     config = BenchConfig(doctor=args.doctor, patient=args.patient, grader=args.grader, cases=args.cases,

@@ -35,7 +35,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
 from clinic_env.actions import Action, Ask
-from clinic_env.cases.library import load_cases
+from clinic_env.cases.specs import resolve_cases
 from clinic_env.cases.schema import Case
 from clinic_env.consultation import Consultation
 from clinic_env.examiner import Examiner, check_unlisted_tests
@@ -74,25 +74,6 @@ def fit_to_space(text: str, max_length: int = MAX_MESSAGE_CHARS) -> str:
     if text.replace("\n", "").replace("\t", "").isprintable() and (not text or max(text) <= "\uffff"):
         return text
     return "".join(c if c in _CHARSET_SET else "\ufffd" for c in text)
-
-
-def resolve_cases(
-    cases: "str | Case | Iterable[Case] | None", split: str | None, specialty: str | None
-) -> list[Case]:
-    """The case pool: "builtin" (default), one case id, a case, or a list of cases / ids."""
-    if cases is None or cases == "builtin":
-        return load_cases(split=split, specialty=specialty)
-    if isinstance(cases, str):
-        return load_cases(ids=[cases], split=split, specialty=specialty)
-    if isinstance(cases, Case):
-        return [cases]
-    items = list(cases)
-    ids = [c for c in items if isinstance(c, str)]
-    objects = [c for c in items if isinstance(c, Case)]
-    if len(ids) + len(objects) != len(items):
-        raise TypeError("cases must be 'builtin', case ids or Case objects")
-    pool = objects + (load_cases(ids=ids) if ids else [])
-    return load_cases(split=split, specialty=specialty, source=pool)
 
 
 def _generator(cases: Any, split: str | None, specialty: str | None) -> Any:

@@ -29,7 +29,7 @@ GRADERS: dict[str, str] = {"offline": "clinic_rubrics.offline_grader:OfflineGrad
 SCHEMES: dict[str, dict[str, str]] = {
     "doctor": {"openai": "clinic_agents.openai_doctor:openai_doctor", "openai-tools": "clinic_agents.openai_doctor:openai_tools_doctor"},
     "patient": {"llm": "clinic_env.llm_patient:llm_patient"},
-    "grader": {"llm": "clinic_env.harness:llm_grader"},
+    "grader": {"llm": "clinic_env.bench:llm_grader"},
 }
 TABLES: dict[str, dict[str, str]] = {"doctor": DOCTORS, "patient": PATIENTS, "grader": GRADERS}
 
