@@ -55,7 +55,7 @@ from clinic_agents.multi_turn import Sampler, Trajectory, rollout_group
 from clinic_agents.pipeline import Pipeline
 from clinic_agents.rollout_weights import RolloutWeights
 from clinic_env.case_rubric import case_rubric
-from clinic_env.harness import llm_grader
+from clinic_env.bench import llm_grader
 from clinic_rubrics.grading import GradingError
 from clinic_rubrics.healthbench import load_examples
 from clinic_rubrics.offline_grader import OfflineGrader

@@ -11,8 +11,8 @@ and grader are offline. Targets: speed-up >= 0.8 x N up to N = 32, and >= 50x at
 Every level is measured warm: one untimed pass over the cases first builds what a process
 caches per case (rubrics, compiled matchers), which would otherwise slow only the first
 level and flatter the speed-ups. ``--workers`` (default: one per CPU core) is the
-harness's ``workers`` option (its processes are started and warmed once, then reused, as
-the harness does in one Python session). A level runs ``16 x N`` episodes (at least 54, so the baseline is not a 2-second sample),
+runner's ``workers`` option (its processes are started and warmed once, then reused, as
+the runner does in one Python session). A level runs ``16 x N`` episodes (at least 54, so the baseline is not a 2-second sample),
 with 1 worker and with ``--workers``; the last line judges each level by its better
 configuration.
 """
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the lo
 
 from openai_server import Reply, serve  # noqa: E402
 
-from clinic_env.harness import run_benchmark  # noqa: E402
+from clinic_env.bench import run_benchmark  # noqa: E402
 
 
 def _doctor_reply(latency: float):

@@ -129,7 +129,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from clinic_env.harness import RESULTS_FILE, BenchConfig, run_benchmark
+    from clinic_env.bench import RESULTS_FILE, BenchConfig, run_benchmark
     from clinic_env.report import format_stat
 
     config = BenchConfig(doctor=args.doctor, patient=args.patient, grader=args.grader, cases=args.cases,
@@ -207,25 +207,32 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_healthbench(args: argparse.Namespace) -> int:
     """Print the report as JSON on stdout; on stderr, one line per failed example and the
     counts, as ``bench`` does. Exit 1 when no example could be scored."""
-    from clinic_env.harness import llm_grader
-    from clinic_env.llm import LLMClient
-    from clinic_rubrics.healthbench import load_examples
-    from clinic_rubrics.healthbench_eval import evaluate
+    from clinic_env.bench import llm_grader
+    from clinic_env.bench.healthbench import arun_healthbench, arun_meta_eval
+    from clinic_rubrics.healthbench import load_examples, load_meta_eval
+    from clinic_rubrics.healthbench_eval import sample_examples
 
-    examples = load_examples(args.data)[: args.examples]
-    model = LLMClient(args.model, base_url=args.base_url)  # None: OPENAI_BASE_URL, else OpenAI
+    if (args.data is None) == (args.meta_eval is None):
+        raise ValueError("healthbench needs exactly one of --data FILE (evaluate --model) and --meta-eval FILE "
+                         "(evaluate --grader against physicians)")
     judge = llm_grader(args.grader, mode="healthbench", base_url=args.grader_base_url or args.base_url,
                        max_concurrency=args.concurrency)
-    results = None
+    options = {"out": args.out, "concurrency": args.concurrency, "resume": args.resume,
+               "progress": False if args.no_progress else None}
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
-        results = Path(args.out) / "results.jsonl"
     try:
-        report = asyncio.run(evaluate(examples, model, judge, concurrency=args.concurrency, results_path=results,
-                                      seed=args.seed, resume=args.resume))
+        if args.meta_eval:
+            rows = sample_examples(load_meta_eval(args.meta_eval), args.examples)
+            report = asyncio.run(arun_meta_eval(rows, judge, **options))
+        else:
+            report = asyncio.run(arun_healthbench(sample_examples(load_examples(args.data), args.examples),
+                                                  _model_under_test(args), judge, seed=args.seed,
+                                                  system_prompt=args.system_prompt, sampling=_sampling(args),
+                                                  **options))
     except KeyboardInterrupt:
-        saved = f"every graded example is saved in {results}; rerun with --resume to finish" if results else \
-            "nothing was saved (no --out)"
+        saved = f"every graded item is saved in {Path(args.out) / 'results.jsonl'}; rerun with --resume to " \
+            "finish" if args.out else "nothing was saved (no --out)"
         print(f"clinic-env healthbench: interrupted; {saved}", file=sys.stderr)
         return 130
     summary = report.to_dict()
@@ -233,18 +240,35 @@ def _cmd_healthbench(args: argparse.Namespace) -> int:
     if args.out:
         (Path(args.out) / "summary.json").write_text(text, encoding="utf-8")
     print(text)
-    _print_healthbench_problems(summary, len(examples))
+    if args.meta_eval:
+        _print_problems(summary, "row", "key", summary["n_rows"])
+        return 0 if summary["grader"]["macro_f1"] is not None else 1
+    _print_problems(summary, "example", "prompt_id", summary["n_examples"])
     return 0 if summary["overall"] is not None else 1
 
 
-def _print_healthbench_problems(summary: dict[str, Any], n_examples: int) -> None:
-    """On stderr (stdout stays the JSON report): one line per failed example, then the counts."""
+def _model_under_test(args: argparse.Namespace) -> Any:
+    from clinic_env.llm import LLMClient
+
+    if not args.model:
+        raise ValueError("healthbench --data needs --model (the model to evaluate)")
+    return LLMClient(args.model, base_url=args.base_url)  # None: OPENAI_BASE_URL, else OpenAI
+
+
+def _sampling(args: argparse.Namespace) -> dict[str, Any]:
+    """The request options of the model under test that were given."""
+    return {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+
+
+def _print_problems(summary: dict[str, Any], item: str, id_field: str, n_scored: int) -> None:
+    """On stderr (stdout stays the JSON report): one line per failed item, then the counts."""
     for error in summary["errors"]:
         message = " ".join(error["message"].split())  # one line, whatever the server echoed
-        print(f"error: example {error['prompt_id']}: {error['type']}: {message}", file=sys.stderr)
+        print(f"error: {item} {error[id_field]}: {error['type']}: {message}", file=sys.stderr)
+    n_items = n_scored + summary["n_errors"]
     note = "; errors are excluded from the scores, --resume retries them" if summary["n_errors"] else ""
-    print(f"{n_examples} examples: {summary['n_examples']} scored, {summary['n_errors']} errors "
-          f"({n_examples - summary['n_resumed']} run now, {summary['n_resumed']} already done{note})",
+    print(f"{n_items} {item}s: {n_scored} scored, {summary['n_errors']} errors "
+          f"({n_items - summary['n_resumed']} run now, {summary['n_resumed']} already done{note})",
           file=sys.stderr)
 
 
@@ -343,17 +367,25 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--no-progress", action="store_true")
         command.set_defaults(func=func)
 
-    hb = sub.add_parser("healthbench", help="sample a model on HealthBench prompts, grade with an LLM judge, report")
-    hb.add_argument("--data", required=True, help="HealthBench JSONL file (main, hard or consensus)")
-    hb.add_argument("--model", required=True, help="model name at the OpenAI-compatible endpoint")
+    hb = sub.add_parser("healthbench", help="sample a model on HealthBench prompts, grade with an LLM judge, report; "
+                                            "or measure the judge against physicians (--meta-eval)")
+    hb.add_argument("--data", help="HealthBench JSONL file (main, hard or consensus)")
+    hb.add_argument("--meta-eval", metavar="FILE", help="HealthBench meta-eval JSONL: grade its rows with --grader and "
+                                                        "report agreement and macro-F1 against the physicians")
+    hb.add_argument("--model", help="model name at the OpenAI-compatible endpoint (with --data)")
     hb.add_argument("--base-url", help="endpoint of the model (default: OPENAI_BASE_URL, else OpenAI's)")
+    hb.add_argument("--system-prompt", help="system message sent to the model before each prompt")
+    hb.add_argument("--temperature", type=float, help="the model's sampling temperature (default: the endpoint's)")
+    hb.add_argument("--max-tokens", type=int, help="the model's answer length limit (default: the endpoint's)")
     hb.add_argument("--grader", required=True, help="grader model name")
     hb.add_argument("--grader-base-url", help="endpoint of the grader (default: --base-url)")
-    hb.add_argument("--examples", type=int, help="evaluate only the first N examples")
-    hb.add_argument("--concurrency", type=int, default=8)
+    hb.add_argument("--examples", type=int, help="evaluate N examples (or rows) sampled as simple-evals does "
+                                                 "(random.Random(0).sample)")
+    hb.add_argument("--concurrency", type=int, default=8, help="examples in flight at once")
     hb.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     hb.add_argument("--out", help="directory for results.jsonl (one line per graded example) and summary.json")
     hb.add_argument("--resume", action="store_true", help="run only the examples missing (or failed) in --out")
+    hb.add_argument("--no-progress", action="store_true", help="no progress bar")
     hb.set_defaults(func=_cmd_healthbench)
 
     quant = sub.add_parser("quantize", help="4-bit weights (+ fp8 KV-cache scales) with llm-compressor "

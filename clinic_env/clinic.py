@@ -13,32 +13,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from clinic_env.cases.library import load_cases
+from clinic_env.cases.specs import resolve_cases
 from clinic_env.cases.schema import Case
 from clinic_env.consultation import Consultation, RewardMode
 from clinic_env.examiner import Examiner, check_unlisted_tests
 from clinic_env.patient import OfflinePatient, PatientPolicy
 from clinic_env.persona import Persona
 from clinic_env.rewards import Reward, make_reward
-
-
-def resolve_cases(
-    cases: "str | Case | Iterable[Case] | None", split: str | None, specialty: str | None
-) -> list[Case]:
-    """The case pool: "builtin" (default), one case id, a case, or a list of cases / ids."""
-    if cases is None or cases == "builtin":
-        return load_cases(split=split, specialty=specialty)
-    if isinstance(cases, str):
-        return load_cases(ids=[cases], split=split, specialty=specialty)
-    if isinstance(cases, Case):
-        return [cases]
-    items = list(cases)
-    ids = [c for c in items if isinstance(c, str)]
-    objects = [c for c in items if isinstance(c, Case)]
-    if len(ids) + len(objects) != len(items):
-        raise TypeError("cases must be 'builtin', case ids or Case objects")
-    pool = objects + (load_cases(ids=ids) if ids else [])
-    return load_cases(split=split, specialty=specialty, source=pool)
 
 
 def _generator(cases: Any, split: str | None, specialty: str | None) -> Any:

@@ -56,15 +56,16 @@ import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from clinic_env.usage import Meter, Pricing, Usage, active_meters, meter
-from clinic_rubrics.chat import ChatClientError, PerLoopClient
+from clinic_rubrics.chat import ChatClientError
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,55 @@ def _server_detail(error: openai.APIStatusError) -> str:
     return error.message
 
 
+async def _close_at_loop_shutdown(client: Any) -> AsyncIterator[None]:
+    """Parked at its ``yield`` once started; the event loop's ``shutdown_asyncgens()`` (run
+    by ``asyncio.run`` on exit) closes it, and the ``finally`` closes the HTTP client on
+    that loop, so no connection outlives its loop."""
+    try:
+        yield
+    finally:
+        await client.close()
+
+
+# Started closers, held until their loop is gone: were one garbage-collected with its
+# owner, its close would only be scheduled and could be cut off by loop.close().
+_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Any]] = weakref.WeakKeyDictionary()
+
+
+class _PerLoopClient:
+    """One SDK client and one concurrency semaphore per event loop, closed when that loop shuts down.
+
+    An async HTTP client is bound to the loop it was created on; reusing one across
+    ``asyncio.run`` calls (as synchronous wrappers do) leaks sockets. ``factory`` makes a
+    new SDK client; ``get()`` returns this loop's client and semaphore.
+    """
+
+    def __init__(self, factory: Callable[[], Any], max_concurrency: int) -> None:
+        self.factory, self.max_concurrency = factory, max_concurrency
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, asyncio.Semaphore, Any]] = (
+            weakref.WeakKeyDictionary())
+
+    async def get(self) -> tuple[Any, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        entry = self._per_loop.get(loop)
+        if entry is None:
+            client = self.factory()
+            closer = _close_at_loop_shutdown(client)
+            entry = (client, asyncio.Semaphore(self.max_concurrency), closer)
+            self._per_loop[loop] = entry  # before any await: concurrent first calls share it
+            _CLOSERS.setdefault(loop, set()).add(closer)
+            await closer.__anext__()  # registers it with this loop's async-generator hooks
+        return entry[0], entry[1]
+
+    async def aclose(self) -> None:
+        """Close the running loop's client (the others close with their loops)."""
+        loop = asyncio.get_running_loop()
+        entry = self._per_loop.pop(loop, None)
+        if entry is not None:
+            _CLOSERS.get(loop, set()).discard(entry[2])
+            await entry[2].aclose()  # runs _close_at_loop_shutdown's finally: closes the client
+
+
 class _DiskCache:
     """One JSON file per key under ``root/<first two hex digits>/<key>.json``."""
 
@@ -473,7 +523,7 @@ class LLMClient:
         self._replay = _Recording(self.replay_path) if self.replay_path is not None else None
         self._record_lock = threading.Lock()
         self._jitter = wait_random_exponential(multiplier=self.backoff[0], max=self.backoff[1])
-        self._clients = PerLoopClient(
+        self._clients = _PerLoopClient(
             lambda: openai.AsyncOpenAI(api_key=self._key.reveal(), base_url=self.base_url, timeout=self.timeout,
                                        max_retries=0, http_client=_http_client(self.timeout)),  # tenacity is the only retry layer
             self.max_concurrency)

@@ -1,7 +1,7 @@
 """An LLM-played patient: persona-conditioned, fact-checked, and able to tell when the visit is over.
 
-    from clinic_rubrics.chat import OpenAIChatClient
-    patient = LLMPatient(OpenAIChatClient("Qwen/Qwen2.5-7B-Instruct", base_url="http://127.0.0.1:8000/v1"),
+    from clinic_env.llm import LLMClient
+    patient = LLMPatient(LLMClient("Qwen/Qwen2.5-7B-Instruct", base_url="http://127.0.0.1:8000/v1"),
                          sampling={"temperature": 0.7, "max_tokens": 300})
     env = gym.make("clinic_env/Consultation-v0", patient=patient)
 
@@ -10,7 +10,7 @@
 it; ``reply`` runs it to completion on ``clinic_rubrics.sync``'s background loop, so the
 Gymnasium env can call it, in a notebook too). Its
 model client is anything with ``async complete(messages, **sampling) -> str``
-(``clinic_rubrics.chat.ChatClient``: ``OpenAIChatClient``, the project's ``clinic_env.llm`` client...).
+(``clinic_rubrics.chat.ChatClient``, such as the project's ``clinic_env.llm.LLMClient``).
 
 **The prompt** (``llm_patient_system_prompt``) is built from the ``PatientProfile`` (the
 patient-side facts: no diagnosis, differential or plan) and the ``Persona`` only: role-play

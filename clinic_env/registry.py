@@ -43,7 +43,7 @@ BUILTIN_NAMES: dict[str, dict[str, str]] = {
 BUILTIN_SCHEMES: dict[str, dict[str, str]] = {
     "doctor": {},
     "patient": {"llm": "clinic_env.llm_patient:llm_patient"},
-    "grader": {"llm": "clinic_env.harness:llm_grader"},
+    "grader": {"llm": "clinic_env.bench:llm_grader"},
 }
 
 

@@ -1,6 +1,6 @@
 """Benchmark summaries and reports: bootstrap confidence intervals, Markdown and HTML with SVG plots.
 
-Everything here is a pure function of the episode records that ``clinic_env.harness``
+Everything here is a pure function of the episode records that ``clinic_env.bench``
 writes to ``results.jsonl`` (one dict per episode, ``status`` "ok" or "error"):
 
 - ``summarize(records)``: counts, and the mean score with a 95% percentile bootstrap

@@ -1,6 +1,6 @@
 """Long-lived worker processes that run jobs and stream their messages back, reused across runs.
 
-The benchmark harness plays episodes in worker processes when asked (``workers > 1``):
+The benchmark runner plays episodes in worker processes when asked (``workers > 1``):
 one Python process uses one CPU core, and the offline patient and grader and the HTTP
 client's work are CPU-bound. Starting a process costs about a second (imports), and each
 process builds its per-case caches (rubrics, compiled matchers) on first use, so the pool
@@ -34,7 +34,7 @@ def _context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "clinic_env.harness", "clinic_env.llm"])
+    context.set_forkserver_preload(["__main__", "clinic_env.bench", "clinic_env.llm"])
     return context
 
 

@@ -6,7 +6,7 @@ the same in a script and inside a running loop (a Jupyter cell calling ``env.ste
 an HTTP client made for that loop keeps its connections from call to call instead of
 opening new ones each time, as ``asyncio.run`` per call would.
 
-Async callers (the benchmark harness) should await the async methods instead: a sync call
+Async callers (the benchmark runner) should await the async methods instead: a sync call
 blocks its caller's loop while it waits. Only a call made from the background loop itself
 is refused, since waiting there could never finish.
 """

@@ -129,16 +129,17 @@ def test_the_env_draws_a_new_generated_case_each_episode():
     assert cardiology.unwrapped.consultation.case.specialty == "cardiology"
 
 
-def test_the_harness_benchmarks_a_fixed_set_of_generated_cases(tmp_path):
-    from clinic_env.harness import BenchError, resolve_cases, run_benchmark
+def test_the_runner_benchmarks_a_fixed_set_of_generated_cases(tmp_path):
+    from clinic_env.bench import run_benchmark
+    from clinic_env.cases.specs import CaseSpecError, resolve_cases
 
     cases = resolve_cases("generated:12")
     assert len(cases) == 12 and [c.id for c in cases] == [c.id for c in resolve_cases("generated:12")]
     result = run_benchmark(cases="generated:6", out=tmp_path / "run", progress=False)
     assert result.summary["n_ok"] == 6 and {r["case_id"] for r in result.records} == {c.id for c in cases[:6]}
-    with pytest.raises(BenchError, match="positive number"):
+    with pytest.raises(CaseSpecError, match="positive number"):
         resolve_cases("generated:x")
-    with pytest.raises(BenchError, match="only '\\+specialty:NAME'"):
+    with pytest.raises(CaseSpecError, match="only '\\+specialty:NAME'"):
         resolve_cases("generated:3+split:test")
 
 

@@ -181,3 +181,90 @@ def test_the_summary_does_not_depend_on_completion_order(tmp_path, capsys):
     assert orders[0] != orders[1]  # the results really were delivered in different orders
     assert summaries[0] == summaries[1]
     assert 0 < summaries[0]["overall"]["bootstrap_std"]
+
+
+# --- the model under test's options, the examples evaluated ---------------------------------------
+
+def test_system_prompt_temperature_and_max_tokens_reach_the_model_but_not_the_grader(tmp_path, capsys):
+    data = tmp_path / "hb.jsonl"
+    write_data(data)
+    with serve(handler=handler) as server:
+        assert run_hb(data, server, tmp_path / "out", "--system-prompt", "You are a careful GP.",
+                      "--temperature", "0.3", "--max-tokens", "321") == 0
+        samples = [r for r in server.requests if is_sample(r)]
+        gradings = [r for r in server.requests if not is_sample(r)]
+    assert len(samples) == 2 and len(gradings) == 4
+    for request in samples:
+        assert request.messages[0] == {"role": "system", "content": "You are a careful GP."}
+        assert request.messages[1]["role"] == "user"
+        assert request.json["temperature"] == 0.3 and request.json["max_tokens"] == 321
+    for request in gradings:  # the judge keeps its own sampling and never sees the system prompt
+        assert request.json["temperature"] != 0.3 and request.json["max_tokens"] != 321
+        assert "careful GP" not in request.prompt
+
+
+def test_without_options_the_model_gets_only_the_prompt(tmp_path, capsys):
+    data = tmp_path / "hb.jsonl"
+    write_data(data)
+    with serve(handler=handler) as server:
+        assert run_hb(data, server, tmp_path / "out") == 0
+        samples = [r for r in server.requests if is_sample(r)]
+    assert all(r.messages[0]["role"] == "user" for r in samples)
+    assert all("temperature" not in r.json and "max_tokens" not in r.json for r in samples)
+
+
+def test_the_python_api_sends_the_sampler_options(tmp_path):
+    import asyncio
+
+    from clinic_env.bench import llm_grader
+    from clinic_env.bench.healthbench import arun_healthbench
+    from clinic_rubrics.healthbench import load_examples
+
+    data = tmp_path / "hb.jsonl"
+    write_data(data)
+    with serve(handler=handler) as server:
+        report = asyncio.run(arun_healthbench(
+            load_examples(data), LLMClient("m", base_url=server.base_url), llm_grader("g", "healthbench", server.base_url),
+            system_prompt="Answer briefly.", sampling={"temperature": 0.0, "max_tokens": 64}, progress=False))
+        samples = [r for r in server.requests if is_sample(r)]
+    assert report.overall.mean == 0.5
+    assert [r.messages[0]["content"] for r in samples] == ["Answer briefly."] * 2
+    assert all(r.json["temperature"] == 0.0 and r.json["max_tokens"] == 64 for r in samples)
+
+
+def test_examples_n_samples_as_simple_evals_does_not_the_first_n(tmp_path, capsys):
+    data = tmp_path / "hb.jsonl"
+    write_many(data, 10)
+    with serve(handler=many_handler) as server:
+        assert run_hb(data, server, tmp_path / "out", "--examples", "4") == 0
+        sampled = sorted(r.prompt for r in server.requests if is_sample(r))
+    # random.Random(0).sample(ids, 4) == ['q6', 'q9', 'q0', 'q2'], as in simple-evals' HealthBenchEval
+    assert sampled == sorted(f"Question number {i}?" for i in (6, 9, 0, 2))
+    ids = [json.loads(line)["prompt_id"] for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert sorted(ids) == ["q0", "q2", "q6", "q9"]
+    with serve(handler=many_handler) as server:  # N at least the number of examples: all of them
+        assert run_hb(data, server, tmp_path / "all", "--examples", "10") == 0
+        assert sum(map(is_sample, server.requests)) == 10
+    assert main(["healthbench", "--data", str(data), "--model", "m", "--grader", "g",
+                 "--base-url", "http://127.0.0.1:9/v1", "--examples", "0"]) == 2
+    assert "must be positive" in capsys.readouterr().err
+
+
+def test_resume_refuses_another_model_or_system_prompt(tmp_path, capsys):
+    data, out = tmp_path / "hb.jsonl", tmp_path / "out"
+    write_data(data)
+    with serve(handler=handler) as server:
+        assert run_hb(data, server, out) == 0
+        assert main(["healthbench", "--data", str(data), "--model", "other", "--grader", "g",
+                     "--base-url", server.base_url, "--out", str(out), "--resume"]) == 2
+        assert "different setup" in capsys.readouterr().err
+        assert run_hb(data, server, out, "--resume", "--system-prompt", "Be brief.") == 2
+        assert "system_prompt" in capsys.readouterr().err
+        n_requests = len(server.requests)
+    assert n_requests == 6  # only the first run called anything
+
+
+def test_data_or_meta_eval_is_required(tmp_path, capsys):
+    assert main(["healthbench", "--grader", "g", "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    err = capsys.readouterr().err
+    assert "exactly one of --data FILE" in err and "Traceback" not in err

@@ -1,7 +1,7 @@
 """The LLM judge, its chat client and the ensemble, against a real local HTTP server.
 
-Every model call goes over HTTP to ``tests/openai_server.py`` on 127.0.0.1 (no network).
-The OpenAI SDK's own retries are off (``max_retries=0``, the thin client's default), so
+Every model call goes over HTTP to ``tests/openai_server.py`` on 127.0.0.1 (no network),
+through ``clinic_env.llm.LLMClient`` with one attempt per call (``max_attempts=1``), so
 request counts measure the judge's retry logic alone; the judge's backoff is 0 for speed.
 """
 
@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from clinic_rubrics.chat import ChatClient, OpenAIChatClient, client_identity
+from clinic_env.llm import LLMClient
+from clinic_rubrics.chat import ChatClient, client_identity
 from clinic_rubrics.ensemble import EnsembleGrader, combine
 from clinic_rubrics.grading import Grader, GradingError, Verdict, WholeConversationGrader
 from clinic_rubrics.llm_judge import (
@@ -65,9 +66,8 @@ def server():
 
 
 def make_judge(server: OpenAITestServer, **kwargs) -> LLMJudge:
-    client = OpenAIChatClient("judge-model", base_url=server.base_url, api_key="test-key",
-                              timeout=kwargs.pop("timeout", 5.0),
-                              max_concurrency=kwargs.pop("client_concurrency", 64))
+    client = LLMClient("judge-model", base_url=server.base_url, api_key="test-key", max_attempts=1,
+                       timeout=kwargs.pop("timeout", 5.0), max_concurrency=kwargs.pop("client_concurrency", 64))
     kwargs.setdefault("backoff", 0.0)
     return LLMJudge(client, **kwargs)
 
@@ -261,11 +261,11 @@ def test_judge_gives_up_after_max_attempts_naming_the_criterion_and_output(serve
 
 
 @pytest.mark.parametrize("fault, reason", [
-    (Reply(status=500), "InternalServerError"),
-    (Reply(status=429), "RateLimitError"),
-    (Reply(drop=True), "APIConnectionError"),
-    (Reply(body="this is not json {", content_type="application/json"), "JSONDecodeError"),
-    (Reply(content=None), "ChatClientError"),
+    (Reply(status=500), "ServerError"),
+    (Reply(status=429), "RateLimited"),
+    (Reply(drop=True), "RequestTimedOut"),  # how the aiohttp transport reports a dropped connection
+    (Reply(body="this is not json {", content_type="application/json"), "BadResponse"),
+    (Reply(content=None), "NoContent"),  # a ChatClientError
 ])
 def test_transport_failures_raise_grading_error_never_false(server, fault, reason):
     server.set_handler(lambda request: fault)
@@ -288,7 +288,7 @@ def test_a_transient_error_is_retried_then_graded(server):
 def test_a_timeout_is_a_grading_error(server):
     server.set_handler(lambda request: Reply(content=judge_reply(True), delay=60.0))  # held until the server stops
     judge = make_judge(server, max_attempts=2, timeout=0.25)
-    with pytest.raises(GradingError, match="Timeout"):
+    with pytest.raises(GradingError, match="RequestTimedOut"):
         run(judge.agrade(CONVERSATION, Rubric(criteria=[ALLERGY])))
     assert len(server.requests) == 2
 
@@ -311,7 +311,7 @@ def test_with_a_retrying_client_attempts_do_not_multiply(server):
 
 def test_client_errors_that_cannot_improve_are_not_retried(server):
     server.set_handler(lambda request: Reply(status=401, error_message="bad key"))
-    with pytest.raises(GradingError, match="not retried.*AuthenticationError"):
+    with pytest.raises(GradingError, match="not retried.*AuthenticationFailed"):
         run(make_judge(server, max_attempts=5).agrade(CONVERSATION, Rubric(criteria=[ALLERGY])))
     assert len(server.requests) == 1
 
@@ -343,7 +343,7 @@ def test_one_failed_criterion_fails_the_grading_at_once(server):
     judge.client.complete = recorded_complete
 
     async def scenario():
-        with pytest.raises(GradingError, match="criterion 'danger'.*PermissionDeniedError"):
+        with pytest.raises(GradingError, match="criterion 'danger'.*AuthenticationFailed.*HTTP 403"):
             await judge.agrade(CONVERSATION, RUBRIC)
         return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
 
@@ -406,7 +406,7 @@ def test_a_shared_cache_is_keyed_by_client_identity_and_failures_are_not_cached(
     b = make_judge(server, cache=shared)  # same model and endpoint: served from the cache
     assert run(b.agrade(CONVERSATION, Rubric(criteria=[ALLERGY])))[0].met is True
     assert len(server.requests) == 2
-    other = LLMJudge(OpenAIChatClient("another-model", base_url=server.base_url, api_key="k"), cache=shared)
+    other = LLMJudge(LLMClient("another-model", base_url=server.base_url, api_key="k"), cache=shared)
     assert client_identity(other.client) != client_identity(a.client)
     assert run(other.agrade(CONVERSATION, Rubric(criteria=[ALLERGY])))[0].met is False
     assert len(server.requests) == 3
@@ -442,7 +442,7 @@ def test_concurrency_is_bounded_across_all_calls_of_the_judge(server):
     assert server.max_in_flight >= 4
 
 
-def test_the_thin_clients_own_concurrency_limit(server):
+def test_the_clients_own_concurrency_limit(server):
     server.set_handler(lambda request: Reply(content=judge_reply(True), delay=0.1))
     rubric = Rubric(criteria=[Criterion(id=f"c{i}", text=f"Criterion number {i}", points=1) for i in range(5)])
     run(make_judge(server, max_concurrency=8, client_concurrency=1).agrade(CONVERSATION, rubric))
@@ -464,10 +464,10 @@ def test_consultation_mode_end_to_end(server):
     assert all("whole consultation" in r.prompt for r in server.requests)
 
 
-# -- the thin client ------------------------------------------------------------------------
+# -- the client ------------------------------------------------------------------------
 
 
-def test_thin_client_closes_its_connections_when_the_loop_ends(server):
+def test_the_client_closes_its_connections_when_the_loop_ends(server):
     server.set_handler(lambda request: judge_reply(True))
     run(make_judge(server).agrade(CONVERSATION, RUBRIC))  # the judge and client are dropped at once
     deadline = time.monotonic() + 30  # a safety net: the server sees the close within milliseconds
@@ -476,23 +476,24 @@ def test_thin_client_closes_its_connections_when_the_loop_ends(server):
     assert server.open_connections == 0 and len(server.requests) == 3
 
 
-def test_thin_client_key_handling(monkeypatch):
+def test_the_client_key_handling(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
-        OpenAIChatClient("gpt-4.1")
+        LLMClient("gpt-4.1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-from-env")
-    client = OpenAIChatClient("gpt-4.1")
+    client = LLMClient("gpt-4.1")
     assert "sk-secret" not in repr(client) and "sk-secret" not in client.identity
     assert "sk-secret" not in repr(LLMJudge(client))
-    local = OpenAIChatClient("m", base_url="http://127.0.0.1:9/v1", api_key="sk-explicit")
+    local = LLMClient("m", base_url="http://127.0.0.1:9/v1", api_key="sk-explicit")
     assert "sk-explicit" not in repr(local)
     with pytest.raises(ValueError):
-        OpenAIChatClient("")
+        LLMClient("")
 
 
-def test_thin_client_returns_the_first_choice_and_sends_the_key(server):
+def test_the_client_returns_the_first_choice_and_sends_the_key(server):
     server.push("hello there")
-    client = OpenAIChatClient("m", base_url=server.base_url, api_key="test-key")
+    client = LLMClient("m", base_url=server.base_url, api_key="test-key")
     assert run(client.complete([{"role": "user", "content": "hi"}], temperature=0.2)) == "hello there"
     request = server.requests[0]
     assert request.json == {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.2}

@@ -1,6 +1,6 @@
 """The LLM patient, against a real local HTTP server (``tests/openai_server.py``; no network).
 
-The patient's model and the optional checker are ``clinic_rubrics.chat.OpenAIChatClient`` pointed
+The patient's model and the optional checker are ``clinic_env.llm.LLMClient`` pointed
 at the local server, so every reply, regeneration and check is a real chat-completions call.
 """
 
@@ -14,6 +14,7 @@ import pytest
 
 import clinic_env  # noqa: F401  (registers the Gymnasium env)
 from clinic_env.leaks import find_leaks
+from clinic_env.llm import LLMClient
 from clinic_env.llm_patient import (
     LANGUAGE_TEXT,
     MBTI_TEMPERAMENTS,
@@ -24,7 +25,6 @@ from clinic_env.llm_patient import (
 )
 from clinic_env.patient import OfflinePatient, PatientPolicy
 from clinic_env.persona import LEVELS, MBTI_TYPES, Persona
-from clinic_rubrics.chat import OpenAIChatClient
 
 from openai_server import serve
 
@@ -38,7 +38,7 @@ def server():
 
 
 def client_for(server, model="patient-model"):
-    return OpenAIChatClient(model, base_url=server.base_url, api_key="test")
+    return LLMClient(model, base_url=server.base_url, api_key="test")
 
 
 def make_patient(server, case, persona="typical", seed=0, **kwargs):

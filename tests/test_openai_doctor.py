@@ -6,15 +6,15 @@ from openai_server import serve
 
 import clinic_env  # noqa: F401
 from clinic_agents.openai_doctor import OpenAIChatDoctor
+from clinic_env.llm import LLMClient
 from clinic_env.rollout import run_consultation
-from clinic_rubrics.chat import OpenAIChatClient
 
 
 def test_text_mode_plays_a_consultation_from_the_doctor_view_only(pneumonia_case):
     replies = ["ASK: When did the cough start?", "EXAMINE: vitals, respiratory", "ORDER: chest x-ray",
                "DIAGNOSE: community-acquired pneumonia; pulmonary embolism\nPLAN: doxycycline, review in 48 hours"]
     with serve(replies=replies) as server:
-        doctor = OpenAIChatDoctor(OpenAIChatClient("doc", base_url=server.base_url, api_key="test"))
+        doctor = OpenAIChatDoctor(LLMClient("doc", base_url=server.base_url, api_key="test"))
         env = gym.make("clinic_env/Consultation-v0", cases=[pneumonia_case])
         result = run_consultation(env, doctor, seed=0)
         requests = server.requests
@@ -29,11 +29,18 @@ def test_text_mode_plays_a_consultation_from_the_doctor_view_only(pneumonia_case
     assert [m["role"] for m in requests[1].messages][-2:] == ["assistant", "user"]
 
 
+class TextOnlyClient:
+    """A ``ChatClient`` with ``complete`` but no ``chat``: enough for text mode, not for tools."""
+
+    async def complete(self, messages, **sampling):
+        return "END"
+
+
 def test_modes_are_checked():
     with pytest.raises(ValueError, match="mode"):
         OpenAIChatDoctor(object(), mode="telepathy")
     with pytest.raises(TypeError, match="tools mode needs a client with chat"):
-        OpenAIChatDoctor(OpenAIChatClient("m", base_url="http://127.0.0.1:9/v1", api_key="k"), mode="tools")
+        OpenAIChatDoctor(TextOnlyClient(), mode="tools")
 
 
 def tool_call(name, arguments, id="call_1"):
@@ -46,7 +53,6 @@ def test_tools_mode_turns_tool_calls_into_actions(pneumonia_case):
     from openai_server import Reply
 
     from clinic_env.actions import TOOL_SCHEMAS
-    from clinic_env.llm import LLMClient
 
     replies = [
         Reply(content=None, tool_calls=[tool_call("ask_patient", {"message": "When did it start?"})],

@@ -7,9 +7,9 @@ import pytest
 from openai_server import judge_reply, serve
 
 import clinic_env  # noqa: F401
+from clinic_env.llm import LLMClient
 from clinic_env.rewards import RubricReward
 from clinic_env.rubric_generator import LLMRubricGenerator, RubricGenerationError, parse_rubric
-from clinic_rubrics.chat import OpenAIChatClient
 from clinic_rubrics.grading import GradingError
 from clinic_rubrics.llm_judge import LLMJudge
 from clinic_rubrics.schema import DIMENSIONS
@@ -25,7 +25,7 @@ def rubric_answer(dimensions=DIMENSIONS, negative=True, n=10) -> str:
 
 
 def client(server):
-    return OpenAIChatClient("test-model", base_url=server.base_url, api_key="test")
+    return LLMClient("test-model", base_url=server.base_url, api_key="test")
 
 
 def test_generates_a_valid_rubric(pneumonia_case):

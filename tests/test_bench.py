@@ -1,4 +1,4 @@
-"""The benchmark harness: concurrent episodes, results.jsonl, resume, errors, summary and reports."""
+"""The benchmark runner (clinic_env.bench): concurrent episodes, results.jsonl, resume, errors, summary and reports."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.cases.library import load_cases
 from clinic_env.cli import main
 from clinic_env.gym_env import ConsultationEnv
-from clinic_env.harness import (
+from clinic_env.bench import (
     BenchError,
     arun_benchmark,
     episode_key,
     episode_seed,
     plan_episodes,
     read_results,
-    resolve_cases,
     run_benchmark,
 )
+from clinic_env.cases.specs import resolve_cases
 from clinic_env.patient import OfflinePatient
 from clinic_env.report import bootstrap_ci, svg_bars, svg_histogram, svg_scatter
 from clinic_env.rollout import run_consultation
@@ -110,7 +110,7 @@ class AsyncDoctor:
         return self.inner.act(observation, info)
 
     def act(self, observation, info):
-        raise AssertionError("the harness must await aact when a doctor has it")
+        raise AssertionError("the runner must await aact when a doctor has it")
 
 
 class AsyncPatient(OfflinePatient):
