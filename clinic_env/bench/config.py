@@ -30,8 +30,8 @@ class BenchConfig:
         per episode).
     grader: "offline" (the rubric reward with the offline grader), "llm:MODEL" (the LLM
         judge at ``OPENAI_BASE_URL`` / OpenAI), "package.module:Name", or a grader object
-        (``session``/``grade`` graders score inside the env; ``agrade``-only graders are
-        awaited when the episode ends).
+        (``clinic_rubrics.grading.Grader``: its session is finished, and awaited, when the
+        episode ends).
     cases: a spec (see ``clinic_env.cases.specs.CASES_FORMS``) or a list of ``Case`` objects or ids.
     progress: True / False, or None for a bar only on a terminal or in a notebook.
     workers: processes that play episodes, each with its own event loop and an equal
