@@ -195,9 +195,8 @@ class raw_env(AECEnv):
         self.reward_fn.reset(case)
         self._score = 0.0
         self._breakdown: dict[str, Any] = {}
-        opening_line = self.patient.reset(case.patient_view(), persona, patient_seed)
-        if callable(getattr(self.patient, "set_forbidden", None)):  # a checking patient (LLMPatient)
-            self.patient.set_forbidden(case.diagnosis_names)  # for its leak check; never in its prompt
+        opening_line = self.patient.reset(case.patient_view(), persona, patient_seed,
+                                          forbidden_names=case.diagnosis_names)
         opening = self.consultation.add_patient(opening_line)
         self.agents = list(self.possible_agents)
         self.rewards = {a: 0.0 for a in self.agents}

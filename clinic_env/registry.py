@@ -28,7 +28,7 @@ GRADERS: dict[str, str] = {"offline": "clinic_rubrics.offline_grader:OfflineGrad
 # Parameterised specs "scheme:ARGUMENT": the entry point is called with ARGUMENT (e.g. a model name).
 SCHEMES: dict[str, dict[str, str]] = {
     "doctor": {"openai": "clinic_agents.openai_doctor:openai_doctor", "openai-tools": "clinic_agents.openai_doctor:openai_tools_doctor"},
-    "patient": {"llm": "clinic_env.llm_patient:llm_patient"},
+    "patient": {"llm": "clinic_env.patient.llm:llm_patient"},
     "grader": {"llm": "clinic_env.harness:llm_grader"},
 }
 TABLES: dict[str, dict[str, str]] = {"doctor": DOCTORS, "patient": PATIENTS, "grader": GRADERS}

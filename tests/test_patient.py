@@ -170,7 +170,7 @@ def test_patient_never_names_the_diagnosis(cases):
 class EchoPatient:
     """A careless patient that repeats the doctor's words back."""
 
-    def reset(self, profile, persona, seed=None):
+    def reset(self, profile, persona, seed=None, *, forbidden_names=()):
         return profile.opening_statement
 
     def reply(self, doctor_message, messages):

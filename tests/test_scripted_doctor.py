@@ -23,7 +23,7 @@ from clinic_env.doctor import Doctor
 from clinic_env.exam_systems import EXAM_SYSTEMS, resolve_system
 from clinic_env.history_topics import SECTION_PATTERNS, TOPIC_PATTERNS
 from clinic_env.investigations import lookup
-from clinic_env.patient import JARGON
+from clinic_env.patient.offline import JARGON
 
 SPECIALTIES = {"ent", "ophthalmology", "geriatrics", "cardiology", "pulmonology", "gastroenterology", "neurology", "endocrinology", "infectious_disease",
                "paediatrics", "obstetrics_gynaecology", "psychiatry", "dermatology", "emergency", "nephrology_urology",
@@ -36,7 +36,7 @@ TRAIN_CASES = [case.id for case in load_cases(split="train")]
 class UninformativePatient:
     """A patient who says nothing useful: the doctor has only the exam and the tests to go on."""
 
-    def reset(self, profile, persona, seed=None) -> str:
+    def reset(self, profile, persona, seed=None, *, forbidden_names=()) -> str:
         return "I don't know."
 
     def reply(self, doctor_message, messages) -> str:
