@@ -76,8 +76,11 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # cut to what consultations need: a negation word earlier in the mention's clause denies it
 # ("denies chest pain", "no fever, cough or rash"), and so does a short treatment refusal after
 # it ("thrombolysis is contraindicated", "antibiotics won't help", "activated charcoal should not
-# be given"). A clause ends where the sense turns ("but", "however", "unless", ", so"), at
-# sentence punctuation, and after an answer's opening "No," ("No, I have a cough" affirms it).
+# be given"). A clause ends where the sense turns ("but", "however", "unless", "because", ", so",
+# ", and") and at sentence punctuation; a list after a comma stays in scope ("no fever, cough or
+# rash"). "Can't" and "won't" report an inability or a refusal, which in a consultation is mostly
+# a symptom ("I can't get my breath", "he won't finish his bottles"), so they deny only as a
+# refusal after a treatment ("aspirin can't be given", "antibiotics won't help").
 # ``denied_just_before`` is the strict reading for policing a speaker (a false alarm costs a
 # regenerated reply): only a first-person denial right before the mention counts.
 
@@ -85,8 +88,9 @@ SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 # Words that deny what follows them in the clause; "stop", "avoid" and "instead of" deny an
 # action ("stop metformin", "use X instead of Y").
 NEGATION = re.compile(
-    r"\b(?:no|not|never|none|nothing|nobody|nor|neither|cannot|without|denies|denied|deny|negative for|free of|"
-    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|stop|stopping)\b|\b\w+n['\u2019]t\b",
+    r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
+    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping)\b"
+    r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b",
     re.IGNORECASE,
 )
 # Words that deny what comes just before them: at most four words of the same clause (no
@@ -101,8 +105,7 @@ POST_NEGATION = re.compile(
 )
 CLAUSE_BREAK = re.compile(
     r"[.;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
-    r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b"
-    r"|(?:(?<=\bno)|(?<=\bnope)|(?<=\bnah)|(?<=\byes)|(?<=\byeah)|(?<=\byep))\s*,",
+    r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
     re.IGNORECASE,
 )
 

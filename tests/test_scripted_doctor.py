@@ -140,6 +140,16 @@ def test_a_denial_reaches_only_its_own_clause():
     assert "fever" in yes and "cough" in no
 
 
+def test_denials_read_as_the_grader_reads_them():
+    """The doctor reads patients with clinic_rubrics.text, as the grader reads doctors."""
+    _, no = read("Nobody in the family has had bowel cancer.")
+    assert "bowel cancer" in no
+    yes, _ = read("I can't get my breath, doctor.")  # an inability is the symptom
+    assert "get my breath" in yes
+    yes, no = read("I haven't been able to pass water since last night, and my lower tummy is agony.")
+    assert "lower tummy" in yes and "lower tummy" not in no
+
+
 def test_keywords_match_where_words_start():
     yes, _ = read("I'm so tired and achy.")
     assert "red and" not in yes and "tired" in yes
@@ -280,7 +290,7 @@ def test_completes_every_test_case_with_a_ranked_differential_and_a_plan(test_ru
 
 def test_never_reads_the_case():
     allowed = {"__future__", "random", "re", "dataclasses", "functools", "typing",
-               "clinic_agents.knowledge_base", "clinic_env.investigations"}
+               "clinic_agents.knowledge_base", "clinic_env.investigations", "clinic_rubrics.text"}
     for module in (sd, kb):
         imported = set()
         for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
