@@ -259,3 +259,15 @@ def test_short_words_and_stems(keyword, hears, not_hears):
     pattern = keyword_pattern([keyword])
     assert all(pattern.search(f"any {w} lately?") for w in hears), keyword
     assert not any(pattern.search(f"any {w} lately?") for w in not_hears), keyword
+
+
+@pytest.mark.parametrize("question", [
+    "Did this start last week?", "When did it start?", "Since when have you had this?",
+    "When were you last well?", "Has this been going on since last week?",
+])
+def test_questions_about_onset_get_the_onset(question):
+    """The "last week" drift: a timing question is answered with when it started, never with
+    "could you ask me that another way?" nor a fact a word inside it collides with (week, wee)."""
+    patient, _ = make_patient(get_case("em_cauda_equina"))
+    answer = patient.reply(question)
+    assert "Three weeks ago" in answer and "strain to start peeing" not in answer, answer
