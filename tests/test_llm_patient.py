@@ -306,6 +306,18 @@ def test_the_env_gives_the_patient_the_case_diagnosis_names_for_its_check(server
     env.close()
 
 
+def test_the_patient_prompt_in_the_env_is_the_one_the_model_is_sent(server, pneumonia_case):
+    server.push("About four days ago.")
+    patient = LLMPatient(client_for(server))
+    env = gym.make("clinic_env/Consultation-v0", cases=[PNEUMONIA], patient=patient, persona="anxious,mbti=ENTP")
+    env.reset(seed=0)
+    env.step("ASK: When did it start?")
+    shown = env.unwrapped.consultation.patient_messages[0]
+    assert shown["role"] == "system" and "MBTI ENTP" in shown["content"]
+    assert server.requests[0].messages[0] == shown == {"role": "system", "content": patient.system_prompt}
+    env.close()
+
+
 def test_the_llm_patient_plays_a_consultation_in_the_gym_env(server, pneumonia_case):
     answers = {
         "When did it start?": "Four days ago, after a cold. It's been awful.",

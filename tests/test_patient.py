@@ -271,3 +271,14 @@ def test_questions_about_onset_get_the_onset(question):
     patient, _ = make_patient(get_case("em_cauda_equina"))
     answer = patient.reply(question)
     assert "Three weeks ago" in answer and "strain to start peeing" not in answer, answer
+
+
+def test_forbidden_names_are_kept_out_of_the_offline_patients_replies(pneumonia_case):
+    patient = OfflinePatient()
+    patient.reset(pneumonia_case.patient_view(), Persona(), 0, forbidden_names=["cough"])
+    answer = patient.reply("Any cough?")
+    assert "cough" not in answer.lower() and answer
+    patient.reset(pneumonia_case.patient_view(), Persona(), 0)  # a new visit forgets them
+    assert "cough" in patient.reply("Any cough?")
+    with pytest.raises(TypeError, match="forbidden_names must be a sequence of names, not one string"):
+        patient.reset(pneumonia_case.patient_view(), Persona(), 0, forbidden_names="pneumonia")

@@ -65,6 +65,7 @@ _STAT_KEYS = ("replies", "model_calls", "regenerations", "fallbacks", "leak", "d
 
 
 def _clean(text: Any) -> str:
+    """The spoken words of a model reply: no thinking block, "Patient:" label or wrapping quotes."""
     text = _THINK.sub("", "" if text is None else str(text)).strip()
     text = _LABEL.sub("", text).strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
