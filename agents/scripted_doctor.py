@@ -31,13 +31,11 @@ from typing import Iterator
 
 from clinic_agents.knowledge_base import CONDITIONS, Condition
 from clinic_env.investigations import lookup
+from clinic_rubrics.text import APOSTROPHES, is_negated
+from clinic_rubrics.text import clauses as text_clauses
 
 # ---- reading text ------------------------------------------------------------------------
 
-# Words that, earlier in the same clause, deny what follows: "No, I haven't had any fever."
-NEGATIONS = (" no ", " not ", " never ", " haven't ", " hasn't ", " hadn't ", " don't ", " doesn't ", " didn't ",
-             " isn't ", " wasn't ", " denies ", " denied ", " without ", " negative for ", " nothing ", " none ")
-_CLAUSE_ENDS = ("? ", "! ", "; ", "\n", " but ", " although ", " except ")
 _SPACES = str.maketrans({c: " " for c in ',.:()[]"!?'})
 # Every keyword of the table, with a leading space so it matches only where a word starts,
 # filed under the start of its first word so a text is searched only for keywords its words could begin.
@@ -57,17 +55,9 @@ for _c, (_condition, _features) in enumerate(FEATURE_SETS):
 
 
 def clauses(text: str) -> list[str]:
-    """Lower-cased clauses, punctuation as spaces, padded so every word has a space before and after."""
-    text = text.lower().replace("\u2019", "'")
-    for end in _CLAUSE_ENDS:
-        text = text.replace(end, ". ")
-    return [" " + part.translate(_SPACES) + " " for part in text.split(". ") if part.strip()]
-
-
-def is_denied(clause: str, start: int) -> bool:
-    """Whether a negation comes before position ``start`` (the space before a keyword) in the clause."""
-    before = clause[: start + 1]
-    return any(word in before for word in NEGATIONS)
+    """The clauses of ``clinic_rubrics.text`` (where a denial's scope ends), lower-cased,
+    punctuation as spaces, padded so every word has a space before and after."""
+    return [" " + part.translate(_SPACES) + " " for part in text_clauses(text.lower().translate(APOSTROPHES))]
 
 
 @lru_cache(maxsize=8192)
@@ -83,7 +73,7 @@ def read(text: str) -> tuple[frozenset[str], frozenset[str]]:
             for part in parts:
                 at = part.find(key)
                 if at >= 0:
-                    (no if is_denied(part, at) else yes).add(key[1:])
+                    (no if is_negated(part, at + 1, at + len(key)) else yes).add(key[1:])
     return frozenset(yes), frozenset(no - yes)
 
 

@@ -33,7 +33,7 @@ SCRIPT = ["ASK: When did it start?", "ASK: Any other symptoms?", "EXAMINE: vital
 class InstantPatient:
     """Answers at once with a fixed line: takes the patient out of the measurement."""
 
-    def reset(self, profile, persona, seed=None):
+    def reset(self, profile, persona, seed=None, *, forbidden_names=()):
         return profile.opening_statement
 
     def reply(self, doctor_message, messages):

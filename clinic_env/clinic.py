@@ -81,9 +81,7 @@ class Clinic:
         consultation = Consultation(case, persona, Examiner(case, self.unlisted_tests), patient=self.patient,
                                     reward=self.reward, reward_mode=self.reward_mode, max_turns=self.max_turns)
         self.reward.reset(case)
-        opening = self.patient.reset(case.patient_view(), persona, patient_seed)
-        if callable(getattr(self.patient, "set_forbidden", None)):  # a checking patient (LLMPatient)
-            self.patient.set_forbidden(case.diagnosis_names)  # for its leak check; never in its prompt
+        opening = self.patient.reset(case.patient_view(), persona, patient_seed, forbidden_names=case.diagnosis_names)
         consultation.add_patient(opening)
         return consultation
 

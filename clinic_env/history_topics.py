@@ -1,8 +1,8 @@
 """History-taking topics and the words a doctor uses to ask about them.
 
 One vocabulary serves the case schema (each history fact names the topic it answers),
-the offline patient (which recognises the topics in a doctor's question) and, later,
-the rubric builder. Cue patterns are regular expressions matched on lower-cased text
+the offline patient (which recognises the topics in a doctor's question) and the case
+rubric (which credits a question about a topic). Cue patterns are regular expressions matched on lower-cased text
 with word boundaries, and include lay wording as well as clinical terms.
 """
 
@@ -71,12 +71,19 @@ TOPIC_CUES: dict[str, tuple[str, ...]] = {
         r"onset",
         r"how did (it|this|the \w+) (start|begin|come on)",
         r"what were you doing when",
+        r"(did|has|have|was) (it|this|that|all this|things|the \w+|(your|his|her|their) \w+)( all| first)? "
+        r"(start|begin|come on|kick off)",
+        r"when did (he|she|you|they) (first )?(become|get|got|feel|fall|go|notice|start (feeling|to feel|being))",
+        r"last (seen |known )?(normal|well)",
+        r"last (his|her|your|their|my) (normal|usual) self",
+        r"(when|what time|what day) (was|were|did) (he|she|you|they) last",
     ),
     "duration": (
         r"how long",
         r"since when",
         r"duration",
         r"how many (days|weeks|hours|months)",
+        r"(going on|been like (this|that)|had (it|this|that|the \w+)) (for|since)",
     ),
     "location": (
         r"where (is|does|do|exactly|about)",
@@ -151,6 +158,8 @@ TOPIC_CUES: dict[str, tuple[str, ...]] = {
         r"anyone (else )?(sick|ill|around you)",
         r"(sick|ill) contacts?",
         r"eaten anything",
+        r"(ill|unwell|poorly|sick|under the weather)\b.{0,25}\b(before( this| that| all this)?|beforehand|"
+        r"last week|recently|lately|the week before)",
     ),
     "previous_episodes": (
         r"(ever )?(had|happened) (this|it|anything like this) before",

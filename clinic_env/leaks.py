@@ -10,6 +10,10 @@ diagnosis lists no synonyms (an imported one) for what its name is also written 
 (``name_variants``): its abbreviation ("deep vein thrombosis" -> "DVT"), its name without
 qualifiers ("acute appendicitis" -> "appendicitis") and the parts of a name with a
 parenthesis or a comma.
+
+``find_diagnosis_terms`` finds what merely sounds like a diagnosis ("pneumonia", "...itis",
+"heart attack", "COPD", "Lyme disease") when the true names are not known: the LLM
+patient's leak check and its end-of-visit gate use it.
 """
 
 from __future__ import annotations
@@ -26,19 +30,24 @@ def _name_pattern(name: str) -> str:
     return r"[\s\-]+".join(words)
 
 
+def _whole_words(folded: list[str], exact: list[str]) -> re.Pattern[str] | None:
+    """One regex finding any alternative as a whole word: ``folded`` ignoring case, ``exact``
+    (short abbreviations) as written, so "cap" in "kneecap" is not "CAP"."""
+    parts = []
+    if folded:
+        parts.append(r"(?i:" + "|".join(folded) + ")")
+    if exact:
+        parts.append("|".join(exact))
+    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])") if parts else None
+
+
 @lru_cache(maxsize=4096)
 def leak_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     """One regex finding any of ``names``; None when there is nothing to look for."""
     folded = [n for n in names if not (n.isupper() and len(n) <= 5)]
     abbreviations = [n for n in names if n.isupper() and len(n) <= 5]
-    parts = []
-    if folded:
-        parts.append(r"(?i:" + "|".join(_name_pattern(n) for n in sorted(folded, key=len, reverse=True)) + ")")
-    if abbreviations:
-        parts.append("|".join(re.escape(n) for n in abbreviations))
-    if not parts:
-        return None
-    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])")
+    return _whole_words([_name_pattern(n) for n in sorted(folded, key=len, reverse=True)],
+                        [re.escape(n) for n in abbreviations])
 
 
 def find_leaks(text: str, names: Iterable[str]) -> list[str]:
@@ -156,3 +165,60 @@ def redact_leaks(reply: str, names: Iterable[str]) -> tuple[str, int]:
     sentences = re.split(r"(?<=[.!?])\s+", reply)
     kept = [s for s in sentences if not pattern.search(s)]
     return (" ".join(kept) if kept else SAFE_REPLY), len(sentences) - len(kept)
+
+
+# ---- what sounds like a diagnosis -------------------------------------------------------------
+
+_DIAGNOSIS_WORDS = (
+    r"(?:acute |chronic )?(?:myocardial|cerebral|pulmonary) (?:infarction|embolism|embolus)",
+    r"heart attacks?", r"infarct\w*", r"mini[- ]?strokes?", r"strokes?", r"cancers?", r"tumou?rs?",
+    r"malignan\w*", r"pneumonia", r"\w*sepsis", r"ana?emia", r"pernicious", r"[\w-]+ deficiency",
+    r"adrenal (?:insufficiency|failure|crisis)", r"hypoadrenal\w*", r"myxo?edema", r"angle[- ]closure",
+    r"confusional state", r"(?:upper |lower )?(?:gi|gastrointestinal) bleed\w*", r"falciparum", r"plasmodium",
+    r"epstein[- ]barr", r"tubal pregnancy", r"afib", r"\w*embol\w+", r"diabetes", r"diabetic", r"asthma",
+    r"emphysema", r"septic\w*",
+    r"migraines?", r"malaria", r"thrombos[ie]s", r"blood clots?", r"clots?", r"aneurysms?",
+    r"ha?emorrhages?", r"bleed on the brain", r"angina", r"gout", r"shingles", r"zoster", r"herpes",
+    r"glandular fever", r"scarlet fever", r"rheumatic fever", r"influenza", r"flu(?!-like)", r"covid(?:-19)?",
+    r"coronavirus", r"(?:stomach|peptic|gastric|duodenal|bleeding) ulcers?", r"gall ?stones?",
+    r"kidney stones?", r"gall ?bladder", r"appendix",
+    r"(?:chest|kidney|renal|urine|urinary|water|bladder|ear|throat|lung|skin|bowel|stomach|tummy|viral|bacterial|"
+    r"blood|bone|brain|tract|yeast|fungal|soft tissue) infections?",
+    r"sexually transmitted \w+", r"chlamydia", r"gonorrho?ea", r"syphilis", r"(?:hypo|hyper)thyroid\w*",
+    r"(?:over|under)[- ]?active thyroid", r"graves'?", r"addison'?s?", r"hashimoto'?s?", r"cushing'?s?",
+    r"coeliac", r"celiac", r"crohn'?s?", r"irritable bowel", r"diverticul\w+",
+    r"(?:heart|kidney|renal|liver|respiratory|lung) failure", r"(?:atrial )?fibrillation", r"arrhythmias?",
+    r"epilepsy", r"epileptic", r"parkinson'?s?", r"dementia", r"alzheimer'?s?", r"delirium", r"depression",
+    r"depressive", r"bipolar", r"schizophreni\w*", r"panic attacks?", r"anxiety attacks?", r"eating disorder",
+    r"anorexia", r"bulimia", r"croup", r"whooping cough", r"pertussis", r"measles", r"mumps", r"chicken ?pox",
+    r"impetigo", r"eczema", r"lupus", r"ectopic", r"miscarriage", r"pre-?eclampsia", r"eclampsia",
+    r"toxaemia", r"torsion", r"twisted (?:testicle|testis|bowel)", r"hernias?", r"intussusception",
+    r"telescoping", r"concussion", r"fractures?", r"(?:food|carbon monoxide|blood) poisoning",
+    r"carbon monoxide", r"poisoning", r"ketoacidosis", r"hypoglyc\w+", r"hyperglyc\w+", r"hypertension",
+    r"hypotension", r"polymyalgia", r"sciatica", r"slipped disc", r"palsy", r"multiple sclerosis",
+    r"sickle cell", r"ha?emophilia", r"cataracts?", r"mono", r"dissection", r"pneumothorax", r"aneurysms?",
+    r"(?:kidney|renal) injury", r"(?:urinary|urine) retention", r"(?:ureteric|ureteral|kidney|bladder) (?:stones?|calculus)",
+    r"scabies", r"angina", r"infarction", r"embolism", r"cancer", r"tumou?r", r"leuka?emia", r"influenza", r"flu",
+    r"overdose", r"detachment", r"abruption", r"hyperemesis", r"cauda equina", r"stevens-johnson", r"seroconversion",
+    r"lyme", r"malaria", r"tuberculosis", r"sarcoid\w*", r"hyperparathyroid\w*", r"guillain-barr[eé]",
+    r"anaphyla\w+", r"positional vertigo", r"abscess", r"quinsy", r"(?:bowel|intestinal) obstruction", r"tonic-clonic",
+    r"otitis(?: media| externa)?", r"cholestasis",
+    # "-itis", "-osis", "-aemia", "-oma", "-opathy" words, less a few ordinary ones
+    r"(?!(?:diagnos|prognos|hypnos|osmos|academ|diplom|arom|oklahom|tacom|homeopath|osteopath|naturopath)"
+    r"\w*\b)[a-z]{3,}(?:itis|osis|aemia|emia|oma|opathy)",
+    # "Lyme disease", "Addison's disease", "panic disorder" (not "a serious disease")
+    r"(?!(?:the|a|an|some|any|this|that|serious|bad|horrible|terrible|awful|nasty|rare|my|your|his|her|their|"
+    r"our|what|which|no|of|with|have|has|had|got)\b)[a-z']{3,} (?:disease|syndrome|disorder)",
+)
+# Abbreviations are matched case-sensitively, so "ms" and "af" in ordinary words are not.
+_DIAGNOSIS_ABBREVIATIONS = (
+    "NSTEMI", "STEMI", "COPD", "AECOPD", "ADHF", "PTSD", "ADHD", "AACG", "UGIB", "UTI", "DVT", "TIA", "CVA", "IBS",
+    "STI", "STD", "HIV", "AIDS", "DKA", "SAH", "GCA", "CHF", "ACS", "MDD", "OCD", "EBV", "RSV", "LTB", "HZ", "PE",
+    "MI", "AF", "TB", "MS", "AKI", "AAA", "SJS", "PCOS", "BPPV", "HHS", "AML", "GORD", "GERD", "PID", "MND",
+)
+_DIAGNOSIS_TERMS = _whole_words(list(_DIAGNOSIS_WORDS), sorted(_DIAGNOSIS_ABBREVIATIONS, key=len, reverse=True))
+
+
+def find_diagnosis_terms(text: str) -> list[str]:
+    """Diagnosis-sounding terms in ``text`` (as written), in order, without repeats."""
+    return list(dict.fromkeys(m.group(0) for m in _DIAGNOSIS_TERMS.finditer(str(text))))

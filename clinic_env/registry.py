@@ -42,7 +42,7 @@ BUILTIN_NAMES: dict[str, dict[str, str]] = {
 # Parameterised specs "scheme:ARGUMENT": the entry point is called with ARGUMENT (e.g. a model name).
 BUILTIN_SCHEMES: dict[str, dict[str, str]] = {
     "doctor": {},
-    "patient": {"llm": "clinic_env.llm_patient:llm_patient"},
+    "patient": {"llm": "clinic_env.patient.llm:llm_patient"},
     "grader": {"llm": "clinic_env.bench:llm_grader"},
 }
 

@@ -1,11 +1,12 @@
 """The offline grader: checks each criterion's ``Matcher`` against the conversation, no model needed.
 
-It is speaker-aware (only the doctor's words earn doctor points), negation-aware ("denies
-chest pain" and "no chest pain" are not "chest pain" when a matcher asks for affirmed
-mentions), question-aware (asking is not asserting) and order-aware (``first_n``,
-``before``). Phrases match as whole words with any spacing or hyphenation; a trailing
-``*`` makes a phrase a prefix ("breath*" finds "breathless"). A ``MatcherSession`` grades
-a growing dialogue step by step and reads each message once.
+It is speaker-aware (only the doctor's words earn doctor points), negation-aware
+(``clinic_rubrics.text.is_negated``: "denies chest pain", "no chest pain" and "thrombolysis
+is contraindicated" are not affirmed mentions when a matcher asks for those), question-aware
+(asking is not asserting) and order-aware (``first_n``, ``before``). Phrases match as whole
+words with any spacing or hyphenation; a trailing ``*`` makes a phrase a prefix ("breath*"
+finds "breathless"). A ``MatcherSession`` grades a growing dialogue step by step and reads
+each message once.
 """
 
 from __future__ import annotations
@@ -16,14 +17,7 @@ from typing import Sequence
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
-
-NEGATION = re.compile(
-    r"\b(?:no|not|never|without|denies|denied|deny|negative for|free of|avoid|avoids|avoiding|"
-    r"contraindicated|instead of|rather than|stop|stopping|\w+n't)\b",
-    re.IGNORECASE,
-)
-CLAUSE_BREAK = re.compile(r"[.;:!?\n]|,\s*(?:but|and)\b|\bbut\b|\bhowever\b", re.IGNORECASE)
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+from clinic_rubrics.text import is_negated, is_question, sentences
 
 
 def _phrase(phrase: str) -> str:
@@ -42,14 +36,6 @@ def _compile(any_of: tuple[str, ...], pattern: str | None) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.IGNORECASE | re.MULTILINE)
 
 
-def _negated(text: str, start: int) -> bool:
-    """A negation word between the start of the match's clause and the match."""
-    clause_start = 0
-    for brk in CLAUSE_BREAK.finditer(text, 0, start):
-        clause_start = brk.end()
-    return NEGATION.search(text, clause_start, start) is not None
-
-
 @lru_cache(maxsize=65536)
 def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, exclude_questions: bool,
             text: str) -> int:
@@ -58,11 +44,10 @@ def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, e
     if not affirmed_only and not exclude_questions:
         return sum(1 for _ in regex.finditer(text))
     found = 0
-    for sentence in SENTENCE.finditer(text):
-        body = sentence.group(0)
-        if exclude_questions and body.rstrip().endswith("?"):
+    for body in sentences(text):
+        if exclude_questions and is_question(body):
             continue
-        found += sum(1 for m in regex.finditer(body) if not (affirmed_only and _negated(body, m.start())))
+        found += sum(1 for m in regex.finditer(body) if not (affirmed_only and is_negated(body, m.start(), m.end())))
     return found
 
 

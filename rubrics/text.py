@@ -66,3 +66,100 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
     """A pattern finding any of ``keywords`` in text (``None`` when there are none); match it
     against ``normalize``d text so curly apostrophes and spacing do not matter."""
     return _compiled(tuple(keywords))
+
+
+# ---- sentences, clauses and negation ---------------------------------------------------------
+#
+# Every reader that asks "is this mention affirmed or denied?" uses the scope rules below, so
+# the grader reading a doctor, the scripted doctor reading a patient and the checker policing
+# an LLM patient agree on what a sentence says. The approach is NegEx's (Chapman et al., 2001),
+# cut to what consultations need: a negation word earlier in the mention's clause denies it
+# ("denies chest pain", "no fever, cough or rash"), and so does a short treatment refusal after
+# it ("thrombolysis is contraindicated", "antibiotics won't help", "activated charcoal should not
+# be given"). A clause ends where the sense turns ("but", "however", "unless", "because", ", so",
+# ", and") and at sentence punctuation; a list after a comma stays in scope ("no fever, cough or
+# rash"). "Can't" and "won't" report an inability or a refusal, which in a consultation is mostly
+# a symptom ("I can't get my breath", "he won't finish his bottles"), so they deny only as a
+# refusal after a treatment ("aspirin can't be given", "antibiotics won't help").
+# ``denied_just_before`` is the strict reading for policing a speaker (a false alarm costs a
+# regenerated reply): only a first-person denial right before the mention counts.
+
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# Words that deny what follows them in the clause; "stop", "avoid" and "instead of" deny an
+# action ("stop metformin", "use X instead of Y").
+NEGATION = re.compile(
+    r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
+    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping)\b"
+    r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b",
+    re.IGNORECASE,
+)
+# Words that deny what comes just before them: at most four words of the same clause (no
+# conjunction among them: "give antibiotics if you don't improve" is no refusal) lead to one.
+_REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually))?\s+(?:given|used|started|prescribed|"
+            r"offered|recommended|indicated|needed|necessary|required|appropriate|advised|advisable|safe|helpful|"
+            r"useful|beneficial|effective|help|helps|work|works)")
+POST_NEGATION = re.compile(
+    r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|and|or|as|while|before|after|since|then)\b)"
+    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out)\b",
+    re.IGNORECASE,
+)
+CLAUSE_BREAK = re.compile(
+    r"[.;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
+    r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
+    re.IGNORECASE,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (split at . ! ? and line ends), each with its end mark."""
+    return SENTENCE.findall(str(text))
+
+
+def is_question(sentence: str) -> bool:
+    """Asking is not asserting: a sentence ending in "?" states nothing."""
+    return sentence.rstrip().endswith("?")
+
+
+def clause_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
+    """(start, end) of the clause of ``text`` holding the span ``start:end``."""
+    end = start if end is None else end
+    low, high = 0, len(text)
+    for brk in CLAUSE_BREAK.finditer(text):
+        if brk.end() <= start:
+            low = brk.end()
+        elif brk.start() >= end:
+            high = brk.start()
+            break
+    return low, high
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of ``text`` (split where a negation's scope ends), stripped, empty ones left out."""
+    return [c for c in (part.strip() for part in CLAUSE_BREAK.split(str(text))) if c]
+
+
+def is_negated(text: str, start: int, end: int) -> bool:
+    """Whether the mention ``text[start:end]`` is denied: a negation word earlier in its clause,
+    or a treatment refusal right after it ("... is contraindicated", "... won't help")."""
+    low, high = clause_bounds(text, start, end)
+    return NEGATION.search(text, low, start) is not None or POST_NEGATION.match(text, end, high) is not None
+
+
+# A denial just before a mention: "no fever", "haven't had any fever", "I don't get chills",
+# "never had a ...", "neither ... nor chills". At most two words between the cue and the mention,
+# and none that turn it into something else ("can't get rid of the cough", "no more than") or
+# start another clause ("no fever and a cough").
+_DENIAL_CUE = re.compile(
+    r"(?:\bno|\bnone of|\bneither|\bnor|\bwithout any"
+    r"|\bnever(?: really)? (?:had|have|get|got|noticed|felt|been|seen|experienced)"
+    r"|(?:n't|\bnot)(?: really| actually| even| ever| yet)? (?:had|have|having|got|get|getting|noticed|noticing|"
+    r"felt|feel|feeling|seen|experienced|been|any|a|an))"
+    r"(?: (?!(?:rid|over|used|enough|better|worse|more|longer|idea|way|matter|doubt|able|much|chance|time|"
+    r"and|but|so|then|only|just|because|while|though)\b)[\w'-]+){0,2} $")
+
+
+def denied_just_before(text: str, start: int) -> bool:
+    """Whether a plain denial ends right before position ``start`` of ``normalize``d ``text``
+    (see ``_DENIAL_CUE``); stricter than ``is_negated``, which reads a whole clause."""
+    low, _ = clause_bounds(text, start)
+    return _DENIAL_CUE.search(text[low:start]) is not None

@@ -13,17 +13,11 @@ import gymnasium as gym
 import pytest
 
 import clinic_env  # noqa: F401  (registers the Gymnasium env)
-from clinic_env.leaks import find_leaks
+from clinic_env.leaks import find_diagnosis_terms, find_leaks
 from clinic_env.llm import LLMClient
-from clinic_env.llm_patient import (
-    LANGUAGE_TEXT,
-    MBTI_TEMPERAMENTS,
-    LLMPatient,
-    dialogue_end_reason,
-    find_diagnosis_terms,
-    llm_patient_system_prompt,
-)
-from clinic_env.patient import OfflinePatient, PatientPolicy
+from clinic_env.patient import LLMPatient, OfflinePatient, PatientPolicy
+from clinic_env.patient.ending import dialogue_end_reason
+from clinic_env.patient.prompt import LANGUAGE_TEXT, MBTI_TEMPERAMENTS, patient_system_prompt
 from clinic_env.persona import LEVELS, MBTI_TYPES, Persona
 
 from openai_server import serve
@@ -41,9 +35,9 @@ def client_for(server, model="patient-model"):
     return LLMClient(model, base_url=server.base_url, api_key="test")
 
 
-def make_patient(server, case, persona="typical", seed=0, **kwargs):
+def make_patient(server, case, persona="typical", seed=0, forbidden_names=(), **kwargs):
     patient = LLMPatient(client_for(server), **kwargs)
-    opening = patient.reset(case.patient_view(), Persona.from_spec(persona), seed)
+    opening = patient.reset(case.patient_view(), Persona.from_spec(persona), seed, forbidden_names=forbidden_names)
     return patient, opening
 
 
@@ -85,9 +79,9 @@ def test_system_prompt_has_the_facts_and_persona_and_never_the_diagnosis(cases):
     for case in cases:
         profile = case.patient_view()
         for persona in personas:
-            prompt = llm_patient_system_prompt(profile, persona)
+            prompt = patient_system_prompt(profile, persona)
             assert not find_leaks(prompt, case.diagnosis_names), (case.id, find_leaks(prompt, case.diagnosis_names))
-        prompt = llm_patient_system_prompt(profile, personas[0])
+        prompt = patient_system_prompt(profile, personas[0])
         assert all(f.lay in prompt for f in case.history), case.id
         assert all(n.lay in prompt for n in case.pertinent_negatives), case.id
         assert all(answer in prompt for answer in case.review_of_systems.values()), case.id
@@ -96,8 +90,8 @@ def test_system_prompt_has_the_facts_and_persona_and_never_the_diagnosis(cases):
 
 def test_system_prompt_is_shaped_by_the_persona(pneumonia_case):
     profile = pneumonia_case.patient_view()
-    simple = llm_patient_system_prompt(profile, Persona.from_spec("mbti=ESTP,language_level=simple,recall=low"))
-    fluent = llm_patient_system_prompt(profile, Persona.from_spec("mbti=INFJ,language_level=fluent,clinician"))
+    simple = patient_system_prompt(profile, Persona.from_spec("mbti=ESTP,language_level=simple,recall=low"))
+    fluent = patient_system_prompt(profile, Persona.from_spec("mbti=INFJ,language_level=fluent,clinician"))
     assert "MBTI ESTP" in simple and MBTI_TEMPERAMENTS["ESTP"] in simple and LANGUAGE_TEXT["simple"] in simple
     assert "MBTI INFJ" in fluent and LANGUAGE_TEXT["fluent"] in fluent and LANGUAGE_TEXT["simple"] not in fluent
     assert "Recall low" in simple and "Recall low" not in fluent
@@ -105,7 +99,7 @@ def test_system_prompt_is_shaped_by_the_persona(pneumonia_case):
     assert onset.text in fluent and onset.text not in simple  # clinical wording only for high literacy
     assert "Never name, suggest or guess a diagnosis" in simple
     # a sampled persona is the same for the same seed, so is its prompt
-    assert llm_patient_system_prompt(profile, Persona.sample(4)) == llm_patient_system_prompt(profile, Persona.sample(4))
+    assert patient_system_prompt(profile, Persona.sample(4)) == patient_system_prompt(profile, Persona.sample(4))
 
 
 # ---- replies from the local server ---------------------------------------------------------
@@ -153,8 +147,7 @@ def test_reply_before_reset_is_an_error_and_reply_works_inside_an_event_loop(ser
 # ---- the factual check ------------------------------------------------------------------------
 
 def test_a_reply_naming_a_forbidden_diagnosis_is_regenerated_with_the_reason(server, pneumonia_case):
-    patient, _ = make_patient(server, pneumonia_case)
-    patient.set_forbidden(pneumonia_case.diagnosis_names)
+    patient, _ = make_patient(server, pneumonia_case, forbidden_names=pneumonia_case.diagnosis_names)
     # the doctor said it first, so only the forbidden list (not the heuristic) rejects the echo
     question = "Do you think it's pneumonia?"
     server.push("Could be pneumonia, I suppose, doctor.", "I don't know, doctor, that's why I came.")
@@ -218,8 +211,8 @@ def test_the_check_does_not_reject_what_the_case_itself_says(server, cases):
 
 
 def test_persistent_failure_falls_back_to_the_offline_answer(server, pneumonia_case):
-    patient, _ = make_patient(server, pneumonia_case, max_regenerations=2)
-    patient.set_forbidden(pneumonia_case.diagnosis_names)
+    patient, _ = make_patient(server, pneumonia_case, max_regenerations=2,
+                              forbidden_names=pneumonia_case.diagnosis_names)
     server.set_handler(lambda request: "It's pneumonia, I just know it.")
     offline = OfflinePatient()
     offline.reset(pneumonia_case.patient_view(), Persona(), 0)
@@ -227,8 +220,7 @@ def test_persistent_failure_falls_back_to_the_offline_answer(server, pneumonia_c
     assert patient.reply("When did it start?") == expected and "four days" in expected
     assert len(server.requests) == 3
     assert patient.stats["fallbacks"] == 1 and patient.stats["regenerations"] == 2 and patient.stats["leak"] == 3
-    eager, _ = make_patient(server, pneumonia_case, max_regenerations=0)
-    eager.set_forbidden(["pneumonia"])
+    eager, _ = make_patient(server, pneumonia_case, max_regenerations=0, forbidden_names=["pneumonia"])
     eager.reply("When did it start?")
     assert len(server.requests) == 4 and eager.stats["fallbacks"] == 1
 
@@ -311,6 +303,18 @@ def test_the_env_gives_the_patient_the_case_diagnosis_names_for_its_check(server
     assert observation == "I don't know, doctor, that's why I came."
     assert patient.stats["leak"] == 1 and patient.stats["regenerations"] == 1 and len(server.requests) == 2
     assert not find_leaks(server.requests[0].messages[0]["content"], pneumonia_case.diagnosis_names)  # not in the prompt
+    env.close()
+
+
+def test_the_patient_prompt_in_the_env_is_the_one_the_model_is_sent(server, pneumonia_case):
+    server.push("About four days ago.")
+    patient = LLMPatient(client_for(server))
+    env = gym.make("clinic_env/Consultation-v0", cases=[PNEUMONIA], patient=patient, persona="anxious,mbti=ENTP")
+    env.reset(seed=0)
+    env.step("ASK: When did it start?")
+    shown = env.unwrapped.consultation.patient_messages[0]
+    assert shown["role"] == "system" and "MBTI ENTP" in shown["content"]
+    assert server.requests[0].messages[0] == shown == {"role": "system", "content": patient.system_prompt}
     env.close()
 
 

@@ -37,6 +37,18 @@ def test_negation_for_affirmed_only(text, met):
     assert matches(Matcher(any_of=["chest pain", "amoxicillin"], affirmed_only=True), convo(("doctor", text))) is met
 
 
+@pytest.mark.parametrize("text, met", [
+    ("Thrombolysis is contraindicated, his bleeding risk is too high.", False),
+    ("Antibiotics won't help, it's a viral infection.", False),
+    ("Activated charcoal should not be given this late.", False),
+    ("No fever, so antibiotics are the first step.", True),  # ", so" ends the denial's clause
+    ("IV opioid (no pethidine), thrombolysis and antibiotics.", True),  # so does a bracket
+])
+def test_negation_after_a_treatment_and_clause_ends(text, met):
+    matcher = Matcher(any_of=["thrombolysis", "antibiotics", "activated charcoal"], affirmed_only=True)
+    assert matches(matcher, convo(("doctor", text))) is met
+
+
 def test_speaker_awareness():
     dialogue = convo(("patient", "I have chest pain."), ("doctor", "I see."), ("assistant", "Hmm."))
     assert not matches(Matcher(any_of=["chest pain"]), dialogue)

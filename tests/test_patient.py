@@ -170,7 +170,7 @@ def test_patient_never_names_the_diagnosis(cases):
 class EchoPatient:
     """A careless patient that repeats the doctor's words back."""
 
-    def reset(self, profile, persona, seed=None):
+    def reset(self, profile, persona, seed=None, *, forbidden_names=()):
         return profile.opening_statement
 
     def reply(self, doctor_message, messages):
@@ -259,3 +259,26 @@ def test_short_words_and_stems(keyword, hears, not_hears):
     pattern = keyword_pattern([keyword])
     assert all(pattern.search(f"any {w} lately?") for w in hears), keyword
     assert not any(pattern.search(f"any {w} lately?") for w in not_hears), keyword
+
+
+@pytest.mark.parametrize("question", [
+    "Did this start last week?", "When did it start?", "Since when have you had this?",
+    "When were you last well?", "Has this been going on since last week?",
+])
+def test_questions_about_onset_get_the_onset(question):
+    """The "last week" drift: a timing question is answered with when it started, never with
+    "could you ask me that another way?" nor a fact a word inside it collides with (week, wee)."""
+    patient, _ = make_patient(get_case("em_cauda_equina"))
+    answer = patient.reply(question)
+    assert "Three weeks ago" in answer and "strain to start peeing" not in answer, answer
+
+
+def test_forbidden_names_are_kept_out_of_the_offline_patients_replies(pneumonia_case):
+    patient = OfflinePatient()
+    patient.reset(pneumonia_case.patient_view(), Persona(), 0, forbidden_names=["cough"])
+    answer = patient.reply("Any cough?")
+    assert "cough" not in answer.lower() and answer
+    patient.reset(pneumonia_case.patient_view(), Persona(), 0)  # a new visit forgets them
+    assert "cough" in patient.reply("Any cough?")
+    with pytest.raises(TypeError, match="forbidden_names must be a sequence of names, not one string"):
+        patient.reset(pneumonia_case.patient_view(), Persona(), 0, forbidden_names="pneumonia")

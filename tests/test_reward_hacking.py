@@ -11,7 +11,7 @@ import clinic_env  # noqa: F401
 from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.exam_systems import EXAM_SYSTEMS
 from clinic_env.investigations import CATALOG
-from clinic_env.patient import SYMPTOMS
+from clinic_env.patient.offline import SYMPTOMS
 
 COMMON_DIAGNOSES = ["pneumonia", "myocardial infarction", "pulmonary embolism", "appendicitis", "migraine",
                     "urinary tract infection", "asthma", "heart failure", "depression", "stroke"]

@@ -23,7 +23,7 @@ from clinic_env.doctor import Doctor
 from clinic_env.exam_systems import EXAM_SYSTEMS, resolve_system
 from clinic_env.history_topics import SECTION_PATTERNS, TOPIC_PATTERNS
 from clinic_env.investigations import lookup
-from clinic_env.patient import JARGON
+from clinic_env.patient.offline import JARGON
 
 SPECIALTIES = {"ent", "ophthalmology", "geriatrics", "cardiology", "pulmonology", "gastroenterology", "neurology", "endocrinology", "infectious_disease",
                "paediatrics", "obstetrics_gynaecology", "psychiatry", "dermatology", "emergency", "nephrology_urology",
@@ -36,7 +36,7 @@ TRAIN_CASES = [case.id for case in load_cases(split="train")]
 class UninformativePatient:
     """A patient who says nothing useful: the doctor has only the exam and the tests to go on."""
 
-    def reset(self, profile, persona, seed=None) -> str:
+    def reset(self, profile, persona, seed=None, *, forbidden_names=()) -> str:
         return "I don't know."
 
     def reply(self, doctor_message, messages) -> str:
@@ -138,6 +138,16 @@ def test_a_denial_reaches_only_its_own_clause():
     assert "cough" in yes and "fever" in no
     yes, no = read("No cough. I've had a fever though.")
     assert "fever" in yes and "cough" in no
+
+
+def test_denials_read_as_the_grader_reads_them():
+    """The doctor reads patients with clinic_rubrics.text, as the grader reads doctors."""
+    _, no = read("Nobody in the family has had bowel cancer.")
+    assert "bowel cancer" in no
+    yes, _ = read("I can't get my breath, doctor.")  # an inability is the symptom
+    assert "get my breath" in yes
+    yes, no = read("I haven't been able to pass water since last night, and my lower tummy is agony.")
+    assert "lower tummy" in yes and "lower tummy" not in no
 
 
 def test_keywords_match_where_words_start():
@@ -280,7 +290,7 @@ def test_completes_every_test_case_with_a_ranked_differential_and_a_plan(test_ru
 
 def test_never_reads_the_case():
     allowed = {"__future__", "random", "re", "dataclasses", "functools", "typing",
-               "clinic_agents.knowledge_base", "clinic_env.investigations"}
+               "clinic_agents.knowledge_base", "clinic_env.investigations", "clinic_rubrics.text"}
     for module in (sd, kb):
         imported = set()
         for node in ast.walk(ast.parse(Path(module.__file__).read_text())):

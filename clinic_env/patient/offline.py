@@ -1,13 +1,11 @@
-"""Patient simulators: the protocol every patient follows, and the offline rule-based patient.
+"""The offline rule-based patient: answers from the case's facts, no model needed.
 
-The offline patient needs no model. It reads a doctor's question for history-taking
-topics, named symptoms and sections of the history, and answers from the
-``PatientProfile`` only, in the lay wording of the case, shaped by a ``Persona``. It
+It reads a doctor's question for history-taking topics, named symptoms and sections
+of the history, and answers from the ``PatientProfile`` only, in the lay wording of the case, shaped by a ``Persona``. It
 discloses only what is asked, and denies symptoms the case does not mention
 (consistently: the same question gets the same answer). It cannot know the diagnosis;
-it could only echo a name the doctor used.
-The environment checks every patient reply, from this patient or any other, with
-``clinic_env.leaks.redact_leaks`` before the doctor sees it.
+it could only echo a name the doctor used, and it drops any sentence naming one of the
+``forbidden_names`` given to ``reset`` (as the environment does for every patient).
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Sequence
 
 from clinic_env.cases.schema import Item, PatientProfile, PertinentNegative
 from clinic_env.history_topics import (
@@ -25,56 +23,11 @@ from clinic_env.history_topics import (
     SENSITIVE_SECTIONS,
     TOPIC_PATTERNS,
 )
+from clinic_env.leaks import redact_leaks
+from clinic_env.patient.prompt import SECTION_NONE
+from clinic_env.patient.protocol import forbidden_tuple
 from clinic_env.persona import Persona
 from clinic_rubrics.text import keyword_pattern
-
-
-@runtime_checkable
-class PatientPolicy(Protocol):
-    """What the environment needs from a patient: an opening statement and replies."""
-
-    def reset(self, profile: PatientProfile, persona: Persona, seed: int | None = None) -> str:
-        """Start a new visit; returns the patient's opening statement."""
-
-    def reply(self, doctor_message: str, messages: Sequence[dict]) -> str:
-        """Answer the doctor's latest words; ``messages`` is the patient's chat view so far."""
-
-
-def patient_system_prompt(profile: PatientProfile, persona: Persona) -> str:
-    """The patient's system prompt: the patient-side facts and persona, never the diagnosis."""
-    d = profile.demographics
-    who = f"a {d.age_years:g}-year-old {d.sex}" + (f" ({d.occupation})" if d.occupation else "")
-    speaker = "the patient" if profile.informant == "patient" else f"the patient's {profile.informant}"
-    lines = [
-        f"You are {speaker} in a medical consultation. The patient is {who}.",
-        "Answer the doctor's questions in everyday words, only from the facts below. Do not volunteer",
-        "everything at once. You do not know your diagnosis; never guess or name one.",
-        f"Persona: {persona.describe()}.",
-        f"Why you came: {profile.opening_statement}",
-        "Facts (say them in your own words when asked):",
-    ]
-    lines += [f"- ({fact.topic}) {fact.lay}" for fact in profile.history]
-    lines += [f"- (you do NOT have {neg.symptom}) {neg.lay}" for neg in profile.pertinent_negatives]
-    for title, items in section_answers(profile).items():
-        lines += [f"- ({title.replace('_', ' ')}) {text}" for text in items]
-    lines += [f"- (review of systems: {system}) {answer}" for system, answer in profile.review_of_systems.items()]
-    lines.append("Anything not listed here: you have not noticed it, or you do not know.")
-    return "\n".join(lines)
-
-
-def section_answers(profile: PatientProfile) -> dict[str, list[str]]:
-    """The lay answers for each history section, in the order the section is asked about."""
-    return {
-        "past_history": [i.lay for i in profile.past_history],
-        "medications": [m.lay for m in profile.medications],
-        "allergies": [a.lay for a in profile.allergies],
-        "social": [i.lay for i in profile.social_history],
-        "family": [i.lay for i in profile.family_history],
-        "sexual": [i.lay for i in profile.sexual_history],
-        "travel": [i.lay for i in profile.travel_history],
-        "obstetric": [i.lay for i in profile.obstetric_history],
-    }
-
 
 # What a patient says when asked about a topic the case has nothing on.
 TOPIC_NONE = {
@@ -97,17 +50,6 @@ TOPIC_NONE = {
 
 # When a case has nothing on one topic, the answer to a close one serves ("how long?" -> when it started).
 TOPIC_STAND_INS = {"duration": "onset", "onset": "duration", "timing": "course"}
-
-SECTION_NONE = {
-    "past_history": "No, I've always been pretty healthy.",
-    "medications": "I don't take any regular medicines.",
-    "allergies": "No allergies that I know of.",
-    "social": "Nothing much to say there really.",
-    "family": "Not that I know of, no.",
-    "sexual": "Nothing I'm worried about there.",
-    "travel": "No, I haven't been anywhere.",
-    "obstetric": "Nothing relevant there.",
-}
 
 # Words a patient with low health literacy does not understand, and what they ask back.
 JARGON = re.compile(
@@ -194,9 +136,12 @@ class OfflinePatient:
     _negatives: list[tuple[PertinentNegative, re.Pattern[str] | None]] = field(default_factory=list, init=False, repr=False)
     _said: set[int] = field(default_factory=set, init=False, repr=False)
     _asked: set[str] = field(default_factory=set, init=False, repr=False)
+    _forbidden: tuple[str, ...] = field(default=(), init=False, repr=False)
 
-    def reset(self, profile: PatientProfile, persona: Persona, seed: int | None = None) -> str:
+    def reset(self, profile: PatientProfile, persona: Persona, seed: int | None = None, *,
+              forbidden_names: Sequence[str] = ()) -> str:
         self._profile, self._persona, self._rng = profile, persona, random.Random(seed)
+        self._forbidden = forbidden_tuple(forbidden_names)
         self._facts = _facts(profile)
         self._negatives = [(n, keyword_pattern(n.keywords)) for n in profile.pertinent_negatives]
         self._said, self._asked = set(), set()
@@ -220,7 +165,7 @@ class OfflinePatient:
         question = str(doctor_message).strip()
         if not question:
             return "Sorry, doctor, did you want to ask me something?"
-        return self._answer(question)
+        return redact_leaks(self._answer(question), self._forbidden)[0]
 
     def _answer(self, question: str) -> str:
         persona = self._persona
