@@ -1,32 +1,50 @@
-"""A small condition knowledge base for the scripted baseline doctor.
+"""The scripted baseline doctor's knowledge: condition data files and their typed loader.
 
-Written from general clinical knowledge, as a clinician would list the features of each
-condition; it is not tuned to the wording of any case. Plain data, no regexes:
+The knowledge is data in ``knowledge/``, written from general clinical knowledge as a clinician
+would list the features of each condition; it is not tuned to the wording of any case.
 
-* A feature is ``(keywords, weight)``. Keywords are lower-case lay and clinical words;
-  each matches where a word starts ("cough" finds "coughing"; "red" does not match
-  "tired"), and one written with a space before its semicolon must also end a word
-  ("flu ;" is not "fluid"). The first keyword is also how the doctor asks about it
-  ("Have you had any <first keyword>?"), so it is an everyday noun phrase.
-* ``symptoms`` are features the doctor may ask about; ``context`` (risk factors, timing)
-  is heard in the history but not asked about one by one; ``findings`` are seen only
-  on examination or in test results.
-* Priors are obvious ones: an age range (outside it counts against), a sex, and
-  whether the condition needs a known pregnancy.
-* ``exam`` names 1-3 systems of ``clinic_env.exam_systems``; ``tests`` names 2-4 tests of
-  the ``clinic_env.investigations`` catalogue.
+``knowledge/conditions.json`` is a list of conditions. Their order is the doctor's tie-break
+(equal scores rank in file order). Each condition has:
+
+* ``name``, ``specialty``, ``plan`` and ``disposition`` (discharge_home, follow_up,
+  refer_specialist, admit or emergency);
+* ``symptoms`` (features the doctor may ask about), ``context`` (risk factors and timing, heard
+  in the history but not asked about one by one) and ``findings`` (seen only on examination or
+  in test results): lists of ``{"weight": w, "keywords": [...]}``;
+* ``exam``: 1-3 systems of ``clinic_env.exam_systems``; ``tests``: 2-4 tests of the
+  ``clinic_env.investigations`` catalogue;
+* optional priors: ``ages`` ``[low, high]`` (outside counts against; default any age),
+  ``sex`` ("male" or "female") and ``pregnancy`` ("required": only in a known pregnancy).
+
+A keyword is lower-case lay or clinical words and matches where a word starts ("cough" finds
+"coughing"; "red" does not match "tired"); one with a trailing space must also end a word
+("flu " is not "fluid"). The first keyword of a symptom is also how the doctor asks about it
+("Have you had any <first keyword>?"), so it is an everyday noun phrase. ``"@fever"`` stands
+for the keywords of the set ``fever`` in ``knowledge/keyword_sets.json``: sets that several
+conditions share, so the same symptom reads the same everywhere.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clinic_env.exam_systems import EXAM_SYSTEMS
+from clinic_env.investigations import lookup
+
+KNOWLEDGE_DIR = Path(__file__).parent / "knowledge"
+DISPOSITIONS = ("discharge_home", "follow_up", "refer_specialist", "admit", "emergency")
+FEATURE_KINDS = ("symptoms", "context", "findings")
+REQUIRED = ("name", "specialty", "symptoms", "exam", "tests", "plan", "disposition")
+OPTIONAL = ("context", "findings", "ages", "sex", "pregnancy")
 
 Feature = tuple[tuple[str, ...], float]
 
 
-def f(keywords: str, weight: float) -> Feature:
-    """A feature from "kw; kw; ..." (semicolons separate plain keywords) and its weight."""
-    return tuple(k.lstrip() for k in keywords.split(";") if k.strip()), weight
+class KnowledgeError(ValueError):
+    """A knowledge file that does not follow the layout; the message names the file and field."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +56,10 @@ class Condition:
     exam: tuple[str, ...]
     tests: tuple[str, ...]
     plan: str
-    disposition: str  # discharge_home, follow_up, refer_specialist, admit or emergency
+    disposition: str
     ages: tuple[float, float] = (0.0, 120.0)
     sex: str | None = None
-    pregnancy: str | None = None  # "required": only in a known pregnancy
+    pregnancy: str | None = None
     context: tuple[Feature, ...] = ()
 
     @property
@@ -49,1007 +67,103 @@ class Condition:
         return self.symptoms + self.context + self.findings
 
 
-# Keyword sets that several conditions share, so the same symptom reads the same everywhere.
-FEVER = "fever; a temperature; high temperature; temperatures; feverish; hot and cold; shiver; rigor; chills; temperature 38; temperature 39; temperature 40; temp 38; temp 39"
-COUGH = "cough"
-SPUTUM = "phlegm; sputum; productive; mucus; green stuff; yellow stuff"
-BREATHLESS = "breathlessness; breathless; short of breath; shortness of breath; out of breath; catch my breath; get my breath; can't breathe; struggling to breathe; puffed; dyspn"
-WHEEZE = "wheeze; wheez; whistl"
-CHEST_PAIN = "chest pain; pain in my chest; chest tightness; tight chest; tightness in my chest; pressure in my chest; heaviness; heavy feeling; weight on my chest; crushing; squeezing; retrosternal"
-PLEURITIC = "pain when breathing in; pain when i breathe; hurts to breathe; hurts when i breathe; deep breath; breathe in; pleuritic"
-SWEATING = "sweating; sweat; clammy; diaphore"
-VOMITING = "vomiting; vomit; being sick; been sick; threw up; throwing up; nausea; nause; feel sick; feeling sick; felt sick"
-DIZZY = "dizziness; dizz; lightheaded; light-headed; light headed; faint; passed out; blacked out; collapse"
-PALPITATIONS = "palpitations; racing heart; heart racing; heart was racing; heart is racing; fluttering; pounding heart; heart pounding; heart beating fast; heart thumping; thumping"
-HEADACHE = "headache; head pain; head hurts; sore head; head is pounding; splitting head"
-LIGHT_SENSITIVE = "sensitivity to light; sensitive to light; light hurts; bright light; lights hurt; dark room; photophob"
-STIFF_NECK = "stiff neck; neck stiff; neck is stiff; neck pain; neck hurts; neck stiffness; meningism; kernig's sign positive; positive kernig; brudzinski's sign positive"
-TIRED = "tiredness; tired; exhausted; fatigue; no energy; lethargic; worn out; drained; sluggish"
-WEIGHT_LOSS = "weight loss; lost weight; losing weight; clothes are loose; clothes feel loose"
-DYSURIA = "pain when passing urine; burning when; burns when; stings when; stinging when; pain when i pee; pain when i wee; hurts to pee; hurts to wee; painful to pee; dysuria"
-FREQUENCY = "needing to pass urine often; frequency; toilet a lot; toilet all the time; peeing a lot; weeing a lot; passing urine a lot; passing water a lot; urgency; polyuria"
-SWELLING = "swelling; swollen; puffy; puffed up; oedema; edema"
-SMOKER = "smoking; smok; cigarette; pack-year; pack year; roll-ups"
-ALCOHOL = "alcohol; pints; beer; lager; wine; spirits; vodka; whisky; heavy drinker; units a week"
-RASH = "rash; blotch; spotty rash; red spots; purple spots"
-HIGH_BP = "high blood pressure; hypertension"
-TACHYCARDIA = "heart rate 1; pulse 1; tachycard"
-RED = "redness; red and; red hot; red skin; gone red; very red; bright red; is red ;looks red; erythema"
-HYPOTENSION = "blood pressure 6; blood pressure 7; blood pressure 8; hypotens"
-HYPOXIA = "spo2 8; spo2 90; spo2 91; spo2 92; spo2 93; saturations 8; saturations 90; saturations 91; saturations 92; hypox"
-TACHYPNOEA = "respiratory rate 2; respiratory rate 3; respiratory rate 4; tachypn"
-VTE_RISK = "recent surgery or long journeys; long flight; long-haul; flight; long drive; surgery; operation; contraceptive pill; the pill; immobil; plaster cast; cancer"
-
-CONDITIONS: tuple[Condition, ...] = (
-    # ---- cardiology ------------------------------------------------------------------------
-    Condition("ST-elevation myocardial infarction (STEMI)", "cardiology",
-              symptoms=(f(CHEST_PAIN, 3), f("pain in my arm; pain in my jaw; arm; jaw", 2), f(SWEATING, 2),
-                        f(VOMITING, 1), f(BREATHLESS, 1)),
-              context=(f(SMOKER, 1), f(HIGH_BP + "; diabetes; cholesterol", 0.5)),
-              findings=(f("st elevation; st-elevation; st segment elevation", 4), f("fourth heart sound; grey; cool peripheries", 1)),
-              exam=("cardiovascular", "respiratory"), tests=("ecg", "troponin", "complete blood count"),
-              plan="Aspirin 300 mg, GTN and analgesia, oxygen only if SpO2 < 94%, immediate primary PCI (thrombolysis if PCI is not available within 2 hours).",
-              disposition="emergency", ages=(30, 120)),
-    Condition("Acute heart failure", "cardiology",
-              symptoms=(f(BREATHLESS, 2), f("breathlessness lying flat; lying flat; lie flat; pillows; propped up; sit up to breathe; sleep sitting up; orthopn", 3),
-                        f("waking up at night breathless; gasping; paroxysmal", 2),
-                        f("ankle swelling; swollen ankles; swollen legs; legs are swollen; ankles are swollen; " + SWELLING, 2),
-                        f("weight gain; put on weight; gained weight", 1), f(TIRED, 0.5)),
-              context=(f("heart attack; stent; angina; water tablet; furosemide", 1.5),),
-              findings=(f("crackles; crepitations; creps", 1.5), f("raised jvp; jvp raised; jvp elevated; jvp is raised; jvp up", 2),
-                        f("pitting oedema; pitting edema; cardiomegaly; kerley; upper lobe; venous diversion; pulmonary oedema; pleural effusion; third heart sound", 2)),
-              exam=("cardiovascular", "respiratory"), tests=("bnp", "chest x-ray", "ecg", "basic metabolic panel"),
-              plan="IV furosemide, sit upright, oxygen if hypoxic, fluid balance and daily weights; echocardiogram; ACE inhibitor and beta-blocker once stable.",
-              disposition="admit", ages=(40, 120)),
-    Condition("Atrial fibrillation", "cardiology",
-              symptoms=(f(PALPITATIONS, 3), f("irregular heartbeat; irregular; skipping beats; all over the place", 2),
-                        f(BREATHLESS, 1), f(DIZZY, 1), f(TIRED, 0.5)), context=(f(ALCOHOL, 0.5),),
-              findings=(f("irregularly irregular; absent p waves; p waves absent; fibrillatory", 4), f(TACHYCARDIA, 1)),
-              exam=("cardiovascular",), tests=("ecg", "thyroid function tests", "basic metabolic panel", "echocardiogram"),
-              plan="Rate control with a beta-blocker; CHA2DS2-VASc score and a DOAC if indicated; check thyroid function and electrolytes; echocardiogram.",
-              disposition="follow_up", ages=(30, 120)),
-    Condition("Acute pericarditis", "cardiology",
-              symptoms=(f("sharp chest pain; sharp; stabbing", 2), f(PLEURITIC, 1.5),
-                        f("pain eased by sitting forward; sitting forward; leaning forward; lean forward; sit forward", 3),
-                        f("pain lying flat; lying flat; lying down", 1), f("recent cold; a cold; flu ;flu-like; viral; sore throat", 1), f(FEVER, 1)),
-              findings=(f("pericardial rub; friction rub; saddle-shaped; widespread st elevation; pr depression", 4),),
-              exam=("cardiovascular",), tests=("ecg", "troponin", "c-reactive protein", "echocardiogram"),
-              plan="Ibuprofen (with a PPI) plus colchicine for 3 months, rest from strenuous exercise; echocardiogram to exclude an effusion.",
-              disposition="follow_up", ages=(15, 80)),
-    # ---- pulmonology -----------------------------------------------------------------------
-    Condition("Community-acquired pneumonia", "pulmonology",
-              symptoms=(f(COUGH, 2), f(SPUTUM, 2), f(FEVER, 2), f(PLEURITIC, 1), f(BREATHLESS, 1), f(TIRED, 0.5)),
-              findings=(f("crackles; crepitations; bronchial breathing; dull to percussion; dull percussion; dullness; consolidation", 2.5),
-                        f(TACHYPNOEA + "; " + HYPOXIA, 0.5)),
-              exam=("respiratory",), tests=("chest x-ray", "complete blood count", "c-reactive protein", "sputum culture"),
-              plan="CURB-65 score; oral amoxicillin (add clarithromycin if moderate), fluids and paracetamol; review in 48 hours.",
-              disposition="discharge_home", ages=(5, 120)),
-    Condition("Acute asthma exacerbation", "pulmonology",
-              symptoms=(f(WHEEZE, 3), f(BREATHLESS, 2), f("chest tightness; tight chest; tightness", 1), f(COUGH, 1)),
-              context=(f("asthma; inhaler; salbutamol; blue inhaler; brown inhaler; preventer", 2),
-                       f("triggers; pollen; hay fever; the cat; cats ;pets ;dust; cold air; exercise", 1)),
-              findings=(f("polyphonic wheeze; widespread wheeze; prolonged expiration; peak flow 1; peak flow 2; peak flow 3", 2),),
-              exam=("respiratory",), tests=("peak flow", "arterial blood gas", "chest x-ray"),
-              plan="Salbutamol via spacer or nebuliser, oral prednisolone 40-50 mg for 5 days, oxygen to SpO2 94-98%; check inhaler technique; review within 48 hours.",
-              disposition="discharge_home", ages=(3, 60)),
-    Condition("Acute exacerbation of COPD", "pulmonology",
-              symptoms=(f(BREATHLESS, 2), f(COUGH, 1), f(SPUTUM, 2), f(WHEEZE, 1.5)),
-              context=(f(SMOKER, 3), f("copd; emphysema; chronic bronchitis; inhaler; tiotropium", 2)),
-              findings=(f("hyperexpanded; hyperinflat; barrel; pursed-lip; pursed lip", 2),),
-              exam=("respiratory",), tests=("chest x-ray", "arterial blood gas", "complete blood count", "sputum culture"),
-              plan="Nebulised salbutamol and ipratropium, prednisolone 30 mg for 5 days, antibiotics if sputum purulent, controlled oxygen to SpO2 88-92%.",
-              disposition="admit", ages=(45, 120)),
-    Condition("Pulmonary embolism", "pulmonology",
-              symptoms=(f(BREATHLESS, 2), f(PLEURITIC + "; sharp chest pain", 2),
-                        f("coughing up blood; blood in my phlegm; blood in the phlegm; haemoptysis; hemoptysis", 2),
-                        f("calf swelling; calf; swollen leg; leg swelling", 2), f(VTE_RISK, 2), f(DIZZY, 1)),
-              findings=(f(TACHYCARDIA, 1), f(HYPOXIA, 1)),
-              exam=("respiratory", "cardiovascular", "musculoskeletal"), tests=("d-dimer", "ct pulmonary angiogram", "ecg", "chest x-ray"),
-              plan="Wells score; start anticoagulation (apixaban or LMWH) while awaiting CTPA; thrombolysis if massive PE with shock.",
-              disposition="admit", ages=(16, 120)),
-    Condition("Spontaneous pneumothorax", "pulmonology",
-              symptoms=(f("sudden sharp chest pain; sharp chest pain; sharp pain; stabbing; one side of my chest", 2),
-                        f(BREATHLESS, 2)), context=(f("sudden; suddenly; out of the blue", 1), f(SMOKER, 0.5)),
-              findings=(f("absent breath sounds; breath sounds absent; hyperresonan; pneumothorax; tracheal deviation", 4), f("reduced breath sounds", 1)),
-              exam=("respiratory",), tests=("chest x-ray", "arterial blood gas"),
-              plan="Chest x-ray; small and minimally symptomatic: observe with oxygen; large or breathless: needle aspiration or chest drain.",
-              disposition="emergency", ages=(15, 60)),
-    # ---- gastroenterology ------------------------------------------------------------------
-    Condition("Acute appendicitis", "gastroenterology",
-              symptoms=(f("pain moving to the right; moved to the right; moved down; started around my belly button; belly button; umbilic; middle of my tummy", 3),
-                        f("pain low on the right; lower right; right lower; bottom right; right side of my tummy; right iliac fossa", 3),
-                        f("loss of appetite; off my food; off his food; off her food; not hungry; lost my appetite; anorexi", 1.5),
-                        f(VOMITING, 1), f(FEVER, 1), f("pain on moving; worse when i move; worse when walking; bumps; coughing makes it worse", 1)),
-              findings=(f("rebound; guarding; rovsing; mcburney; peritonism; non-compressible", 3),),
-              exam=("abdominal",), tests=("complete blood count", "c-reactive protein", "abdominal ultrasound", "urine pregnancy test"),
-              plan="Nil by mouth, IV fluids, analgesia and IV antibiotics; surgical review for laparoscopic appendicectomy.",
-              disposition="emergency", ages=(4, 70)),
-    Condition("Acute cholecystitis", "gastroenterology",
-              symptoms=(f("pain under the right ribs; under my ribs on the right; upper right; right upper; right side under", 3),
-                        f("pain after fatty food; fatty; after eating; after meals; greasy", 2), f("right shoulder; shoulder blade", 1.5),
-                        f(FEVER, 1.5), f(VOMITING, 1), f("gallstones", 1)),
-              findings=(f("murphy's sign positive; positive murphy; gallstones; thickened gallbladder; gallbladder wall; pericholecystic", 3),),
-              exam=("abdominal",), tests=("abdominal ultrasound", "complete blood count", "liver function tests", "lipase"),
-              plan="IV fluids, analgesia and IV antibiotics (e.g. co-amoxiclav); laparoscopic cholecystectomy within a week.",
-              disposition="admit", ages=(18, 120)),
-    Condition("Bleeding peptic ulcer (upper GI bleed)", "gastroenterology",
-              symptoms=(f("black stools; black poo; black stool; black and sticky; tarry; melaena; melena; dark stools", 3),
-                        f("vomiting blood; coffee grounds; coffee-ground; haematemesis; hematemesis", 3),
-                        f("indigestion; top of my stomach; upper stomach; epigastr; heartburn", 1.5), f(DIZZY, 1.5)),
-              context=(f("ibuprofen; naproxen; diclofenac; anti-inflammator; aspirin; nsaid", 2), f(ALCOHOL, 0.5)),
-              findings=(f("pale; pallor", 1), f(TACHYCARDIA + "; " + HYPOTENSION + "; postural drop", 1.5)),
-              exam=("abdominal", "general"), tests=("complete blood count", "basic metabolic panel", "coagulation screen"),
-              plan="Resuscitate (two large-bore cannulas, fluids, transfuse if Hb < 70 g/L), stop NSAIDs, Glasgow-Blatchford score, urgent endoscopy within 24 hours, PPI after endoscopy.",
-              disposition="emergency", ages=(18, 120)),
-    Condition("Acute pancreatitis", "gastroenterology",
-              symptoms=(f("pain going through to the back; through to my back; into my back; through to the back; to my back", 3),
-                        f("upper abdominal pain; top of my stomach; upper stomach; upper tummy; epigastr", 2), f(VOMITING, 1.5),
-                        f("pain eased by sitting forward; sitting forward; leaning forward", 1)),
-              context=(f(ALCOHOL, 1.5), f("gallstones", 1)),
-              findings=(f("epigastric tenderness; tender in the epigastrium; grey turner; cullen", 1.5),),
-              exam=("abdominal",), tests=("lipase", "complete blood count", "liver function tests", "abdominal ultrasound"),
-              plan="IV fluids, analgesia and antiemetics; severity scoring (Glasgow); ultrasound for gallstones; stop alcohol.",
-              disposition="admit", ages=(18, 120)),
-    Condition("Acute gastroenteritis", "gastroenterology",
-              symptoms=(f("diarrhoea; diarrh; loose stools; runny stools; watery stools; the runs", 3), f(VOMITING, 2),
-                        f("stomach cramps; cramp; tummy ache", 1),
-                        f("contact with anyone ill; takeaway; restaurant; barbecue; undercooked; others ill; same thing", 1), f(FEVER, 1)),
-              findings=(f("dry mucous membranes; dehydrat; reduced skin turgor", 1),),
-              exam=("abdominal",), tests=("stool culture", "basic metabolic panel", "complete blood count"),
-              plan="Oral rehydration, small frequent fluids and paracetamol; stool culture if bloody or prolonged; return if unable to keep fluids down.",
-              disposition="discharge_home"),
-    # ---- neurology -------------------------------------------------------------------------
-    Condition("Migraine", "neurology",
-              symptoms=(f(HEADACHE, 2), f("one-sided headache; one side; one-sided; side of my head; unilateral", 2),
-                        f("throbbing; pulsating; pounding", 1.5), f(LIGHT_SENSITIVE, 2),
-                        f("zigzag lines; zigzag; zig-zag; flashing lights; shimmering; blind spot; sparkl; aura", 3),
-                        f(VOMITING, 1)), context=(f("attacks; episodes; recurr; every few weeks; once a month", 1),),
-              findings=(),
-              exam=("neurological", "heent"), tests=("complete blood count", "erythrocyte sedimentation rate"),
-              plan="Aspirin or ibuprofen with an antiemetic, a triptan for attacks; headache diary, avoid medication overuse; propranolol prophylaxis if frequent; avoid combined pill with aura.",
-              disposition="follow_up", ages=(8, 60)),
-    Condition("Acute ischaemic stroke", "neurology",
-              symptoms=(f("weakness in my arm or leg; weakness in my arm; weakness in my leg; weakness down one side; weak arm; weak leg; arm is weak; leg is weak; can't lift; cannot lift; arm went; leg went; hemipar; one side of my body", 3),
-                        f("drooping face; droop; lopsided; face dropped; face has dropped", 2),
-                        f("slurred speech; slurred; speech; words out; dysphasia; dysarthria", 3),
-                        f("numbness; numb; tingling", 1)),
-              context=(f("sudden; suddenly; all of a sudden", 0.5), f(HIGH_BP + "; atrial fibrillation; irregular heartbeat; diabetes", 1)),
-              findings=(f("reduced power; power 0; power 1; power 2; power 3; power 4; upper motor neuron; facial droop; extensor plantar; upgoing plantar; hemiparesis; expressive", 3),),
-              exam=("neurological",), tests=("ct head", "blood glucose", "ecg", "complete blood count"),
-              plan="Urgent non-contrast CT head; if no bleed and within 4.5 hours thrombolysis (+/- thrombectomy); stroke unit; aspirin 300 mg once haemorrhage excluded.",
-              disposition="emergency", ages=(40, 120)),
-    Condition("Subarachnoid haemorrhage", "neurology",
-              symptoms=(f("worst headache of my life; worst headache; thunderclap; hit on the back of the head; like being hit", 4),
-                        f(HEADACHE, 1), f(STIFF_NECK, 2), f(VOMITING, 1), f(LIGHT_SENSITIVE, 1)),
-              context=(f("sudden; instant; within seconds; out of the blue", 1),),
-              findings=(f("subarachnoid blood; hyperdens; xanthochromia; blood in the basal cisterns", 4),),
-              exam=("neurological", "neck"), tests=("ct head", "lumbar puncture", "coagulation screen"),
-              plan="Urgent CT head (lumbar puncture at 12 hours if negative), CT angiography, nimodipine, analgesia, neurosurgical referral.",
-              disposition="emergency", ages=(18, 90)),
-    Condition("Tension-type headache", "neurology",
-              symptoms=(f(HEADACHE, 2), f("band around the head; band; tight around; pressing; squeezing", 3),
-                        f("both sides of the head; both sides; all over my head", 1.5), f("neck and shoulders; shoulders", 0.5)),
-              context=(f("stress; deadlines; screen; exams", 1.5),),
-              findings=(),
-              exam=("neurological", "heent"), tests=("complete blood count", "erythrocyte sedimentation rate"),
-              plan="Reassure; simple analgesia no more than 2-3 days a week; stress management, sleep and posture; amitriptyline if frequent.",
-              disposition="discharge_home", ages=(10, 80)),
-    # ---- endocrinology ---------------------------------------------------------------------
-    Condition("Diabetic ketoacidosis", "endocrinology",
-              symptoms=(f("thirst; thirsty; drinking lots; drinking loads; dry mouth; polydips", 3), f(FREQUENCY, 2), f(VOMITING, 1.5),
-                        f("stomach pain; tummy pain; abdominal pain", 1), f(WEIGHT_LOSS, 1), f("drowsiness; drowsy; sleepy; confus", 1)),
-              context=(f("type 1 diabetes; diabetes; insulin", 2),),
-              findings=(f("kussmaul; deep sighing; deep rapid; pear drops; ketotic; ketones 3; ketones 4; ketones 5; ketones 6; glucose 1; glucose 2", 3),),
-              exam=("general", "abdominal"), tests=("blood glucose", "serum ketones", "arterial blood gas", "basic metabolic panel"),
-              plan="IV 0.9% saline, fixed-rate IV insulin 0.1 units/kg/h, potassium replacement, hourly glucose and ketones; find the trigger.",
-              disposition="emergency", ages=(3, 70)),
-    Condition("Graves' disease (hyperthyroidism)", "endocrinology",
-              symptoms=(f(WEIGHT_LOSS, 2), f("eating more; hungry all the time; appetite is up; increased appetite", 2), f(PALPITATIONS, 2),
-                        f("heat intolerance; can't stand the heat; too hot; hot all the time; heat", 2), f("tremor; shaky; shaking; trembl", 2),
-                        f("gritty eyes; bulging eyes; eyes bulging; eyes feel gritty; staring", 1.5), f("anxious; irritable; on edge", 1), f("neck swelling; goitre; goiter; lump in my neck", 1.5)),
-              findings=(f("goitre; goiter; thyroid bruit; exophthalmos; proptosis; lid lag; fine tremor", 2), f(TACHYCARDIA, 1)),
-              exam=("neck", "cardiovascular", "heent"), tests=("thyroid function tests", "ecg", "complete blood count"),
-              plan="Propranolol for symptoms, carbimazole, TSH-receptor antibodies; endocrinology referral.",
-              disposition="refer_specialist", ages=(15, 75)),
-    Condition("Hypothyroidism", "endocrinology",
-              symptoms=(f(TIRED, 2), f("weight gain; put on weight; gained weight; clothes are tight", 2),
-                        f("feeling the cold; feel the cold; always cold; cold all the time; feeling cold", 2), f("constipation; constipat", 1.5),
-                        f("dry skin; hair falling out; hair thinning; brittle", 1.5), f("low mood; slowed down; foggy; memory", 1), f("hoarse", 0.5)),
-              findings=(f("slow-relaxing reflexes; slow relaxing; delayed relaxation; bradycard; puffy face; coarse hair", 2),),
-              exam=("neck", "neurological"), tests=("thyroid function tests", "complete blood count", "lipid profile"),
-              plan="Levothyroxine 50 micrograms daily (25 in the elderly or with heart disease), recheck TSH in 6-8 weeks.",
-              disposition="follow_up", ages=(18, 120)),
-    Condition("Type 2 diabetes mellitus", "endocrinology",
-              symptoms=(f("thirst; thirsty; drinking lots; dry mouth", 2), f(FREQUENCY + "; up at night to pee; getting up at night", 2), f(TIRED, 1.5),
-                        f("blurred vision; blurr", 1), f("infections; thrush; slow to heal", 1)), context=(f("overweight", 0.5),),
-              findings=(f("glucose 1; glucose 2; hba1c 6; hba1c 7; hba1c 8; hba1c 9; glycosuria", 2),),
-              exam=("general",), tests=("hba1c", "blood glucose", "urinalysis", "lipid profile"),
-              plan="Confirm with HbA1c; lifestyle advice and metformin; check kidneys, eyes, feet and cardiovascular risk.",
-              disposition="follow_up", ages=(30, 120)),
-    # ---- infectious disease ----------------------------------------------------------------
-    Condition("Bacterial meningitis", "infectious_disease",
-              symptoms=(f(HEADACHE, 2), f(FEVER, 2), f(STIFF_NECK, 3), f(LIGHT_SENSITIVE, 2),
-                        f("rash that doesn't fade; purple; purpur; non-blanching; petechia; " + RASH, 2),
-                        f("confusion; confus; drowsy; not making sense; hard to wake", 2), f(VOMITING, 1)),
-              findings=(f("kernig's sign positive; positive kernig; brudzinski's sign positive; non-blanching; purpur; petechia", 3),),
-              exam=("neck", "neurological", "skin"), tests=("blood cultures", "lumbar puncture", "complete blood count", "c-reactive protein"),
-              plan="IV ceftriaxone and dexamethasone immediately after blood cultures (do not delay for LP); lumbar puncture if safe; notify public health.",
-              disposition="emergency"),
-    Condition("Infectious mononucleosis (glandular fever)", "infectious_disease",
-              symptoms=(f("sore throat; throat is sore; throat hurts; painful throat; swallow", 3), f(FEVER, 1.5), f(TIRED, 2),
-                        f("swollen glands; glands; lumps in my neck; swollen neck; lymph", 2), f("rash after antibiotics; amoxicillin; " + RASH, 1.5),
-                        f("pain under the left ribs; left upper; spleen", 0.5)),
-              findings=(f("exudate; enlarged tonsils; posterior cervical; lymphadenopathy; splenomegaly; spleen palpable; palatal petechiae", 2),
-                        f("atypical lymphocytes; heterophile antibody positive; monospot positive; lymphocytosis", 3)),
-              exam=("heent", "lymph_nodes", "abdominal"), tests=("monospot", "complete blood count", "liver function tests", "throat swab"),
-              plan="Supportive: fluids, rest and paracetamol or ibuprofen; avoid amoxicillin; no contact sport for 4-8 weeks (splenic rupture risk).",
-              disposition="discharge_home", ages=(10, 35)),
-    Condition("Acute pyelonephritis", "infectious_disease",
-              symptoms=(f(FEVER, 2), f("pain in your side; loin; flank; kidney area; my side; in the side", 3), f(DYSURIA, 2), f(FREQUENCY, 1.5),
-                        f(VOMITING, 1), f("shivers; shaking; rigor", 1)),
-              findings=(f("renal angle tenderness; renal angle; costovertebral; loin tenderness", 3),
-                        f("nitrites positive; nitrite positive; positive for nitrites; leucocytes 2+; leucocytes 3+; leukocytes 2+; leukocytes 3+; pyuria; coliform", 2)),
-              exam=("genitourinary", "abdominal"), tests=("urinalysis", "urine culture", "complete blood count", "basic metabolic panel"),
-              plan="Oral antibiotics for 7 days per local guidance (e.g. co-amoxiclav or ciprofloxacin) after a urine culture, fluids and analgesia; admit if septic or vomiting.",
-              disposition="discharge_home", ages=(12, 120)),
-    Condition("Streptococcal pharyngitis", "infectious_disease",
-              symptoms=(f("sore throat; throat is sore; throat hurts; painful throat", 3), f(FEVER, 2), f("pain on swallowing; painful to swallow; hurts to swallow; swallow", 2),
-                        f("swollen glands; glands", 1.5), f(HEADACHE, 0.5)),
-              findings=(f("exudate; pus on; tender anterior cervical; streptococcus detected; strep a detected", 2.5),),
-              exam=("heent", "lymph_nodes"), tests=("throat swab", "complete blood count"),
-              plan="FeverPAIN or Centor score; phenoxymethylpenicillin for 10 days if high; analgesia and fluids.",
-              disposition="discharge_home", ages=(3, 50)),
-    # ---- dermatology -----------------------------------------------------------------------
-    Condition("Cellulitis", "dermatology",
-              symptoms=(f(RED, 3), f("hot skin; hot to touch; feels hot; warm to touch", 2), f(SWELLING, 2), f("tenderness; tender; painful", 1),
-                        f("spreading; getting bigger; spread up", 1.5), f("cuts or bites; a cut; cut on; cut my; scratch; bite; graze; wound; athlete's foot; cracked skin", 1.5), f(FEVER, 1)),
-              findings=(f("spreading erythema; poorly demarcated; blanching erythema; warm and tender; hot and tender", 2),),
-              exam=("skin", "lymph_nodes"), tests=("complete blood count", "c-reactive protein", "blood cultures"),
-              plan="Mark the margin, oral flucloxacillin (clarithromycin if penicillin-allergic) for 5-7 days, elevate the limb, analgesia; IV antibiotics if systemically unwell.",
-              disposition="discharge_home", ages=(5, 120)),
-    Condition("Herpes zoster (shingles)", "dermatology",
-              symptoms=(f(RASH, 2), f("blisters; blister; vesic", 3), f("rash on one side; one side; stripe; band; belt; strip", 2),
-                        f("burning pain; burning skin; tingling; pins and needles; shooting", 2), f("chickenpox; chicken pox", 1.5)),
-              findings=(f("vesicles; dermatom; does not cross the midline; vesicular rash; crusted; grouped vesicles", 3),),
-              exam=("skin",), tests=("skin scraping", "complete blood count"),
-              plan="Oral aciclovir 800 mg five times a day for 7 days (within 72 hours of rash), analgesia, cover the rash; urgent eye review if the ophthalmic division is involved.",
-              disposition="discharge_home", ages=(30, 120)),
-    # ---- paediatrics -----------------------------------------------------------------------
-    Condition("Bronchiolitis", "paediatrics",
-              symptoms=(f(COUGH, 2), f("fast breathing; breathing fast; breathing quickly; working hard to breathe; sucking in; grunting; struggling to breathe", 3),
-                        f("poor feeding; feeding; feeds; bottles; not drinking; wet nappies; fewer nappies", 3),
-                        f("runny nose; snotty; snuffly; blocked nose; a cold; coryza", 2), f(WHEEZE, 1), f(FEVER, 1)),
-              findings=(f("recession; fine crackles; nasal flaring; subcostal recession; intercostal recession; head bobbing; respiratory rate 5; respiratory rate 6; respiratory rate 7", 2),),
-              exam=("respiratory",), tests=("respiratory viral pcr", "blood glucose"),
-              plan="Supportive: nasal suction, small frequent or NG feeds, oxygen if SpO2 < 92%; no bronchodilators or steroids.",
-              disposition="admit", ages=(0, 2)),
-    Condition("Croup", "paediatrics",
-              symptoms=(f("barking cough; barking; bark; seal; croupy; harsh cough", 4),
-                        f("noisy breathing; stridor; squeaky; high-pitched; rasping", 3), f("hoarse voice; hoarse; croaky", 2),
-                        f("worse at night; at night", 1), f("runny nose; a cold; snotty", 1), f(FEVER, 1)),
-              findings=(f("inspiratory stridor; stridor; barking", 2),),
-              exam=("respiratory", "heent"), tests=("respiratory viral pcr", "complete blood count"),
-              plan="Single oral dose of dexamethasone 0.15 mg/kg, keep the child calm; nebulised adrenaline if stridor at rest; safety-net advice.",
-              disposition="discharge_home", ages=(0.5, 6)),
-    Condition("Intussusception", "paediatrics",
-              symptoms=(f("screaming episodes; screaming; inconsolable; legs up; knees up; drawing up", 3),
-                        f("episodes that come and go; comes and goes; come and go; bouts; every 15; every 20", 2), f(VOMITING + "; green vomit; bile", 1.5),
-                        f("redcurrant jelly stools; redcurrant; jelly; blood in his nappy; blood in her nappy; blood in the nappy; bloody stool", 3),
-                        f("pale; floppy; lethargic; sleepy between", 1.5)),
-              findings=(f("sausage-shaped; sausage; target sign; doughnut; mass in the right upper", 3),),
-              exam=("abdominal",), tests=("abdominal ultrasound", "complete blood count", "basic metabolic panel"),
-              plan="Urgent abdominal ultrasound; IV fluids and NG tube; air enema reduction by radiology; surgery if it fails or there is peritonitis.",
-              disposition="emergency", ages=(0.2, 4)),
-    # ---- obstetrics and gynaecology --------------------------------------------------------
-    Condition("Ectopic pregnancy", "obstetrics_gynaecology",
-              symptoms=(f("missed period; period is late; late period; period was due; positive pregnancy test; pregnant", 3),
-                        f("lower tummy pain; lower tummy; lower abdomen; pelvic; one side", 2),
-                        f("vaginal bleeding; spotting; bleeding; brown discharge", 2), f("shoulder tip pain; shoulder tip; shoulder", 2),
-                        f(DIZZY, 1.5)), context=(f("coil; iud; chlamydia; pelvic infection; ivf", 1),),
-              findings=(f("adnexal tenderness; adnexal mass; cervical excitation; cervical motion tenderness; empty uterus; free fluid", 3),
-                        f("hcg positive; positive hcg; pregnancy test positive; hcg detected", 2)),
-              exam=("abdominal", "pelvic"), tests=("urine pregnancy test", "pelvic ultrasound", "complete blood count"),
-              plan="Urgent gynaecology review, IV access, FBC and group-and-save, transvaginal ultrasound and serum hCG; methotrexate or laparoscopic salpingectomy depending on stability.",
-              disposition="emergency", ages=(13, 50), sex="female"),
-    Condition("Pre-eclampsia", "obstetrics_gynaecology",
-              symptoms=(f(HEADACHE, 2), f("swollen face; puffy face; face is swollen; swollen hands; rings; " + SWELLING, 2),
-                        f("blurred vision; blurr; flashing lights; spots in front; vision", 2),
-                        f("pain under the ribs; under my ribs; upper stomach; epigastr; right upper", 1.5)),
-              findings=(f("blood pressure 14; blood pressure 15; blood pressure 16; blood pressure 17; blood pressure 18", 3),
-                        f("protein 1+; protein 2+; protein 3+; protein ++; proteinuria", 3), f("brisk reflexes; clonus; hyperreflexia", 2)),
-              exam=("obstetric", "neurological"), tests=("urinalysis", "complete blood count", "liver function tests", "basic metabolic panel"),
-              plan="Admit; oral labetalol to a BP below 135/85, magnesium sulphate if severe, monitor bloods and the baby; plan delivery.",
-              disposition="admit", ages=(13, 50), sex="female", pregnancy="required"),
-    Condition("Pelvic inflammatory disease", "obstetrics_gynaecology",
-              symptoms=(f("lower tummy pain; lower tummy; lower abdomen; pelvic", 2), f("vaginal discharge; discharge", 2),
-                        f("pain during sex; painful sex; dyspareun", 2), f(FEVER, 1), f("bleeding after sex; between periods", 1.5),
-                        f("new sexual partners; new partner; unprotected; no condom", 1)),
-              findings=(f("cervical excitation; cervical motion tenderness; adnexal tenderness; mucopurulent", 3),),
-              exam=("abdominal", "pelvic"), tests=("sti screen", "urine pregnancy test", "complete blood count", "c-reactive protein"),
-              plan="Ceftriaxone once plus doxycycline and metronidazole for 14 days; partner notification and STI screening; review at 72 hours.",
-              disposition="follow_up", ages=(14, 50), sex="female"),
-    # ---- psychiatry ------------------------------------------------------------------------
-    Condition("Major depressive disorder (depression)", "psychiatry",
-              symptoms=(f("low mood; feeling low; so low; very low; feeling down; been down; sad; depress; miserable; hopeless; empty", 3),
-                        f("loss of interest; interest; enjoy; pleasure; can't be bothered", 3), f("poor sleep; can't sleep; not sleeping; sleeping badly; waking early; insomnia", 1.5),
-                        f(TIRED, 1), f("poor appetite; appetite", 1), f("poor concentration; concentrat; focus", 1),
-                        f("feeling worthless; worthless; guilt; burden; useless", 2), f("thoughts of ending your life; ending it; end my life; better off without me; suicid", 2)),
-              findings=(f("flat affect; low mood; psychomotor; poor eye contact; tearful; phq-9 score 1; phq-9 score 2", 2),),
-              exam=("mental_state",), tests=("phq-9", "thyroid function tests", "complete blood count"),
-              plan="Risk assessment and safety plan; CBT and an SSRI (e.g. sertraline 50 mg); review in 1-2 weeks with crisis contacts.",
-              disposition="follow_up", ages=(12, 120)),
-    Condition("Panic disorder", "psychiatry",
-              symptoms=(f("panic attacks; attacks; episodes; out of the blue; panic; sudden fear; terrified; going to die", 3), f(PALPITATIONS, 2),
-                        f("chest tightness; tight chest", 1), f("breathing fast; hyperventil; can't breathe", 1),
-                        f("tingling; pins and needles; numb", 1.5), f(SWEATING + "; shaking; trembl", 1),
-                        f("avoiding places; avoid; supermarket; crowds; trains; buses", 2)),
-              findings=(f("gad-7 score 1; gad-7 score 2", 1.5),),
-              exam=("mental_state", "cardiovascular"), tests=("ecg", "thyroid function tests", "blood glucose", "gad-7"),
-              plan="Explain and reassure after a normal ECG; CBT first line, an SSRI (sertraline) if persistent; avoid benzodiazepines; follow up.",
-              disposition="follow_up", ages=(14, 65)),
-    Condition("Generalised anxiety disorder", "psychiatry",
-              symptoms=(f("constant worry; worry about everything; worrying all the time; can't stop worrying; anxious; anxiety; nervous", 3),
-                        f("restlessness; restless; on edge; keyed up", 1.5), f("irritability; irritable", 1), f("poor sleep; can't sleep; trouble sleeping; not sleeping", 1),
-                        f("muscle tension; tense", 1), f("poor concentration; concentrat", 1)),
-              findings=(f("gad-7 score 1; gad-7 score 2", 2),),
-              exam=("mental_state",), tests=("gad-7", "thyroid function tests"),
-              plan="Psychoeducation and guided self-help, then CBT; an SSRI (sertraline) if persistent; review in 4 weeks.",
-              disposition="follow_up", ages=(12, 120)),
-    # ---- emergency medicine ----------------------------------------------------------------
-    Condition("Anaphylaxis", "emergency",
-              symptoms=(f("swelling of the lips or tongue; swollen lips; lips swell; lip swelling; swollen tongue; tongue swell; throat closing; throat swelling; tight throat", 3),
-                        f("hives; itchy; itch; welts; " + RASH, 2), f(WHEEZE + "; " + BREATHLESS, 2),
-                        f("new foods, medicines or stings; peanut; nuts; bee sting; wasp; stung; shellfish; new medicine; antibiotic", 2), f(DIZZY, 1.5)),
-              context=(f("within minutes; minutes after; straight after; immediately", 2),),
-              findings=(f("stridor; angioedema; urticaria; urticarial", 2), f(HYPOTENSION, 1)),
-              exam=("respiratory", "skin", "heent"), tests=("complete blood count", "arterial blood gas"),
-              plan="IM adrenaline 0.5 mg (1:1000) into the thigh now, repeat after 5 minutes if needed; high-flow oxygen and IV fluids; observe; adrenaline auto-injector and allergy referral.",
-              disposition="emergency"),
-    Condition("Aortic dissection", "emergency",
-              symptoms=(f("tearing pain; tearing; ripping", 4), f("pain between the shoulder blades; between my shoulder blades; through to my back; into my back; in my back; back pain", 2),
-                        f(DIZZY, 1)), context=(f("sudden; suddenly", 1.5), f(HIGH_BP, 1.5)),
-              findings=(f("unequal pulses; unequal blood pressure; pulses unequal; differ between the arms; difference between the arms; widened mediastinum; mediastinal widening; early diastolic murmur", 3),),
-              exam=("cardiovascular", "neurological"), tests=("ecg", "chest x-ray", "ct chest"),
-              plan="Emergency CT aortogram; IV labetalol to a systolic of 100-120 mmHg, analgesia; type A to cardiothoracic surgery, type B medical management.",
-              disposition="emergency", ages=(35, 120)),
-    # ---- nephrology and urology -------------------------------------------------------------
-    Condition("Renal colic (kidney stone)", "nephrology_urology",
-              symptoms=(f("pain in your side; loin; flank; my side; in the side", 2), f("pain spreading to the groin; groin; testicle; down to the front", 3),
-                        f("pain in waves; comes in waves; in waves; colick; can't sit still; can't get comfortable; writhing; pacing", 3),
-                        f("blood in your urine; blood in my urine; blood in my wee; pink urine; red urine; haematuria; hematuria", 2),
-                        f(VOMITING, 1)), context=(f("kidney stones; kidney stone; stones ;passed a stone", 1.5),),
-              findings=(f("blood 2+; blood 3+; blood +; haematuria; hematuria; calculus; hydronephrosis", 2),),
-              exam=("abdominal", "genitourinary"), tests=("urinalysis", "basic metabolic panel", "ct abdomen and pelvis"),
-              plan="Analgesia (NSAID such as diclofenac), antiemetic and fluids; non-contrast CT KUB; tamsulosin if the stone is under 10 mm; urgent urology if infected or obstructed.",
-              disposition="follow_up", ages=(18, 75)),
-    Condition("Lower urinary tract infection (cystitis)", "nephrology_urology",
-              symptoms=(f(DYSURIA, 3), f(FREQUENCY, 2), f("pain low in the tummy; lower tummy; suprapubic; bladder", 1.5),
-                        f("cloudy urine; cloudy; smelly; smells; strong-smelling", 1.5)),
-              findings=(f("nitrites positive; nitrite positive; positive for nitrites; leucocytes 2+; leucocytes 3+; pyuria; coliform", 2),),
-              exam=("abdominal", "genitourinary"), tests=("urinalysis", "urine culture"),
-              plan="Nitrofurantoin 100 mg modified-release twice daily for 3 days, fluids and paracetamol; return if fever or loin pain.",
-              disposition="discharge_home", ages=(12, 120)),
-    # ---- rheumatology ----------------------------------------------------------------------
-    Condition("Acute gout", "rheumatology",
-              symptoms=(f("pain in the big toe; big toe; toe ;toes ;swollen joint; hot joint; painful joint", 2), f(RED + "; " + SWELLING, 1.5),
-                        f("pain bad enough to wake you; middle of the night; overnight; bedsheet; bed sheet; can't bear anything touching; even the sheet", 2)),
-              context=(f("red meat; seafood; " + ALCOHOL, 1), f("water tablet; diuretic; bendroflumethiazide; furosemide", 1.5), f("gout", 1)),
-              findings=(f("first metatarsophalangeal; mtp; podagra; tophi; tophus; urate crystals; negatively birefringent", 3),),
-              exam=("musculoskeletal",), tests=("complete blood count", "basic metabolic panel", "c-reactive protein", "x-ray of the limb"),
-              plan="Naproxen or colchicine, rest, elevate and ice; check urate 2 weeks after the attack; allopurinol if recurrent.",
-              disposition="discharge_home", ages=(25, 120)),
-    Condition("Rheumatoid arthritis", "rheumatology",
-              symptoms=(f("painful hands; hands; fingers; knuckles; wrists; small joints", 2.5), f("morning stiffness; stiff in the morning; stiff first thing; stiffness in the morning; joints are stiff", 3),
-                        f("both hands; both sides; symmetr", 2), f(TIRED, 1), f(SWELLING, 1)),
-              findings=(f("synovitis; boggy; swollen mcp; mcp; ulnar deviation; erosions", 3),),
-              exam=("musculoskeletal",), tests=("erythrocyte sedimentation rate", "c-reactive protein", "complete blood count", "x-ray of the limb"),
-              plan="Urgent rheumatology referral; NSAID with a PPI or a short steroid bridge; methotrexate with folic acid and blood monitoring.",
-              disposition="refer_specialist", ages=(18, 120)),
-    # ---- haematology -----------------------------------------------------------------------
-    Condition("Iron-deficiency anaemia", "haematology",
-              symptoms=(f(TIRED, 2), f("pale skin; pale; pallor", 2), f(BREATHLESS, 1.5), f("heavy periods; flooding; clots", 2),
-                        f(PALPITATIONS, 1), f("craving ice; pica", 1), f(DIZZY, 0.5)),
-              findings=(f("conjunctival pallor; pale conjunctiva; koilonychia; angular stomatitis; angular cheilitis", 2), f("microcytic; hypochromic; low ferritin", 3)),
-              exam=("general", "abdominal"), tests=("complete blood count", "ferritin", "vitamin b12 and folate"),
-              plan="Oral ferrous sulphate 200 mg daily, find the cause (periods, coeliac screen, GI investigation if male or post-menopausal); recheck Hb in 2-4 weeks.",
-              disposition="follow_up"),
-    Condition("Deep vein thrombosis", "haematology",
-              symptoms=(f("swollen calf; calf; swollen leg; leg swelling; leg is swollen", 3), f("pain in the calf; calf pain; pain in my calf; ache in my leg; calf is tender", 2),
-                        f(VTE_RISK, 2), f(RED, 1)),
-              findings=(f("calf tenderness; calf swelling; pitting; calf circumference; thrombus; non-compressible", 3),),
-              exam=("musculoskeletal", "skin"), tests=("d-dimer", "doppler ultrasound of the leg", "complete blood count", "coagulation screen"),
-              plan="Wells score, D-dimer and proximal leg vein ultrasound; a DOAC (apixaban or rivaroxaban) for at least 3 months if confirmed.",
-              disposition="follow_up", ages=(16, 120)),
-)
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise KnowledgeError(f"{path}: cannot be read ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise KnowledgeError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
 
 
-# ---- conditions of the grown case library (same rules: general knowledge, not case wording) ----
+def _expect(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise KnowledgeError(f"{where}: expected {what}, got {json.dumps(value)[:60]}")
+    return value
 
-A_NIGHT_SWEATS = "night sweats; sweats at night; sweating at night; drenching; drenched; soaked the sheets; soaking the sheets; change the sheets"
-A_BLOOD_SPUTUM = "coughing up blood; blood in my phlegm; blood in the phlegm; blood in my spit; streaked with blood; haemoptysis; hemoptysis"
-A_THIRST = "thirst; thirsty; drinking lots; drinking loads; dry mouth; polydips"
-A_CONFUSED = "confusion; confus; drowsy; drowsiness; muddled; not making sense; not himself; not herself; disorientat"
-A_JAUNDICE = "yellow skin or eyes; yellow skin; yellow eyes; whites of my eyes; eyes are yellow; skin is yellow; gone yellow; turned yellow; looking yellow; looks yellow; jaundic"
-A_BLOOD_STOOL = "blood in your stools; blood in my stools; blood in my poo; blood in the toilet; blood on the paper; bleeding from my bottom; bleeding from the back passage; rectal bleeding; bloody stools; bloody diarrh"
-A_BOWEL_CHANGE = "change in bowel habit; bowels have changed; bowel habit; looser stools; going more often; constipat; diarrh"
-# Glucose 30-69 mmol/L (or 300-699 mg/dL): the very high readings of a hyperosmolar state.
-A_GLUCOSE_VERY_HIGH = "; ".join(f"glucose {n}" for n in range(30, 70))
 
-B_UNSAFE_SEX = ("unprotected sex; unprotected; no condom; without a condom; new partner; new sexual partner; "
-                "men who have sex with men; male partner; sex worker; chemsex; casual partner")
-B_RED_EYES = "red eyes; red eye; eyes are red; eye is red; bloodshot; pink eye; pink eyes"
-B_SWOLLEN_GLANDS = "swollen glands; glands; lumps in my neck; lump in my neck; lymph"
-B_ACHES = "aching all over; aching; aches; achy; body aches; muscles ache; aching muscles; sore muscles"
-B_OVERDOSE = ("overdose; overdosed; too many tablets; took a load of; a lot of tablets; lots of tablets; a lot of pills; lots of pills; handful of; swallowed a; took a lot of; took loads of; took all the; "
-              "took the whole; whole packet; packets of; paracetamol tablets; took paracetamol")
-# A raised ESR as a report gives it ("ESR 68 mm/h"); whole numbers, so the normal "ESR 8" is not one.
-B_HIGH_ESR = "raised esr; elevated esr; esr raised; esr elevated; high esr; " + "; ".join(f"esr {n}" for n in range(30, 130))
+def _keyword(value: Any, where: str) -> str:
+    _expect(value, str, where, "a keyword string")
+    if not value.strip() or value.startswith(" ") or value != value.lower():
+        raise KnowledgeError(f"{where}: keyword {value!r} must be lower-case words without a leading space")
+    return value
 
-CONDITIONS = CONDITIONS + (
-    # ---- cardiology ------------------------------------------------------------------------
-    Condition("Stable angina (angina pectoris)", "cardiology",
-              symptoms=(f(CHEST_PAIN, 2),
-                        f("chest pain on exertion; on exertion; walking uphill; uphill; stairs; when i walk; when i exercise; when i hurry; exertion; in the cold", 3),
-                        f("pain that settles with rest; settles with rest; eases with rest; goes with rest; goes away when i rest; better with rest; when i stop; stop and rest; few minutes of rest", 3),
-                        f("pain in my arm or jaw; arm; jaw; neck", 1), f(BREATHLESS, 0.5)),
-              context=(f(SMOKER + "; " + HIGH_BP + "; diabetes; cholesterol; heart disease in the family", 1),),
-              findings=(f("st depression; exercise tolerance test positive; reversible ischaemia; inducible ischaemia; coronary artery stenosis; coronary stenosis; calcium score", 3),),
-              exam=("cardiovascular",), tests=("ecg", "lipid profile", "complete blood count", "hba1c"),
-              plan="Sublingual GTN for attacks, aspirin 75 mg, a statin and a beta-blocker (or rate-limiting calcium-channel blocker); CT coronary angiography via the rapid-access chest pain clinic; control risk factors; call 999 if pain lasts over 15 minutes or comes at rest.",
-              disposition="refer_specialist", ages=(35, 120)),
-    Condition("Symptomatic aortic stenosis", "cardiology",
-              symptoms=(f("breathlessness on exertion; breathless walking; stairs; uphill; exertion; when i walk; " + BREATHLESS, 2),
-                        f("fainting during exercise; fainted; fainting; passed out; blacked out; collapsed; dizz; lightheaded; light-headed", 2.5),
-                        f(CHEST_PAIN, 1.5), f(TIRED, 1)),
-              context=(f("heart murmur; murmur; valve", 1.5),),
-              findings=(f("ejection systolic murmur; ejection systolic; radiating to the carotid; radiates to the carotid; to the carotids; slow-rising; slow rising; narrow pulse pressure; soft second heart sound; quiet second heart sound; absent second heart sound; calcified aortic valve; aortic valve area; aortic stenosis", 3),
-                        f("left ventricular hypertrophy; lvh; heaving apex", 1)),
-              exam=("cardiovascular",), tests=("echocardiogram", "ecg", "chest x-ray", "bnp"),
-              plan="Echocardiogram to grade severity; avoid strenuous exertion and caution with vasodilators; urgent cardiology referral for aortic valve replacement (surgical AVR or TAVI), as symptomatic severe stenosis has a poor prognosis untreated.",
-              disposition="refer_specialist", ages=(50, 120)),
-    # ---- infectious disease ----------------------------------------------------------------
-    Condition("Infective endocarditis", "infectious_disease",
-              symptoms=(f(FEVER, 2), f(A_NIGHT_SWEATS + "; " + SWEATING, 1.5), f(TIRED + "; aches; achy", 1), f(WEIGHT_LOSS, 1),
-                        f("painful spots on my fingers; spots on my fingers; tender fingers; lumps on my fingers; marks under my nails; under my nails", 1.5)),
-              context=(f("injecting drugs; inject drugs; injects drugs; heroin; iv drug; valve replacement; artificial valve; replaced valve; heart valve; metal valve; pacemaker; dental work; dentist; tooth extraction; rheumatic fever; heart murmur", 3),),
-              findings=(f("new murmur; murmur; pansystolic; regurgitant; vegetation; splinter haemorrhages; splinter hemorrhages; splinter; janeway; osler; roth spots", 3),
-                        f("staphylococcus aureus; streptococcus; enterococc; gram-positive cocci; cultures positive; microscopic haematuria; splenomegaly", 2)),
-              exam=("cardiovascular", "skin"), tests=("blood cultures", "echocardiogram", "complete blood count", "c-reactive protein"),
-              plan="Three sets of blood cultures before antibiotics, urgent echocardiogram (transthoracic then transoesophageal), empirical IV antibiotics (e.g. amoxicillin plus gentamicin; vancomycin plus gentamicin if prosthetic valve or MRSA risk) then guided by cultures for 4-6 weeks; modified Duke criteria; cardiology and cardiothoracic review.",
-              disposition="admit", ages=(15, 120)),
-    Condition("Pulmonary tuberculosis (TB)", "infectious_disease",
-              symptoms=(f("cough for weeks; cough for months; coughing for weeks; persistent cough; cough that won't go; " + COUGH, 2),
-                        f(A_NIGHT_SWEATS, 3), f(WEIGHT_LOSS, 2), f(A_BLOOD_SPUTUM, 2), f(FEVER, 1), f(TIRED, 0.5)),
-              context=(f("born abroad; travel; visited family; india; pakistan; bangladesh; somalia; africa; prison; homeless; hostel; hiv; contact with tb; tuberculosis; tb ;", 2),),
-              findings=(f("upper lobe cavit; cavitat; cavity; apical; upper zone; acid-fast; aafb; mycobacter; caseating", 3),),
-              exam=("respiratory", "lymph_nodes"), tests=("chest x-ray", "sputum culture", "hiv test", "complete blood count"),
-              plan="Respiratory isolation; chest x-ray and three sputum samples for AFB smear, culture and PCR; HIV test; rifampicin, isoniazid, pyrazinamide and ethambutol for 2 months then rifampicin and isoniazid for 4 months (with pyridoxine), directly observed if needed; check LFTs and visual acuity; notify public health and trace contacts.",
-              disposition="refer_specialist", ages=(5, 120)),
-    # ---- pulmonology -----------------------------------------------------------------------
-    Condition("Lung cancer (bronchial carcinoma)", "pulmonology",
-              symptoms=(f("cough that won't go away; persistent cough; cough for weeks; cough for months; " + COUGH, 1.5), f(A_BLOOD_SPUTUM, 2.5),
-                        f(WEIGHT_LOSS, 2), f("hoarse voice; hoarse; croaky", 1.5), f(BREATHLESS, 1), f("aching chest; chest ache; bone pain; shoulder pain", 0.5)),
-              context=(f(SMOKER + "; asbestos", 2.5),),
-              findings=(f("finger clubbing; clubbing; lung mass; a mass ;mass in the; spiculated; hilar mass; hilar enlargement; nodule; lobar collapse; malignan; carcinoma; supraclavicular", 3),
-                        f("hypercalc; hyponatr; pleural effusion", 1)),
-              exam=("respiratory", "lymph_nodes"), tests=("chest x-ray", "ct chest", "complete blood count", "basic metabolic panel"),
-              plan="Urgent suspected-cancer (2-week-wait) referral; contrast CT chest and upper abdomen, then biopsy (bronchoscopy/EBUS or CT-guided) for histology and staging (PET-CT); check calcium and sodium; smoking cessation; lung cancer MDT for surgery, radiotherapy or systemic therapy.",
-              disposition="refer_specialist", ages=(40, 120)),
-    Condition("Pulmonary sarcoidosis", "pulmonology",
-              symptoms=(f("dry cough; tickly cough; " + COUGH, 2), f(BREATHLESS, 1.5), f(TIRED, 1),
-                        f("red painful lumps on the shins; lumps on my shins; shins; bruise-like lumps; bruises on my legs; erythema nodosum", 2.5),
-                        f("painful ankles; ankles are painful; ankles are swollen; joint pain; joints ache", 1),
-                        f("red painful eyes; red eyes; sore eyes; gritty eyes; blurred vision", 1)),
-              findings=(f("bilateral hilar lymphadenopathy; hilar lymphadenopathy; bilateral hilar; non-caseating; noncaseating; serum ace; raised ace; angiotensin-converting enzyme; sarcoid", 3),
-                        f("hypercalc; calcium 2.7; calcium 2.8; calcium 2.9; calcium 3; fine crackles; reticulonodular", 1)),
-              exam=("respiratory", "skin", "heent"), tests=("chest x-ray", "ct chest", "spirometry", "basic metabolic panel"),
-              plan="Chest x-ray and high-resolution CT; serum ACE, calcium, lung function, ECG and eye review; biopsy if unclear; often settles untreated (NSAIDs for Lofgren's syndrome); oral prednisolone for progressive lung disease, hypercalcaemia or eye, heart or nerve involvement; respiratory referral.",
-              disposition="refer_specialist", ages=(18, 70)),
-    # ---- nephrology and urology -------------------------------------------------------------
-    Condition("Acute kidney injury (AKI)", "nephrology_urology",
-              symptoms=(f("passing less urine; passing less; hardly any urine; hardly passed; barely passed; very little urine; not peeing much; not weeing much; dark urine; oliguri", 3),
-                        f(VOMITING, 1), f("ankle swelling; swollen ankles; " + SWELLING, 1), f(TIRED + "; " + A_CONFUSED, 1),
-                        f("diarrhoea; diarrh; not drinking; not been drinking; not eating or drinking", 1)),
-              context=(f("ibuprofen; naproxen; diclofenac; anti-inflammator; nsaid; ramipril; lisinopril; ace inhibitor; losartan; water tablet; diuretic; furosemide; metformin; gentamicin; contrast", 2),),
-              findings=(f("creatinine 2; creatinine 3; creatinine 4; raised creatinine; creatinine raised; acute kidney injury; aki ;egfr 1; egfr 2", 3),
-                        f("potassium 6; potassium 5.8; potassium 5.9; k 6; hyperkal; dry mucous membranes; dehydrat; reduced skin turgor", 1)),
-              exam=("general", "abdominal"), tests=("basic metabolic panel", "urinalysis", "abdominal ultrasound", "complete blood count"),
-              plan="Assess volume status and give IV fluids if hypovolaemic; stop nephrotoxic drugs (NSAIDs, ACE inhibitors/ARBs, diuretics, metformin); treat hyperkalaemia; urine dipstick; renal tract ultrasound within 24 hours if obstruction possible; strict fluid balance and daily U&Es; nephrology if severe or not improving.",
-              disposition="admit", ages=(16, 120)),
-    Condition("Acute urinary retention (benign prostatic enlargement)", "nephrology_urology",
-              symptoms=(f("unable to pass urine; unable to pee; unable to wee; can't pass urine; can't pee; can't wee; cannot pass; haven't been able to pass; not been able to pass; haven't passed urine; not passed urine; nothing comes out; only dribbles", 3),
-                        f("lower tummy pain; painful swollen bladder; lower tummy; lower belly; suprapubic; bladder; bursting", 2.5),
-                        f("desperate to pee; desperate to go; need to go; urge to pee; urge to go", 1.5),
-                        f("weak stream; poor stream; slow stream; dribbl; hesitan; straining to pee; up at night to pee; getting up at night; nocturia", 2)),
-              context=(f("prostate; tamsulosin; finasteride; cold remedy; decongestant; antihistamine; amitriptyline; constipat; anaesthetic", 1.5),),
-              findings=(f("palpable bladder; distended bladder; enlarged bladder; bladder palpable; suprapubic dullness; dull to percussion above; residual volume; bladder scan; enlarged prostate; smooth enlarged; benign enlarged", 3),),
-              exam=("abdominal", "genitourinary"), tests=("urinalysis", "basic metabolic panel", "urine culture", "abdominal ultrasound"),
-              plan="Urethral catheterisation and record the residual volume; U&Es for renal impairment and urine culture; start tamsulosin and trial without catheter after 2-3 days; review causative drugs and constipation; urology follow-up (admit if renal impairment, sepsis or clot retention).",
-              disposition="follow_up", ages=(45, 120), sex="male"),
-    Condition("Testicular torsion", "nephrology_urology",
-              symptoms=(f("sudden testicle pain; testicle; testicular; testis; my balls; scrotum; scrotal; groin", 3), f(VOMITING, 2),
-                        f("lower tummy pain; lower tummy; tummy pain; abdominal pain", 1), f("swollen testicle; " + SWELLING, 1)),
-              context=(f("sudden; suddenly; woke me up; woke up with; during sport; playing football", 2),),
-              findings=(f("high-riding; high riding; horizontal lie; absent cremasteric; cremasteric reflex absent; cremasteric reflex is absent; no cremasteric; exquisitely tender; twisted; whirlpool; absent blood flow; no blood flow; reduced blood flow", 3),),
-              exam=("genitourinary", "abdominal"), tests=("urinalysis", "complete blood count"),
-              plan="Surgical emergency: do not delay for imaging; analgesia, nil by mouth and immediate urology review for scrotal exploration, detorsion and bilateral orchidopexy (ideally within 6 hours of onset); orchidectomy if the testis is not viable.",
-              disposition="emergency", ages=(0, 40), sex="male"),
-    # ---- haematology -----------------------------------------------------------------------
-    Condition("Sickle cell crisis (vaso-occlusive crisis)", "haematology",
-              symptoms=(f("severe bone pain; bone pain; bones ache; pain in my bones; pain in my back; pain in my legs; pain in my arms; my joints; arms and legs; back and legs", 2.5),
-                        f(FEVER, 1), f("yellow eyes; " + A_JAUNDICE, 1), f(CHEST_PAIN + "; " + BREATHLESS, 0.5)),
-              context=(f("sickle cell; sickle; crises; hydroxycarbamide; hydroxyurea; transfusion", 3),
-                       f("cold weather; got cold; the cold; dehydrat; not drinking; infection; a cold; flight; stress", 1)),
-              findings=(f("sickle cells; sickled; haemoglobin s; hemoglobin s; hbss; reticulocyt; haemolys; hemolys; scleral icterus", 2.5),),
-              exam=("musculoskeletal", "respiratory", "general"), tests=("complete blood count", "basic metabolic panel", "chest x-ray", "blood cultures"),
-              plan="Analgesia within 30 minutes (IV/SC opioid per protocol, no pethidine), oxygen if SpO2 < 95%, fluids, keep warm, treat infection; FBC and reticulocytes; incentive spirometry and watch for acute chest syndrome; haematology review; transfusion if severe.",
-              disposition="admit", ages=(0.5, 80)),
-    Condition("Acute myeloid leukaemia (AML)", "haematology",
-              symptoms=(f(TIRED, 2), f("pale skin; pale; pallor", 1),
-                        f("easy bruising; bruise; bruising; bleeding gums; gums bleed; nosebleeds; nose bleed; tiny red spots; red spots; purple spots", 3),
-                        f("infections that won't clear; infections; keep getting ill; keep getting colds; mouth ulcers", 2),
-                        f(FEVER, 1), f(BREATHLESS, 1)),
-              findings=(f("blasts; blast cells; myeloblast; auer rods; pancytopenia; thrombocytopenia; neutropenia; leukaemia; leukemia", 3),
-                        f("petechia; gum hypertrophy; gum infiltration; hepatosplenomegaly; splenomegaly", 1.5)),
-              exam=("general", "skin", "abdominal"), tests=("complete blood count", "coagulation screen", "basic metabolic panel", "blood cultures"),
-              plan="Same-day haematology referral: blood film, bone marrow aspirate and trephine with cytogenetics; coagulation screen for DIC and tumour lysis bloods; transfuse red cells and platelets as needed; IV broad-spectrum antibiotics if febrile and neutropenic; induction chemotherapy.",
-              disposition="admit"),
-    # ---- gastroenterology ------------------------------------------------------------------
-    Condition("Acute diverticulitis", "gastroenterology",
-              symptoms=(f("pain low on the left; lower left; left lower; bottom left; left side of my tummy; left side of my belly; left iliac fossa", 3),
-                        f(FEVER, 1.5), f(A_BOWEL_CHANGE, 1), f(VOMITING + "; off my food; loss of appetite", 0.5)),
-              context=(f("diverticul; previous episode; low-fibre; low fibre", 2),),
-              findings=(f("left iliac fossa tenderness; tender in the left iliac fossa; left lower quadrant tender; tenderness in the left lower; diverticul; pericolic; fat stranding; sigmoid", 3),),
-              exam=("abdominal",), tests=("complete blood count", "c-reactive protein", "ct abdomen and pelvis", "basic metabolic panel"),
-              plan="Analgesia (paracetamol), clear fluids; antibiotics (co-amoxiclav) if systemically unwell; CT abdomen-pelvis if severe or complicated; admit for IV antibiotics and fluids if septic, unable to tolerate oral intake or abscess/perforation; colonoscopy or CT colonography after recovery.",
-              disposition="admit", ages=(35, 120)),
-    Condition("Small bowel obstruction", "gastroenterology",
-              symptoms=(f("colicky tummy pain; colick; cramping; cramps; comes in waves; in waves", 2),
-                        f("green vomit; vomiting green; bile; bilious; " + VOMITING, 1.5),
-                        f("swollen tummy; swollen belly; tummy is swollen; bloated; bloating; distended", 2.5),
-                        f("trouble passing wind; not passing wind; not passed wind; haven't passed wind; can't pass wind; no wind; haven't opened my bowels; not opened my bowels; no bowel movement; constipat", 2.5)),
-              context=(f("previous operations; operation; surgery; hernia; adhesions; appendix out; caesarean; c-section", 2),),
-              findings=(f("tinkling bowel sounds; tinkling; high-pitched bowel sounds; dilated loops; dilated small bowel; air-fluid levels; fluid levels; distended abdomen; abdomen distended; transition point", 3),),
-              exam=("abdominal",), tests=("abdominal x-ray", "ct abdomen and pelvis", "basic metabolic panel", "complete blood count"),
-              plan="Nil by mouth, NG tube decompression, IV fluids with electrolyte replacement, analgesia and antiemetics ('drip and suck'); CT abdomen-pelvis; urgent surgical review: conservative for adhesions, surgery for strangulation, an obstructed hernia or failure to resolve.",
-              disposition="admit", ages=(5, 120)),
-    Condition("Crohn's disease", "gastroenterology",
-              symptoms=(f("diarrhoea; diarrh; loose stools; runny stools; watery stools; the runs", 2.5),
-                        f("tummy pain; abdominal pain; cramp; lower right; right lower; right side of my tummy", 2), f(WEIGHT_LOSS, 2),
-                        f("mouth ulcers; ulcers in my mouth; mouth sores", 1.5), f(A_BLOOD_STOOL + "; mucus", 1), f(TIRED + "; " + FEVER, 0.5)),
-              context=(f("crohn; inflammatory bowel; ibd ;", 1), f(SMOKER, 0.5)),
-              findings=(f("skip lesions; terminal ile; ileitis; perianal; fistula; anal fissure; skin tags; cobblestone; calprotectin; transmural; strictur; right iliac fossa mass", 3),),
-              exam=("abdominal", "general"), tests=("complete blood count", "c-reactive protein", "stool culture", "liver function tests"),
-              plan="Exclude infection (stool culture) and check faecal calprotectin; urgent gastroenterology referral for ileocolonoscopy with biopsies and MR enterography; stop smoking; oral prednisolone (or budesonide for mild ileocaecal disease) to induce remission, then azathioprine or a biologic; admit for IV steroids if severe.",
-              disposition="refer_specialist", ages=(10, 80)),
-    Condition("Gastro-oesophageal reflux disease (GORD)", "gastroenterology",
-              symptoms=(f("heartburn; burning in my chest; burning behind; burning chest; burning feeling in my chest; indigestion", 3),
-                        f("acid coming up; acid reflux; acid in my throat; acid taste; sour taste; bitter taste; regurgitat; comes back up; brings food back; reflux", 3),
-                        f("worse after meals; after eating; after big meals; after food; lying down; bending over; at night", 1.5),
-                        f("upper tummy pain; upper stomach; top of my stomach; epigastr", 1)),
-              context=(f("spicy; coffee; fatty food; late meals; chocolate; overweight", 1),),
-              findings=(f("oesophagitis; esophagitis; hiatus hernia; mild epigastric tenderness", 1.5),),
-              exam=("abdominal",), tests=("complete blood count", "ecg"),
-              plan="Lifestyle advice (lose weight, smaller and earlier meals, avoid trigger foods, raise the head of the bed, stop smoking, cut alcohol); full-dose PPI (omeprazole 20 mg) for 4-8 weeks then step down; H. pylori test; urgent endoscopy if red flags (difficulty swallowing, weight loss, bleeding, anaemia, age 55+).",
-              disposition="discharge_home", ages=(16, 120)),
-    Condition("Acute hepatitis A", "gastroenterology",
-              symptoms=(f(A_JAUNDICE, 3), f("dark urine; dark wee; dark pee; tea-coloured; cola-coloured", 2),
-                        f("pale stools; pale poo; light-coloured stools; clay; putty", 2), f("flu-like illness; flu-like; achy; aches; " + FEVER, 1.5),
-                        f(VOMITING, 1), f("loss of appetite; off my food; not hungry; anorexi", 1), f("pain under the right ribs; right upper; upper right; under my ribs", 1)),
-              context=(f("travel abroad; travelled; holiday; abroad; shellfish; oysters; contacts with jaundice; nursery; outbreak; same thing", 2),),
-              findings=(f("hepatitis a igm; hav igm; anti-hav; igm antibod; transaminas; markedly raised alt; alt in the thousands; tender hepatomegaly; tender liver; hepatomegaly", 3),
-                        f("jaundice; jaundiced; icteric; icterus; scleral", 1.5)),
-              exam=("abdominal", "general"), tests=("liver function tests", "coagulation screen", "complete blood count", "abdominal ultrasound"),
-              plan="Confirm with hepatitis A IgM and a viral hepatitis screen; supportive care (rest, fluids, antiemetics, no alcohol, avoid hepatotoxic drugs); monitor LFTs and INR and admit if INR rises or confusion develops (acute liver failure); notifiable: inform public health, hygiene advice and vaccinate close contacts.",
-              disposition="follow_up", ages=(2, 120)),
-    Condition("Colorectal cancer (bowel cancer)", "gastroenterology",
-              symptoms=(f(A_BOWEL_CHANGE, 2), f(A_BLOOD_STOOL + "; dark red blood; blood mixed", 2.5), f(WEIGHT_LOSS, 2), f(TIRED, 1),
-                        f("feeling of not emptying; not emptying; incomplete; straining", 1), f("tummy pain; abdominal pain; bloating", 0.5)),
-              context=(f("family history of bowel cancer; bowel cancer; polyps", 1.5),),
-              findings=(f("rectal mass; mass on rectal; palpable mass; abdominal mass; a mass ;apple core; apple-core; tumour; tumor; carcinoma; adenocarcinoma; cea ;", 3),
-                        f("microcytic; hypochromic; low ferritin; iron deficiency; faecal immunochemical; fit positive", 2)),
-              exam=("abdominal", "general"), tests=("complete blood count", "ferritin", "ct abdomen and pelvis", "liver function tests"),
-              plan="FIT test and urgent suspected-cancer (2-week-wait) referral for colonoscopy and biopsy; FBC and ferritin, CEA; staging CT chest, abdomen and pelvis; colorectal MDT for surgery with or without chemotherapy.",
-              disposition="refer_specialist", ages=(40, 120)),
-    # ---- neurology -------------------------------------------------------------------------
-    Condition("Guillain-Barre syndrome (Guillain-Barré syndrome/GBS)", "neurology",
-              symptoms=(f("weakness in both legs; weak legs; legs are weak; legs feel weak; legs gave way; legs giving way; trouble walking; difficulty walking; can't walk; can't climb; climbing stairs; both legs; legs feel heavy; heavy legs; jelly; wobbly; weakness; weak ;", 3),
-                        f("tingling in the feet and hands; tingling; pins and needles; numb feet; numbness in my feet", 2),
-                        f("weakness spreading upwards; getting worse over days; spreading up; moving up; creeping up; going up; working its way up; worse each day; worse every day", 2.5),
-                        f("back pain; pain in my back; aching legs", 1), f("weak face; face feels weak; can't smile; can't close my eye; " + BREATHLESS, 1)),
-              context=(f("recent tummy bug; tummy bug; diarrhoea; food poisoning; stomach bug; a cold; chest infection; flu ;flu-like; vaccination", 2),),
-              findings=(f("absent reflexes; areflexi; reflexes absent; reflexes are absent; reduced reflexes; hyporeflexi; flaccid; ascending; albuminocytologic; raised protein; csf protein; demyelinat", 3),),
-              exam=("neurological", "respiratory"), tests=("lumbar puncture", "spirometry", "complete blood count", "basic metabolic panel"),
-              plan="Admit; serial forced vital capacity (ICU if FVC < 20 ml/kg or falling) and cardiac monitoring; nerve conduction studies and lumbar puncture; IV immunoglobulin 0.4 g/kg/day for 5 days (or plasma exchange); VTE prophylaxis, analgesia, physiotherapy; no steroids.",
-              disposition="admit", ages=(5, 120)),
-    Condition("Multiple sclerosis (optic neuritis, first demyelinating episode)", "neurology",
-              symptoms=(f("blurred vision in one eye; blurred vision; blurry; vision in one eye; one eye; lost vision; misty; dim vision; colours look washed out; colours look faded; colours; colour vision", 3),
-                        f("pain moving the eye; hurts to move my eye; hurts when i move my eye; pain behind my eye; behind my eye; eye pain; eye movements", 3),
-                        f("tingling or numbness; tingling; pins and needles; numb", 1.5),
-                        f("electric shocks when bending the neck; electric; bending my neck; lhermitte", 1), f(TIRED, 0.5)),
-              context=(f("worse in the heat; hot bath; uhthoff; a previous episode; went away on its own", 1),),
-              findings=(f("relative afferent pupillary defect; rapd; afferent pupillary defect; marcus gunn; reduced colour vision; red desaturation; central scotoma; swollen optic disc; optic disc swelling; demyelinat; white matter lesions; periventricular; oligoclonal", 3),),
-              exam=("heent", "neurological"), tests=("mri brain", "complete blood count", "erythrocyte sedimentation rate", "lumbar puncture"),
-              plan="Urgent ophthalmology and neurology review; MRI brain (and spine) with gadolinium; consider high-dose methylprednisolone to hasten recovery; explain the risk of MS; neurology follow-up for disease-modifying therapy if MS is confirmed (McDonald criteria).",
-              disposition="refer_specialist", ages=(15, 55)),
-    Condition("Parkinson's disease", "neurology",
-              symptoms=(f("shaking hands; shaking hand; tremor; trembl; hand shakes; hands shake; shaky hand; shaking when resting", 3),
-                        f("slowness; slowed down; slower; takes longer; takes me ages; doing up buttons; buttons", 2.5),
-                        f("stiffness in the arms or legs; stiff arm; stiff arms; stiff legs; stiffness in my; muscles feel stiff; rigid", 1.5),
-                        f("smaller handwriting; handwriting; writing has got smaller; micrograph", 2),
-                        f("shuffling walk; shuffl; small steps; freezing; falls; off balance", 2),
-                        f("loss of smell; sense of smell; can't smell; quiet voice; soft voice; acting out dreams; constipat", 1)),
-              findings=(f("resting tremor; pill-rolling; pill rolling; cogwheel; lead-pipe; bradykinesia; rigidity; mask-like; reduced arm swing; hypomimia; decrement", 3),),
-              exam=("neurological",), tests=("thyroid function tests", "complete blood count", "vitamin b12 and folate"),
-              plan="Refer untreated to a neurologist or movement-disorder clinic to confirm the diagnosis (clinical; DaTscan if uncertain); levodopa (co-careldopa) when symptoms affect daily life, or a dopamine agonist or MAO-B inhibitor; review drugs that cause parkinsonism; physiotherapy, OT and speech therapy; DVLA advice.",
-              disposition="refer_specialist", ages=(45, 120)),
-    Condition("First unprovoked generalised tonic-clonic seizure (epilepsy)", "neurology",
-              symptoms=(f("fits; fit ;fitting; seizure; convuls; shaking all over; jerking; jerked", 3),
-                        f("bitten tongue; bit my tongue; bite my tongue; bitten my tongue; tongue biting; tongue was bleeding", 3),
-                        f("wetting yourself; wet yourself; wet myself; wet himself; wet herself; incontinen; lost control of my bladder", 2),
-                        f("confusion afterwards; confused afterwards; confused after; drowsy afterwards; sleepy afterwards; groggy; took a while to come round; muscles ache; aching muscles", 2),
-                        f("blackout; blacked out; lost consciousness; unconscious; found on the floor", 1.5),
-                        f("stiffening of the body; went stiff; stiffened; eyes rolled; blue lips; went blue", 1.5)),
-              context=(f("lack of sleep; not much sleep; little sleep; late nights; sleep depriv; epilepsy in the family; epilepsy", 1),),
-              findings=(f("tongue laceration; lateral tongue; bitten tongue; postictal; post-ictal; prolactin; epileptiform; spike and wave; spike-and-wave", 3),),
-              exam=("neurological", "heent"), tests=("blood glucose", "basic metabolic panel", "ecg", "ct head"),
-              plan="Check glucose, electrolytes (including calcium and magnesium) and an ECG; CT head if focal signs, head injury or slow recovery; first-seizure clinic within 2 weeks for EEG and MRI; usually no antiseizure drug after one seizure; stop driving and inform the DVLA, no swimming or bathing alone; call 999 if a seizure lasts over 5 minutes.",
-              disposition="refer_specialist", ages=(5, 120)),
-    # ---- endocrinology ---------------------------------------------------------------------
-    Condition("Hyperosmolar hyperglycaemic state (HHS)", "endocrinology",
-              symptoms=(f(A_THIRST, 2), f(FREQUENCY, 1.5), f(A_CONFUSED + "; sleepy", 2.5), f(TIRED + "; weak; unsteady; falls", 0.5)),
-              context=(f("type 2 diabetes; diabetes; metformin; gliclazide; tablets for my sugar; sugar tablets", 2),
-                       f("infection; chest infection; water infection; steroids; prednisolone", 0.5)),
-              findings=(f(A_GLUCOSE_VERY_HIGH + "; osmolality; osmolarity; hyperosmolar; glucose hi; reads hi", 3),
-                        f("dry mucous membranes; severely dehydrat; dehydrat; reduced skin turgor; sunken eyes; sodium 15; sodium 16", 1.5)),
-              exam=("general", "neurological"), tests=("blood glucose", "basic metabolic panel", "serum ketones", "arterial blood gas"),
-              plan="IV 0.9% sodium chloride (positive balance of 3-6 L by 12 hours) with hourly glucose and 2-hourly osmolality and sodium; fixed-rate IV insulin 0.05 units/kg/h only once glucose stops falling with fluids (sooner if ketotic); replace potassium; LMWH prophylaxis and foot protection; treat the trigger.",
-              disposition="emergency", ages=(30, 120)),
-    Condition("Primary hyperparathyroidism (hypercalcaemia)", "endocrinology",
-              symptoms=(f(A_THIRST, 1.5), f("constipation; constipat", 1.5), f("aching bones; bone pain; bones ache; aches and pains", 1.5),
-                        f("low mood; feeling low; foggy; memory; " + A_CONFUSED, 1), f(TIRED, 1), f(FREQUENCY, 1),
-                        f("tummy pain; abdominal pain; stomach ache; indigestion", 1)),
-              context=(f("kidney stones; kidney stone; stones ;thinning bones; osteoporosis", 1.5),),
-              findings=(f("calcium 2.7; calcium 2.8; calcium 2.9; calcium 3; adjusted calcium; corrected calcium; hypercalc; raised calcium; pth; parathyroid hormone; parathyroid adenoma", 3),),
-              exam=("general", "abdominal"), tests=("basic metabolic panel", "liver function tests", "ecg"),
-              plan="Confirm with adjusted calcium, PTH (raised or inappropriately normal), vitamin D and urinary calcium; U&Es, DEXA scan and renal ultrasound; encourage fluids and avoid thiazides; endocrinology referral for parathyroidectomy if symptomatic, calcium > 2.85, stones, osteoporosis or age under 50; IV fluids (then bisphosphonate) if severe.",
-              disposition="refer_specialist", ages=(30, 120)),
-    # ---- rheumatology ----------------------------------------------------------------------
-    Condition("Septic arthritis", "rheumatology",
-              symptoms=(f("hot swollen joint; swollen joint; hot joint; painful joint; swollen knee; knee is swollen; swollen hip", 3),
-                        f("difficulty moving the joint; can't move it; can't bend; can't put weight; can't walk on it; can't move my; unable to move; won't let anyone touch", 2),
-                        f(FEVER, 2), f(RED, 1)),
-              context=(f("joint injection; steroid injection; joint replacement; new knee; new hip; prosthetic; rheumatoid; injecting drugs; a cut; wound", 1.5),),
-              findings=(f("joint effusion; knee effusion; effusion in the knee; effusion in the joint; tense effusion; warm swollen; hot swollen; restricted range; pain on passive movement; all movements painful; turbid; purulent; synovial fluid; gram-positive; staphylococcus", 3),),
-              exam=("musculoskeletal",), tests=("complete blood count", "c-reactive protein", "blood cultures", "x-ray of the limb"),
-              plan="Urgent joint aspiration (Gram stain, culture and crystals) and blood cultures before antibiotics; empirical IV flucloxacillin (clindamycin if penicillin-allergic; vancomycin if MRSA risk or prosthetic joint) for 4-6 weeks in total; orthopaedic washout; analgesia, splint then early mobilisation.",
-              disposition="admit"),
-    # ---- ophthalmology ---------------------------------------------------------------------
-    Condition("Acute angle-closure glaucoma", "ophthalmology",
-              symptoms=(f("painful red eye; red eye; eye is red; eye pain; pain in my eye; eye hurts; eye ache; aching eye", 3),
-                        f("blurred vision; blurr; misty; cloudy vision; foggy", 2),
-                        f("haloes around lights; halo; rainbow; rings around lights", 3), f(HEADACHE, 1.5), f(VOMITING, 1.5)),
-              context=(f("in the dark; dim light; cinema; in the evening; reading glasses; long-sighted; dilating drops", 1.5),),
-              findings=(f("fixed mid-dilated pupil; mid-dilated; semi-dilated; fixed pupil; oval pupil; hazy cornea; cloudy cornea; corneal oedema; corneal edema; steamy; shallow anterior chamber; rock hard; hard eye; raised intraocular pressure; intraocular pressure 4; intraocular pressure 5; intraocular pressure 6; iop 4; iop 5; iop 6", 3),
-                        f("ciliary injection; circumcorneal; red eye", 1)),
-              exam=("heent",), tests=("basic metabolic panel", "complete blood count"),
-              plan="Same-day emergency ophthalmology (tonometry, gonioscopy); lie supine, IV or oral acetazolamide 500 mg, topical pilocarpine 2%, timolol 0.5% and apraclonidine; analgesia and antiemetic; definitive bilateral laser peripheral iridotomy.",
-              disposition="emergency", ages=(40, 120)),
-    # ---- emergency medicine ----------------------------------------------------------------
-    Condition("Carbon monoxide poisoning", "emergency",
-              symptoms=(f(HEADACHE, 2), f(DIZZY, 1.5), f(VOMITING, 1), f(TIRED + "; " + A_CONFUSED, 0.5),
-                        f("others at home feeling the same; others at home; whole family; everyone in the house; the kids too; the children too; my partner too; my wife too; my husband too; the dog", 3)),
-              context=(f("gas boiler; boiler; gas fire; gas heater; heater; stove; wood burner; log burner; generator; exhaust; garage; faulty; chimney", 2.5),
-                       f("better when away from home; better when i go out; better outside; better at work; better when i leave; worse at home; when i'm at home", 2)),
-              findings=(f("carboxyhaemoglobin; carboxyhemoglobin; cohb; carbon monoxide; cherry-red; cherry red", 3),),
-              exam=("neurological", "cardiovascular"), tests=("arterial blood gas", "ecg", "troponin"),
-              plan="High-flow 100% oxygen via a non-rebreather mask immediately, continued until COHb < 3% and symptoms resolve; measure carboxyhaemoglobin on a blood gas (pulse oximetry reads falsely normal); ECG and troponin; discuss hyperbaric oxygen if loss of consciousness, neurological signs, pregnancy or COHb > 25%; check others exposed, do not return until the appliance is checked and a CO alarm fitted.",
-              disposition="emergency"),
 
-    # ---- paediatrics -----------------------------------------------------------------------
-    Condition("Urinary tract infection in an infant (febrile UTI)", "paediatrics",
-              symptoms=(f(FEVER, 3), f("poor feeding; feeding; feeds; off his feeds; off her feeds; not feeding; bottles", 2),
-                        f(VOMITING, 1), f("irritability; irritable; unsettled; grizzly; crying a lot; inconsolable", 1.5),
-                        f("smelly nappies; smelly urine; smelly wee; strong-smelling; foul-smelling; cloudy urine; smells different", 2.5),
-                        f("crying when passing urine; cries when; screams when; crying when", 1.5)),
-              findings=(f("nitrites positive; nitrite positive; positive for nitrites; leucocytes 2+; leucocytes 3+; leukocytes 2+; leukocytes 3+; pyuria; coliform; e coli", 3),),
-              exam=("abdominal", "genitourinary"), tests=("urinalysis", "urine culture", "complete blood count", "blood cultures"),
-              plan="Clean-catch urine for dipstick and culture before antibiotics; under 3 months: IV cefotaxime or ceftriaxone and admit; older infants: oral cefalexin or co-amoxiclav if well; renal ultrasound per NICE.",
-              disposition="admit", ages=(0, 3)),
-    Condition("Kawasaki disease", "paediatrics",
-              symptoms=(f(FEVER, 2), f(B_RED_EYES, 2.5),
-                        f("red cracked lips; cracked lips; red lips; strawberry tongue; red tongue; dry lips", 3),
-                        f("peeling fingers; peeling; swollen hands; swollen feet; red palms; red hands; red feet", 2.5),
-                        f(RASH, 1.5), f(B_SWOLLEN_GLANDS, 1), f("irritability; irritable; miserable; grizzly", 0.5)),
-              context=(f("five days; 5 days; six days; 6 days; won't come down; wont come down; keeps coming back", 1.5),),
-              findings=(f("conjunctival injection; strawberry tongue; desquamation; cervical lymphadenopathy; coronary artery; coronary aneurysm; thrombocytosis", 3),),
-              exam=("skin", "heent", "lymph_nodes"), tests=("echocardiogram", "complete blood count", "c-reactive protein", "erythrocyte sedimentation rate"),
-              plan="Admit; IV immunoglobulin 2 g/kg and high-dose aspirin; echocardiogram for coronary artery aneurysms, repeated at 6-8 weeks; paediatric cardiology follow-up.",
-              disposition="admit", ages=(0.25, 8)),
-    Condition("Pyloric stenosis", "paediatrics",
-              symptoms=(f("projectile vomiting; projectile; shoots out; across the room; forceful vomit; forcefully", 3),
-                        f("hungry straight after vomiting; hungry straight after; still hungry; wants feeding again; wants another feed; hungry after", 3),
-                        f(VOMITING, 1.5), f("vomiting after every feed; after every feed; after feeds; after each feed; straight after feeding", 1.5),
-                        f("poor weight gain; not gaining weight; weight is dropping; losing weight; lost weight; fewer wet nappies; dry nappies", 2)),
-              context=(f("first baby; first-born; firstborn; his dad had; father had", 0.5),),
-              findings=(f("olive-shaped mass; olive; visible peristalsis; hypochloraemic; metabolic alkalosis; thickened pylorus; pyloric muscle; hypokal", 3),),
-              exam=("abdominal", "general"), tests=("abdominal ultrasound", "arterial blood gas", "basic metabolic panel"),
-              plan="Admit; correct dehydration and hypochloraemic alkalosis with IV fluids and potassium, NG tube; ultrasound to confirm; Ramstedt pyloromyotomy once electrolytes are normal.",
-              disposition="admit", ages=(0.02, 0.5)),
-    Condition("New-onset type 1 diabetes in a child", "paediatrics",
-              symptoms=(f("thirst; thirsty; drinking lots; drinking loads; always drinking; drinking all the time; dry mouth", 3),
-                        f(FREQUENCY, 2), f("bedwetting; wetting the bed; wet the bed; wetting again; accidents at night; nappies are soaked", 2.5),
-                        f(WEIGHT_LOSS, 2), f(TIRED, 1.5), f("eating more; hungry all the time; always hungry", 1)),
-              context=(f("type 1 diabetes in the family; type 1; coeliac", 0.5),),
-              findings=(f("glucose 1; glucose 2; glucose 3+; glucose 4+; glucose ++; glycosuria; hba1c 7; hba1c 8; hba1c 9; hba1c 1", 3),
-                        f("ketones 1; ketones 2 ;ketones +; ketones trace; trace ketones", 1)),
-              exam=("general", "abdominal"), tests=("blood glucose", "serum ketones", "hba1c", "urinalysis"),
-              plan="Same-day referral to the paediatric diabetes team; exclude DKA (ketones, venous gas); start subcutaneous basal-bolus insulin with structured education, glucose monitoring and sick-day rules.",
-              disposition="refer_specialist", ages=(0.5, 18)),
-    # ---- ENT -------------------------------------------------------------------------------
-    Condition("Acute otitis media", "ent",
-              symptoms=(f("earache; ear ache; ear pain; sore ear; ear hurts; pain in his ear; pain in her ear; pain in my ear; pulling at his ear; pulling at her ear; tugging", 3),
-                        f(FEVER, 1.5), f("irritability; irritable; unsettled; crying; grizzly; not sleeping", 1),
-                        f("runny nose; snotty; a cold; coryza; blocked nose", 1),
-                        f("discharge from the ear; ear discharge; ear is leaking; fluid from the ear; gunk from the ear; pus from the ear", 2),
-                        f("muffled hearing; can't hear; hearing is muffled; deaf", 1)),
-              findings=(f("bulging tympanic; bulging eardrum; red tympanic; red eardrum; tympanic membrane is red; erythematous tympanic; loss of light reflex; perforat; otorrhoea", 3),),
-              exam=("heent",), tests=("complete blood count", "c-reactive protein"),
-              plan="Paracetamol or ibuprofen; most settle in 3 days, so no or a delayed antibiotic; amoxicillin for 5 days if under 2 with both ears, discharge, or systemically unwell; review if not better in 3 days.",
-              disposition="discharge_home", ages=(0.3, 14)),
-    Condition("Peritonsillar abscess (quinsy)", "ent",
-              symptoms=(f("sore throat; throat is sore; throat hurts; painful throat", 2),
-                        f("worse on one side; one side; one-sided; swelling on one side", 2),
-                        f("trouble opening my mouth; can't open my mouth; can't open mouth; hard to open my mouth; jaw is locked; trismus", 3),
-                        f("muffled voice; hot potato; voice sounds; voice has changed; muffled", 2.5),
-                        f("trouble swallowing; can't swallow; can't swallow my spit; drooling; dribbling; painful to swallow; hurts to swallow", 2),
-                        f(FEVER, 1), f("pain in my ear; earache; ear pain", 1)),
-              findings=(f("uvula deviated; uvular deviation; deviated uvula; uvula pushed; peritonsillar swelling; bulging soft palate; fluctuant", 3),),
-              exam=("heent", "lymph_nodes", "neck"), tests=("complete blood count", "c-reactive protein", "throat swab"),
-              plan="Same-day ENT: needle aspiration or incision and drainage, IV benzylpenicillin plus metronidazole, a dose of dexamethasone, analgesia and IV fluids.",
-              disposition="admit", ages=(10, 70)),
-    Condition("Benign paroxysmal positional vertigo", "ent",
-              symptoms=(f("room spinning; spinning; spins; vertigo; world spinning; room is spinning", 3),
-                        f("turning over in bed; rolling over; turning over; looking up; lying down; lie down; bending down; tilt my head; moving my head; head movement", 3),
-                        f("spinning that lasts seconds; lasts seconds; lasts a few seconds; lasting seconds; only lasts; only seconds; settles in seconds; less than a minute; under a minute; lasts a minute; lasts about a minute", 2.5),
-                        f(VOMITING, 1), f(DIZZY, 1)),
-              findings=(f("dix-hallpike positive; positive dix-hallpike; hallpike positive; positive hallpike; torsional nystagmus; geotropic; rotatory nystagmus", 3),),
-              exam=("neurological", "heent"), tests=("ecg", "blood glucose"),
-              plan="Dix-Hallpike to confirm, Epley manoeuvre; reassure; Brandt-Daroff exercises; avoid vestibular sedatives; review if not settling or with neurological features.",
-              disposition="discharge_home", ages=(25, 120)),
-    # ---- ophthalmology ---------------------------------------------------------------------
-    Condition("Retinal detachment", "ophthalmology",
-              symptoms=(f("floaters; new floaters; spots in my vision; cobwebs; specks; black dots; tadpoles", 3),
-                        f("flashing lights; flashes; flashing; sparks", 2.5),
-                        f("shadow or curtain over my vision; curtain; shadow; veil; dark shadow; part of my vision missing; can't see out of", 3),
-                        f("blurred vision; blurr", 1)),
-              context=(f("short-sighted; short sighted; myopi; cataract operation; cataract surgery; eye surgery; hit in the eye", 1.5),),
-              findings=(f("retinal detachment; detached retina; retinal tear; tobacco dust; shafer; elevated retina; field defect; visual field loss", 3),),
-              exam=("heent", "neurological"), tests=("blood glucose", "complete blood count"),
-              plan="Same-day ophthalmology: dilated fundoscopy; surgical repair (vitrectomy, scleral buckle or pneumatic retinopexy), most urgent while the macula is on; laser for a tear alone.",
-              disposition="emergency", ages=(20, 120)),
-    Condition("Bacterial conjunctivitis", "ophthalmology",
-              symptoms=(f(B_RED_EYES, 2.5),
-                        f("sticky eyes; sticky; crusty; crusted; gunk; pus ;yellow discharge; green discharge; stuck together; stuck shut; glued", 3),
-                        f("gritty eyes; gritty; sand in my eye; irritat", 2), f("trouble in both eyes; both eyes; other eye; spread to the other", 1)),
-              context=(f("vision is fine; vision is normal; can see fine; can see ok; eyesight is fine", 1),),
-              findings=(f("mucopurulent discharge; purulent discharge; conjunctival injection; injected conjunctiva", 3),),
-              exam=("heent",), tests=("skin scraping", "complete blood count"),
-              plan="Usually self-limiting: clean the lids with cooled boiled water; chloramphenicol drops if severe or persisting; no school exclusion; return with pain, light sensitivity or reduced vision; contact lens wearers need same-day review.",
-              disposition="discharge_home"),
-    # ---- obstetrics and gynaecology --------------------------------------------------------
-    Condition("Placental abruption", "obstetrics_gynaecology",
-              symptoms=(f("tummy pain; pain in my bump; constant pain; abdominal pain; stomach pain; bump hurts", 2.5),
-                        f("vaginal bleeding; bleeding; dark blood; blood loss", 2.5),
-                        f("hard tummy; bump is hard; rock hard; tight bump; bump feels tight; tense", 3),
-                        f("baby moving less; reduced movements; moving less; not moving as much; fewer kicks; baby isn't moving", 2),
-                        f(DIZZY, 1)),
-              context=(f("fall; fell; car accident; crash; punched; kicked; cocaine", 1.5), f(HIGH_BP + "; pre-eclampsia", 1)),
-              findings=(f("woody; tense uterus; hard uterus; tender uterus; uterine tenderness; fetal bradycardia; fetal heart rate 9; fetal heart rate 8; fetal heart rate 10; retroplacental", 3),),
-              exam=("obstetric", "abdominal", "general"), tests=("complete blood count", "coagulation screen", "pelvic ultrasound"),
-              plan="Obstetric emergency: two large-bore cannulas, FBC, clotting and crossmatch, resuscitate; CTG; anti-D if rhesus negative; urgent delivery (caesarean section if fetal distress).",
-              disposition="emergency", ages=(13, 50), sex="female", pregnancy="required"),
-    Condition("Hyperemesis gravidarum", "obstetrics_gynaecology",
-              symptoms=(f("trouble keeping food down; can't keep anything down; keep anything down; keep fluids down; keep water down; can't keep food down; keep food down", 3),
-                        f(VOMITING, 2), f(WEIGHT_LOSS, 2), f(DIZZY, 1),
-                        f("dark urine; dark wee; not peeing much; hardly peeing; passing little urine", 1.5)),
-              context=(f("twins; multiple pregnancy; last pregnancy too; in my last pregnancy; molar", 1),),
-              findings=(f("ketones 2+; ketones 3+; ketones ++; ketonuria; dry mucous membranes; dehydrat; postural drop", 2.5),
-                        f("low potassium; hypokal; hyponatr; low sodium", 1)),
-              exam=("general", "abdominal", "obstetric"), tests=("urinalysis", "basic metabolic panel", "pelvic ultrasound", "complete blood count"),
-              plan="PUQE score; IV 0.9% saline with potassium, antiemetics (cyclizine or prochlorperazine, ondansetron second line), thiamine, LMWH thromboprophylaxis; ultrasound for twins or molar pregnancy.",
-              disposition="admit", ages=(13, 50), sex="female", pregnancy="required"),
-    Condition("Ovarian torsion", "obstetrics_gynaecology",
-              symptoms=(f("sudden pain low down on one side; one side; lower tummy; lower abdomen; pelvic; groin", 3),
-                        f(VOMITING, 2), f("pain that comes and goes; comes and goes; on and off; twisting", 1)),
-              context=(f("ovarian cyst; cyst; ivf; fertility treatment", 2),
-                       f("sudden; suddenly; during exercise; while running; after exercise", 1)),
-              findings=(f("adnexal mass; adnexal tenderness; enlarged ovary; ovarian mass; no flow; absent doppler flow; whirlpool", 3),),
-              exam=("abdominal", "pelvic"), tests=("pelvic ultrasound", "urine pregnancy test", "complete blood count", "c-reactive protein"),
-              plan="Urgent gynaecology review, nil by mouth, analgesia and antiemetic; pelvic ultrasound with Doppler; diagnostic laparoscopy and detorsion, conserving the ovary where possible.",
-              disposition="emergency", ages=(8, 55), sex="female"),
-    Condition("Polycystic ovary syndrome", "obstetrics_gynaecology",
-              symptoms=(f("irregular periods; periods are irregular; missed periods; months without a period; infrequent periods; periods stopped; periods are all over", 3),
-                        f("extra hair growth; facial hair; hair on my chin; hair on my face; hairy; excess hair; hirsut", 3),
-                        f("acne; spots; oily skin; greasy skin", 2), f("weight gain; put on weight; gained weight; can't lose weight", 1.5),
-                        f("trouble getting pregnant; trying for a baby; trying to conceive; can't get pregnant; infertil", 2),
-                        f("thinning hair on my head; hair thinning; thinning hair", 1)),
-              findings=(f("polycystic ovaries; multiple follicles; string of pearls; raised testosterone; raised lh; acanthosis", 3),),
-              exam=("general", "skin", "abdominal"), tests=("pelvic ultrasound", "hba1c", "lipid profile", "thyroid function tests"),
-              plan="Rotterdam criteria; lifestyle and weight loss; combined pill for cycles and hirsutism (or cyclical progestogen for endometrial protection); metformin; letrozole for fertility; screen HbA1c and lipids.",
-              disposition="follow_up", ages=(13, 45), sex="female"),
-    # ---- psychiatry ------------------------------------------------------------------------
-    Condition("Manic episode of bipolar disorder", "psychiatry",
-              symptoms=(f("less need for sleep; don't need sleep; don't need much sleep; don't need to sleep; barely sleep; hardly sleep; two hours sleep; up all night; awake all night; no need for sleep", 3),
-                        f("feeling on top of the world; on top of the world; euphoric; high as a kite; never felt better; invincible; elated; feel amazing; feeling amazing; feel fantastic", 3),
-                        f("racing thoughts; thoughts racing; mind is racing; so many ideas; talking fast; can't stop talking", 2.5),
-                        f("spending sprees; spending; spent; credit card; debt; gambl", 2),
-                        f("big plans; special powers; chosen; famous; millionaire; business idea; genius", 2),
-                        f("irritability; irritable; agitated", 0.5)),
-              context=(f("bipolar; lithium; mood swings; antidepressant", 1.5),),
-              findings=(f("pressured speech; flight of ideas; grandios; disinhibit; elevated mood; elated affect; lack of insight; no insight", 3),),
-              exam=("mental_state",), tests=("toxicology screen", "thyroid function tests", "complete blood count", "basic metabolic panel"),
-              plan="Risk assessment; stop any antidepressant; an antipsychotic (olanzapine, quetiapine or haloperidol), consider lithium or valproate; urgent psychiatry (crisis team or admission, Mental Health Act if needed).",
-              disposition="admit", ages=(14, 90)),
-    Condition("Anorexia nervosa", "psychiatry",
-              symptoms=(f(WEIGHT_LOSS, 2.5),
-                        f("eating very little; barely eating; not eating; skipping meals; restricting; counting calories; calories; dieting", 3),
-                        f("fear of gaining weight; scared of; terrified of; frightened of; afraid of; getting fat; feel fat; too fat; fat ;", 3),
-                        f("periods stopped; periods have stopped; no periods; missed periods", 2),
-                        f("exercising a lot; exercising; running every day; gym", 1.5), f(DIZZY, 1),
-                        f("feeling cold; always cold; cold all the time", 1)),
-              findings=(f("bmi 1; low bmi; bradycard; heart rate 4; heart rate 3; lanugo; hypotherm; russell's sign; emaciated; cachectic", 3),),
-              exam=("general", "cardiovascular", "mental_state"), tests=("basic metabolic panel", "ecg", "complete blood count", "blood glucose"),
-              plan="Assess medical risk (BMI, pulse, BP, temperature, electrolytes incl. phosphate, ECG for QTc); refer to the eating disorder service; family-based treatment under 18, eating-disorder CBT; admit if high risk and watch for refeeding syndrome.",
-              disposition="refer_specialist", ages=(10, 45)),
-    # ---- emergency medicine ----------------------------------------------------------------
-    Condition("Alcohol withdrawal", "emergency",
-              symptoms=(f("shaking; shaky; shakes; tremor; trembl; hands shaking", 2.5), f(SWEATING, 1.5),
-                        f("seeing things; hearing things; hallucinat; bugs; insects; spiders", 2.5),
-                        f("anxiety; anxious; agitated; restless; on edge", 1), f("fits; seizure; convuls", 1.5), f(VOMITING, 1)),
-              context=(f(ALCOHOL, 1),
-                       f("since my last drink; last drink; without a drink; cut down; drink every day; drinking every day; morning drink; eye-opener; bottle a day; a bottle of; heavy drinker; detox", 3)),
-              findings=(f("coarse tremor; disorientat; confus; hyperrefl; ciwa", 2), f(TACHYCARDIA, 1)),
-              exam=("general", "neurological", "mental_state"), tests=("blood glucose", "liver function tests", "basic metabolic panel", "complete blood count"),
-              plan="CIWA-Ar scoring; chlordiazepoxide reducing regimen (lorazepam for seizures); IV Pabrinex (thiamine) before glucose; fluids, potassium, magnesium and phosphate; alcohol liaison team.",
-              disposition="admit", ages=(16, 120)),
-    Condition("Paracetamol overdose", "emergency",
-              symptoms=(f(B_OVERDOSE, 3), f("paracetamol; co-codamol; acetaminophen", 1),
-                        f("wanting to end my life; end my life; end it all; wanted to die; suicid; kill myself; self-harm; harm myself", 2),
-                        f(VOMITING, 1.5), f("pain under the right ribs; right upper; upper right; liver", 1)),
-              context=(f("low mood; depress; argument; break-up; breakup; split up", 1),),
-              findings=(f("above the treatment line; above the line; raised alt; elevated alt; hepatotox; transaminas; alt 1000", 3),),
-              exam=("abdominal", "mental_state", "general"), tests=("toxicology screen", "liver function tests", "coagulation screen", "basic metabolic panel"),
-              plan="Timed paracetamol level at 4 hours or later (treat at once if staggered or over 150 mg/kg); IV acetylcysteine if above the treatment line; LFTs, INR, U&E, glucose and VBG; charcoal within 1 hour; psychiatric risk assessment before discharge.",
-              disposition="emergency", ages=(12, 120)),
-    Condition("Ruptured abdominal aortic aneurysm", "emergency",
-              symptoms=(f("tummy pain; abdominal pain; stomach pain; belly pain", 2),
-                        f("back pain; pain in my back; into my back; through to my back; in my back; loin; flank", 2.5),
-                        f(DIZZY, 2.5), f("pulsing lump in my tummy; pulsating; pulsing; throbbing in my tummy; lump in my tummy", 2.5)),
-              context=(f("aneurysm; aaa; triple a", 2.5), f(SMOKER, 1)),
-              findings=(f("pulsatile mass; pulsatile; expansile", 3), f("aortic aneurysm; aortic diameter; retroperitoneal; periaortic", 3),
-                        f(HYPOTENSION + "; " + TACHYCARDIA + "; mottled", 1.5)),
-              exam=("abdominal", "cardiovascular"), tests=("abdominal ultrasound", "ct abdomen and pelvis", "complete blood count", "coagulation screen"),
-              plan="Call the vascular surgeon now; permissive hypotension (systolic 70-90), two large-bore cannulas, major haemorrhage protocol and crossmatch; bedside ultrasound, CT angiogram only if stable; immediate open or endovascular repair.",
-              disposition="emergency", ages=(50, 120)),
-    Condition("Cauda equina syndrome", "emergency",
-              symptoms=(f("back pain; lower back; low back; bad back; my back", 2),
-                        f("numbness around my bottom; numb bum; numb around my bottom; numb down below; bottom is numb; numb when i wipe; saddle; between my legs; toilet paper; wiping; buttocks", 3),
-                        f("trouble passing urine; can't pee; can't wee; can't pass urine; not passing urine; wet myself; leaking urine; incontinen; retention; bladder; waterworks", 3),
-                        f("loss of bowel control; soiled; soiling; bowel accident; pooed myself; control my bowels", 2.5),
-                        f("pain down both legs; both legs; sciatica; shooting down my legs; weak legs; legs are weak; numb legs", 2)),
-              context=(f("slipped disc; disc ;discs ;disc prolapse; herniat; lifting; back problems", 1),),
-              findings=(f("saddle anaesthesia; reduced anal tone; lax anal tone; anal tone reduced; reduced perianal sensation; painless retention; post-void residual; urinary retention; palpable bladder", 3),),
-              exam=("neurological", "musculoskeletal", "abdominal"), tests=("mri spine", "basic metabolic panel", "complete blood count"),
-              plan="Emergency MRI of the whole spine; bladder scan for post-void residual and catheterise if in retention; analgesia; immediate spinal surgical referral for decompression.",
-              disposition="emergency", ages=(18, 90)),
-    # ---- infectious disease ----------------------------------------------------------------
-    Condition("Measles", "infectious_disease",
-              symptoms=(f("blotchy rash; started behind the ears; behind his ears; behind her ears; spread down; face first; " + RASH, 2.5),
-                        f(FEVER, 2), f(B_RED_EYES + "; sore eyes; watery eyes; conjunctivitis", 2), f(COUGH, 1),
-                        f("runny nose; snotty; coryza", 1), f("white spots in the mouth; white spots inside; spots inside the cheeks; white spots", 2.5)),
-              context=(f("not vaccinated; unvaccinated; no mmr; missed the mmr; hasn't had the mmr; measles; outbreak", 2),),
-              findings=(f("koplik; maculopapular; morbilliform; confluent", 3),),
-              exam=("skin", "heent", "respiratory"), tests=("respiratory viral pcr", "complete blood count", "c-reactive protein"),
-              plan="Supportive care (fluids, paracetamol), isolate until 4 days after the rash; notify public health (saliva or throat swab for measles PCR); vitamin A in children; MMR or immunoglobulin for vulnerable contacts; watch for pneumonia.",
-              disposition="discharge_home", ages=(0.5, 40)),
-    Condition("Acute HIV seroconversion", "infectious_disease",
-              symptoms=(f(FEVER, 2), f("sore throat; throat is sore; throat hurts", 1.5), f(RASH, 2), f(B_SWOLLEN_GLANDS, 1.5),
-                        f(B_ACHES + "; joint pain", 1), f("mouth ulcers; ulcers; sores in my mouth", 1.5), f("diarrhoea; diarrh; loose stools", 0.5)),
-              context=(f(B_UNSAFE_SEX + "; injecting; needles", 3),),
-              findings=(f("generalised lymphadenopathy; hiv positive; hiv detected; p24; hiv-1 antigen detected; hiv antibody detected; lymphopenia", 3),),
-              exam=("skin", "lymph_nodes", "heent"), tests=("hiv test", "monospot", "complete blood count", "sti screen"),
-              plan="Fourth-generation HIV antigen/antibody test (repeat if in the window period) and viral load; same-day referral to HIV services to start antiretroviral therapy; screen for STIs and hepatitis; partner notification and safer sex advice.",
-              disposition="refer_specialist", ages=(14, 80)),
-    Condition("Early Lyme disease", "infectious_disease",
-              symptoms=(f("spreading red ring rash; bullseye; bull's eye; bulls eye; red ring; ring ;ring-shaped; circle; target; expanding rash", 3),
-                        f("tick bite; tick ;ticks ;bitten by a tick", 3),
-                        f(RASH + "; red patch; red mark", 1), f(FEVER, 1), f(B_ACHES + "; flu-like; joint pain", 1), f(HEADACHE + "; " + TIRED, 0.5)),
-              context=(f("countryside; woods; woodland; forest; hiking; camping; long grass; deer; walking the dog", 2),),
-              findings=(f("erythema migrans; annular; central clearing; target-like", 3),),
-              exam=("skin", "neurological"), tests=("complete blood count", "c-reactive protein"),
-              plan="Erythema migrans is diagnostic (no test needed): doxycycline 100 mg twice daily for 21 days (amoxicillin in pregnancy or young children); safety-net for facial palsy, heart or joint symptoms; tick-bite prevention.",
-              disposition="discharge_home", ages=(2, 120)),
-    Condition("Secondary syphilis", "infectious_disease",
-              symptoms=(f("rash on my palms and soles; palms and soles; palms of my hands; soles of my feet; rash on my palms; rash on my hands; hands and feet", 3), f(RASH, 1.5),
-                        f("painless sore; painless ulcer; sore on my penis; sore down below; genital sore; ulcer down below; chancre", 2.5),
-                        f(B_SWOLLEN_GLANDS, 1), f("patchy hair loss; hair falling out; hair loss; patches of hair", 1.5),
-                        f("mouth sores; white patches in my mouth; snail-track; mouth ulcers", 1.5)),
-              context=(f(B_UNSAFE_SEX, 2),),
-              findings=(f("copper-coloured; coppery; condylomata lata; snail track; treponemal; tpha; rpr positive; vdrl; syphilis", 3),),
-              exam=("skin", "genitourinary", "lymph_nodes"), tests=("sti screen", "hiv test", "complete blood count"),
-              plan="Syphilis serology (treponemal EIA and RPR) via sexual health; benzathine penicillin 2.4 MU IM single dose (warn about the Jarisch-Herxheimer reaction); test for HIV and other STIs; partner notification; RPR follow-up.",
-              disposition="refer_specialist", ages=(14, 90)),
-    Condition("Influenza", "infectious_disease",
-              symptoms=(f(FEVER, 2.5), f(B_ACHES + "; everything hurts", 3), f(COUGH, 1.5), f(HEADACHE, 1), f(TIRED, 1),
-                        f("sore throat; throat is sore; throat hurts", 0.5)),
-              context=(f("sudden; suddenly; all at once; within hours; hit me like", 1),
-                       f("flu going round; flu ;influenza; everyone at work; whole family", 1)),
-              findings=(f("influenza a detected; influenza b detected; influenza detected; influenza a positive; influenza positive; flu positive", 3),),
-              exam=("respiratory", "heent"), tests=("respiratory viral pcr", "chest x-ray", "complete blood count"),
-              plan="Rest, fluids and paracetamol, stay home; oseltamivir within 48 hours if at risk (over 65, pregnant, chronic disease, immunosuppressed); safety-net for breathlessness or chest pain; annual vaccination.",
-              disposition="discharge_home"),
-    # ---- dermatology -----------------------------------------------------------------------
-    Condition("Melanoma", "dermatology",
-              symptoms=(f("changing mole; mole; new mole; dark spot; dark patch; dark mark", 3),
-                        f("change in shape or colour; changed colour; changed shape; different colours; uneven; darker; ragged edge; irregular edge", 2.5),
-                        f("getting bigger; bigger; growing; grown", 2), f("bleeding mole; bleeds; crusting; oozing; itchy mole; itch", 1.5)),
-              context=(f("sunburn; sunbeds; sun bed; lots of sun; fair skin; burn easily; lived abroad; lots of moles", 1.5),
-                       f("family history of melanoma; skin cancer; melanoma", 1.5)),
-              findings=(f("asymmetr; irregular border; variegated; multiple colours; blue-black; ugly duckling; atypical pigment; atypical network; blue-white veil", 3),),
-              exam=("skin", "lymph_nodes"), tests=("skin scraping", "complete blood count"),
-              plan="Urgent suspected-cancer (2-week) dermatology referral; excision biopsy with a 2 mm margin (no shave or partial biopsy); Breslow thickness guides wide local excision and sentinel node biopsy; sun protection.",
-              disposition="refer_specialist", ages=(15, 120)),
-    Condition("Stevens-Johnson syndrome", "dermatology",
-              symptoms=(f("blistering rash; blisters; blister; peeling skin; skin peeling; skin coming off; raw skin", 3),
-                        f("sore mouth; mouth ulcers; ulcers in my mouth; sores in my mouth; crusted lips; blisters on my lips; sore lips", 3),
-                        f("sore eyes; " + B_RED_EYES + "; gritty eyes", 1.5), f("painful skin; skin is painful; skin hurts; burning skin", 2),
-                        f(FEVER + "; flu-like", 1)),
-              context=(f("new medicine; new tablet; new tablets; started a new; carbamazepine; lamotrigine; allopurinol; phenytoin; co-trimoxazole; sulfa; nevirapine; antibiotic", 2),),
-              findings=(f("nikolsky; target lesions; atypical target; epidermal detachment; mucosal erosions; mucositis; erosions; denuded", 3),),
-              exam=("skin", "heent"), tests=("complete blood count", "basic metabolic panel", "liver function tests", "blood cultures"),
-              plan="Stop the culprit drug at once; admit to burns, ITU or dermatology; SCORTEN; fluids, wound care, analgesia, mouth care and urgent ophthalmology review; consider ciclosporin or IVIG.",
-              disposition="emergency", ages=(2, 120)),
-    Condition("Scabies", "dermatology",
-              symptoms=(f("itching; itchy; itch", 3), f("itch worse at night; worse at night; itchier at night; itchy at night; itching at night; night-time", 2),
-                        f("between the fingers; fingers; wrists; finger webs; armpits; waist; groin; genitals", 1.5),
-                        f("other people at home itching; others itching; itching too; also itchy; whole family; everyone at home; everyone in the house; household; care home; nursing home", 2.5),
-                        f(RASH + "; little lines; tracks; bumps", 1.5)),
-              findings=(f("burrows; burrow; excoriat; web spaces; papules in the finger webs; mites", 3),),
-              exam=("skin",), tests=("skin scraping", "complete blood count"),
-              plan="Permethrin 5% cream over the whole body from the neck down, repeated after 7 days; treat all household and close contacts the same day; wash bedding and clothes at 50°C; itch can persist 2-4 weeks.",
-              disposition="discharge_home"),
-    # ---- geriatrics ------------------------------------------------------------------------
-    Condition("Hip fracture", "geriatrics",
-              symptoms=(f("falls; fall; fell; tripped; slipped; on the floor", 2.5),
-                        f("hip pain; pain in my hip; pain in the hip; hip hurts; groin; hip", 3),
-                        f("trouble walking; can't walk; can't stand; can't put weight; unable to walk; can't bear weight; weight on it", 3),
-                        f("a leg that looks shorter; looks shorter; shorter; turned out; rotated", 2.5)),
-              context=(f("osteoporosis; thin bones; brittle bones; steroids; alendronate; previous fracture", 1.5),),
-              findings=(f("shortened and externally rotated; externally rotated; shortened; neck of femur; intertrochanteric; subcapital; fracture; shenton", 3),),
-              exam=("musculoskeletal", "general"), tests=("x-ray of the limb", "complete blood count", "basic metabolic panel", "ecg"),
-              plan="Analgesia with a fascia iliaca block; AP pelvis and lateral hip x-ray; surgery within 36 hours (hemiarthroplasty, DHS or THR); orthogeriatric review, cause of the fall, VTE prophylaxis and bone protection.",
-              disposition="admit", ages=(50, 120)),
-    Condition("Alzheimer's dementia", "geriatrics",
-              symptoms=(f("memory problems; memory; forgetful; forgetting; forgets; can't remember; repeating; repeats; same questions", 2.5),
-                        f("getting lost; got lost; lost my way; lost her way; lost his way; losing things; misplacing; wandering", 2),
-                        f("trouble finding words; finding words; can't find the right word; word-finding; forgets names; forgetting names", 1.5),
-                        f("struggling with daily tasks; bills; finances; left the gas on; left the cooker on; left the hob on", 2),
-                        f("personality change; personality; withdrawn", 1)),
-              context=(f("gradual; over months; over a year; over the years; for a year; for years; couple of years; slowly getting worse; getting worse over", 3),),
-              findings=(f("impaired recall; poor recall; disorientat; cognitive impairment; mmse 1; mmse 20; mmse 21; mmse 22; mmse 23; atrophy; hippocampal", 2.5),),
-              exam=("mental_state", "neurological"), tests=("vitamin b12 and folate", "thyroid function tests", "complete blood count", "ct head"),
-              plan="Cognitive assessment; exclude reversible causes (B12, folate, TFTs, FBC, U&E, calcium, glucose); refer to the memory clinic with imaging; acetylcholinesterase inhibitor (donepezil); carer support, lasting power of attorney, driving and safety.",
-              disposition="refer_specialist", ages=(55, 120)),
-    # ---- rheumatology ----------------------------------------------------------------------
-    Condition("Polymyalgia rheumatica", "rheumatology",
-              symptoms=(f("stiff shoulders; shoulders; shoulder pain; both shoulders; upper arms", 3),
-                        f("stiff hips; hips; thighs", 2),
-                        f("morning stiffness; stiff in the morning; stiff first thing; stiffness in the morning; hard to get out of bed; can't get out of bed", 3),
-                        f("trouble lifting my arms; lift my arms; above my head; brushing my hair; combing; comb my hair; getting dressed", 2),
-                        f(TIRED, 1), f(WEIGHT_LOSS, 0.5)),
-              findings=(f(B_HIGH_ESR, 2.5), f("painful shoulder abduction; reduced active shoulder; proximal tenderness; proximal muscle tenderness", 1.5)),
-              exam=("musculoskeletal", "neurological"), tests=("erythrocyte sedimentation rate", "c-reactive protein", "complete blood count", "thyroid function tests"),
-              plan="Prednisolone 15 mg daily (expect a dramatic response within a week), taper slowly over 1-2 years with bone protection; exclude giant cell arteritis (headache, jaw pain, visual symptoms: urgent); check TFTs and CK.",
-              disposition="follow_up", ages=(50, 120)),
-)
+def load_keyword_sets(path: Path) -> dict[str, tuple[str, ...]]:
+    """The shared keyword sets: name -> keywords."""
+    sets = _expect(_read_json(path), dict, str(path), "an object of set name -> list of keywords")
+    return {name: tuple(_keyword(k, f"{path}: {name}[{i}]")
+                        for i, k in enumerate(_expect(keys, list, f"{path}: {name}", "a list of keywords")))
+            for name, keys in sets.items()}
+
+
+def _feature(value: Any, sets: dict[str, tuple[str, ...]], where: str) -> Feature:
+    _expect(value, dict, where, 'an object {"weight": w, "keywords": [...]}')
+    if set(value) != {"weight", "keywords"}:
+        raise KnowledgeError(f"{where}: expected the fields weight and keywords, got {sorted(value)}")
+    weight = _expect(value["weight"], (int, float), f"{where}.weight", "a number")
+    if weight <= 0:
+        raise KnowledgeError(f"{where}.weight: must be positive, got {weight}")
+    keys: list[str] = []
+    for i, key in enumerate(_expect(value["keywords"], list, f"{where}.keywords", "a list of keywords")):
+        at = f"{where}.keywords[{i}]"
+        if isinstance(key, str) and key.startswith("@"):
+            if key[1:] not in sets:
+                raise KnowledgeError(f"{at}: no keyword set {key[1:]!r} in keyword_sets.json")
+            keys += sets[key[1:]]
+        else:
+            keys.append(_keyword(key, at))
+    if not keys:
+        raise KnowledgeError(f"{where}.keywords: empty")
+    return tuple(keys), float(weight)
+
+
+def _names(value: Any, where: str, known: Any, catalogue: str) -> tuple[str, ...]:
+    names = _expect(value, list, where, "a list of names")
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not known(name):
+            raise KnowledgeError(f"{where}[{i}]: {name!r} is not in {catalogue}")
+    return tuple(names)
+
+
+def _condition(value: Any, sets: dict[str, tuple[str, ...]], where: str) -> Condition:
+    _expect(value, dict, where, "a condition object")
+    if isinstance(value.get("name"), str):
+        where = f"{where} ({value['name']})"
+    missing = [k for k in REQUIRED if k not in value]
+    unknown = [k for k in value if k not in REQUIRED + OPTIONAL]
+    if missing or unknown:
+        raise KnowledgeError(f"{where}: missing fields {missing}, unknown fields {unknown}; "
+                             f"expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}")
+    features = {kind: tuple(_feature(f, sets, f"{where}.{kind}[{i}]")
+                            for i, f in enumerate(_expect(value.get(kind, []), list, f"{where}.{kind}", "a list")))
+                for kind in FEATURE_KINDS}
+    ages = _expect(value.get("ages", [0, 120]), list, f"{where}.ages", "[low, high]")
+    if len(ages) != 2 or not all(isinstance(a, (int, float)) for a in ages) or ages[0] >= ages[1]:
+        raise KnowledgeError(f"{where}.ages: expected [low, high] with low < high, got {ages}")
+    for field, allowed in (("disposition", DISPOSITIONS), ("sex", ("male", "female")), ("pregnancy", ("required",))):
+        if field in value and value[field] not in allowed:
+            raise KnowledgeError(f"{where}.{field}: expected one of {', '.join(allowed)}, got {value[field]!r}")
+    return Condition(
+        name=_expect(value["name"], str, f"{where}.name", "a string"),
+        specialty=_expect(value["specialty"], str, f"{where}.specialty", "a string"),
+        exam=_names(value["exam"], f"{where}.exam", EXAM_SYSTEMS.__contains__, "clinic_env.exam_systems"),
+        tests=_names(value["tests"], f"{where}.tests", lambda t: lookup(t) is not None, "the investigations catalogue"),
+        plan=_expect(value["plan"], str, f"{where}.plan", "a string"),
+        disposition=value["disposition"], ages=(float(ages[0]), float(ages[1])),
+        sex=value.get("sex"), pregnancy=value.get("pregnancy"), **features)
+
+
+def load_conditions(directory: Path = KNOWLEDGE_DIR) -> tuple[Condition, ...]:
+    """Every condition of ``directory``'s conditions.json, its "@set" keywords expanded, in file order."""
+    sets = load_keyword_sets(directory / "keyword_sets.json")
+    path = directory / "conditions.json"
+    conditions = _expect(_read_json(path), list, str(path), "a list of conditions")
+    loaded = tuple(_condition(c, sets, f"{path}: conditions[{i}]") for i, c in enumerate(conditions))
+    names = [c.name for c in loaded]
+    if len(set(names)) != len(names):
+        raise KnowledgeError(f"{path}: condition names repeated: {sorted({n for n in names if names.count(n) > 1})}")
+    return loaded
+
+
+CONDITIONS: tuple[Condition, ...] = load_conditions()

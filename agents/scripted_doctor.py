@@ -2,9 +2,9 @@
 
 No model and no access to the case: it reads only what the environment shows a doctor,
 the observation and the system prompt in ``info["messages"]`` (for age, sex and
-pregnancy). What it believes comes from the small table in ``clinic_agents.knowledge_base``:
-a keyword heard in the patient's words or read in an exam or test report adds its
-feature's weight to every condition that lists it; a denied one takes half away.
+pregnancy). What it believes comes from the condition data in ``agents/knowledge/`` (loaded by
+``clinic_agents.knowledge_base``): a keyword heard in the patient's words or read in an exam or
+test report adds its feature's weight to every condition that lists it; a denied one takes half away.
 
     doctor = ScriptedDoctor()
     observation, info = env.reset(seed=0)

@@ -1,7 +1,8 @@
 """``clinic-env train grpo CONFIG``: GRPO stages in sequence, the policy carried from one to the next.
 
-A config (JSON) names the policy, the update settings and the stages, as Baichuan-M2 chains
-them (single-turn rubric-scored prompts first, then whole consultations)::
+A config (JSON; its fields, types and defaults are ``clinic_agents.train_config.GRPORunConfig``)
+names the policy, the update settings and the stages, as Baichuan-M2 chains them (single-turn
+rubric-scored prompts first, then whole consultations)::
 
     {"out": "runs/grpo", "seed": 0, "checkpoint_every": 10, "max_staleness": 1,
      "policy": {"kind": "transformers", "model": "path/to/model", "temperature": 1.0, "max_new_tokens": 256},
@@ -21,7 +22,7 @@ judge in HealthBench's mode with ``"grader": "llm:MODEL"``. A
 consultation stage plays cases from a cases spec ("builtin", "split:train", "generated",
 ...) with the offline patient and the rubric reward.
 
-``max_staleness`` (default 0, fully on-policy) lets the next s steps' groups be generated
+``max_staleness`` s (0: fully on-policy) lets the next s steps' groups be generated
 while a step trains (``clinic_agents.pipeline``); sampling then reads a second copy of the policy,
 loaded with the weights of the update each step's groups started from
 (``clinic_agents.rollout_weights``), and the log's ``policy_version`` says which one that was. A
@@ -49,11 +50,11 @@ import torch
 
 import clinic_env  # noqa: F401  (registers the env)
 from clinic_agents.action_policy import play_actions, tiny_action_model
-from clinic_agents.grpo_loss import GRPOConfig
-from clinic_agents.grpo_trainer import GRPOTrainer, TrainConfig
+from clinic_agents.grpo_trainer import GRPOTrainer
 from clinic_agents.multi_turn import Sampler, Trajectory, rollout_group
 from clinic_agents.pipeline import Pipeline
 from clinic_agents.rollout_weights import RolloutWeights
+from clinic_agents.train_config import GRPORunConfig, PolicyConfig, StageConfig, TrainConfigError, load
 from clinic_env.case_rubric import case_rubric
 from clinic_env.bench import llm_grader
 from clinic_rubrics.grading import GradingError
@@ -64,71 +65,38 @@ from clinic_rubrics.scoring import clipped_reward
 GroupMaker = Callable[[int, int], list[Trajectory]]  # (step, j) -> group j of that step
 CHECKPOINT = "checkpoint"
 STATE = "progress.json"
-GRPO_KEYS = {"eps_low", "eps_high", "max_length", "length_norm", "scale_by_std", "length_threshold",
-             "length_quantile", "length_scale"}
 
 
-class TrainConfigError(ValueError):
-    """A training config that cannot run; the message names the field."""
+def load_config(path: str | Path) -> GRPORunConfig:
+    return load(GRPORunConfig, path)
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
-    try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise TrainConfigError(f"{path}: cannot read the training config: {err}") from None
-    for key in ("policy", "stages"):
-        if key not in config:
-            raise TrainConfigError(f"{path}: the config needs {key!r}")
-    for i, stage in enumerate(config["stages"]):
-        if stage.get("kind") not in ("single_turn", "consultation"):
-            raise TrainConfigError(f"{path}: stages[{i}].kind must be 'single_turn' or 'consultation'")
-        if stage["kind"] == "single_turn" and "data" not in stage:
-            raise TrainConfigError(f"{path}: stages[{i}] (single_turn) needs 'data', a HealthBench-format JSONL file")
-        if stage["kind"] == "single_turn" and config["policy"].get("kind") == "actions":
-            raise TrainConfigError(f"{path}: stages[{i}]: the actions policy plays consultations only")
-    return config
-
-
-def _policy(config: dict[str, Any]) -> tuple[Any, Sampler | None]:
-    policy = config["policy"]
-    torch.manual_seed(int(config.get("seed", 0)))
-    if policy.get("kind") == "actions":
-        return tiny_action_model(int(config.get("seed", 0))), None
-    if policy.get("kind") != "transformers" or "model" not in policy:
-        raise TrainConfigError("policy must be {'kind': 'actions'} or {'kind': 'transformers', 'model': ...}")
+def _policy(policy: PolicyConfig, seed: int) -> tuple[Any, Sampler | None]:
+    torch.manual_seed(seed)
+    if policy.kind == "actions":
+        return tiny_action_model(seed), None
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(policy["model"])
-    tokenizer = AutoTokenizer.from_pretrained(policy["model"])
-    temperature, max_new_tokens = float(policy.get("temperature", 1.0)), int(policy.get("max_new_tokens", 256))
-    generation = policy.get("generation", "transformers")
-    if generation == "vllm":
+    model = AutoModelForCausalLM.from_pretrained(policy.model)
+    tokenizer = AutoTokenizer.from_pretrained(policy.model)
+    if policy.generation == "vllm":
         from clinic_agents.vllm_sampler import VLLMSampler
 
-        model.to(policy.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
-        return model, VLLMSampler(policy["model"], temperature, max_new_tokens, tokenizer, **policy.get("vllm", {}))
-    if generation != "transformers":
-        raise TrainConfigError(f"policy.generation must be 'transformers' or 'vllm', got {generation!r}")
-    return model, Sampler(model, tokenizer, temperature, max_new_tokens, device=policy.get("device"))
+        model.to(policy.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        return model, VLLMSampler(policy.model, policy.temperature, policy.max_new_tokens, tokenizer, **policy.vllm)
+    return model, Sampler(model, tokenizer, policy.temperature, policy.max_new_tokens, device=policy.device)
 
 
-def _trainer(model: Any, config: dict[str, Any], out: Path) -> GRPOTrainer:
-    settings = dict(config.get("train", {}))
-    grpo = GRPOConfig(**{k: settings.pop(k) for k in list(settings) if k in GRPO_KEYS})
-    temperature = float(config["policy"].get("temperature", 1.0))
-    unknown = sorted(set(settings) - {"lr", "weight_decay", "micro_batch", "max_grad_norm"})
-    if unknown:
-        raise TrainConfigError(f"unknown train settings {unknown}")
-    return GRPOTrainer(model, TrainConfig(**settings, temperature=temperature, grpo=grpo, log_path=str(out / "log.jsonl"),
-                                          tensorboard_dir=config.get("tensorboard_dir")))
+def _trainer(model: Any, config: GRPORunConfig, out: Path) -> GRPOTrainer:
+    return GRPOTrainer(model, config.train.trainer_config(config.policy.temperature, str(out / "log.jsonl"),
+                                                          config.tensorboard_dir))
 
 
-def _single_turn_group_maker(stage: dict[str, Any], examples: list, sampler: Sampler) -> GroupMaker:
+def _single_turn_group_maker(stage: StageConfig, examples: list, sampler: Sampler) -> GroupMaker:
     """A function playing group ``j`` of step ``step``: G sampled answers to one prompt, graded
     offline by its rubric's matchers here, or left NaN for the stage's LLM judge."""
-    tokenizer, per_step = sampler.tokenizer, int(stage.get("groups_per_step", 4))
-    offline = _grader_of(stage) is None
+    tokenizer, per_step = sampler.tokenizer, stage.groups_per_step
+    offline = stage.judge_model is None
 
     def group(step: int, j: int) -> list[Trajectory]:
         index = step * per_step + j
@@ -137,7 +105,7 @@ def _single_turn_group_maker(stage: dict[str, Any], examples: list, sampler: Sam
         prompt = tokenizer(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False),
                            add_special_tokens=False)["input_ids"]
         out = []
-        for g in range(int(stage.get("group_size", 8))):
+        for g in range(stage.group_size):
             generated, logprobs = sampler.sample(prompt, seed=index * 1000 + g)
             transcript = messages + [{"role": "assistant", "content": tokenizer.decode(generated, skip_special_tokens=True)}]
             reward = clipped_reward(example.rubric, OfflineGrader().grade(transcript, example.rubric)) if offline \
@@ -150,26 +118,14 @@ def _single_turn_group_maker(stage: dict[str, Any], examples: list, sampler: Sam
     return group
 
 
-def _grader_of(stage: dict[str, Any]) -> str | None:
-    """The stage's LLM judge model, or None for the offline grader."""
-    grader = str(stage.get("grader", "offline"))
-    if grader == "offline":
-        return None
-    if not grader.startswith("llm:") or len(grader) == 4:
-        raise TrainConfigError(f"stage {stage.get('name')!r}: grader must be 'offline' or 'llm:MODEL', got {grader!r}")
-    return grader[4:]
-
-
-def _consultation_group_maker(stage: dict[str, Any], model: Any, sampler: Sampler | None) -> GroupMaker:
+def _consultation_group_maker(stage: StageConfig, model: Any, sampler: Sampler | None) -> GroupMaker:
     """A function playing group ``j`` of step ``step``: G consultations of one case and seed,
     with the env's rubric reward (NaN when grading failed) or, for a judged stage, the judge's later."""
-    cases = stage.get("cases", "builtin")
-    split = stage.get("split", "train" if cases == "builtin" else None)  # named cases are taken as named
-    size, per_step = int(stage.get("group_size", 8)), int(stage.get("groups_per_step", 4))
+    size, per_step = stage.group_size, stage.groups_per_step
 
     def make_env() -> Any:
-        return gym.make("clinic_env/Consultation-v0", cases=cases, split=split,
-                        max_turns=int(stage.get("max_turns", 20)), reward_mode="terminal")
+        return gym.make("clinic_env/Consultation-v0", cases=stage.cases, split=stage.case_split,
+                        max_turns=stage.max_turns, reward_mode="terminal")
 
     def group(step: int, j: int) -> list[Trajectory]:
         seed = step * per_step + j
@@ -215,15 +171,15 @@ class _Generation:
         return self.weights.at(version) if self.weights is not None else contextlib.nullcontext()
 
 
-async def _train_stage(stage: dict[str, Any], steps: range, make_group: GroupMaker, generation: _Generation,
+async def _train_stage(stage: StageConfig, steps: range, make_group: GroupMaker, generation: _Generation,
                        max_staleness: int, first_version: int, train_step: Callable[[int, int, list], None],
                        after_step: Callable[[int], None]) -> None:
     """One stage through ``clinic_agents.pipeline``: each group is generated (in a thread), then judged
     when the stage has a judge, while the next group generates; with ``max_staleness`` s the
     next s steps' groups are generated while a step trains."""
-    per_step, judge_model = int(stage.get("groups_per_step", 4)), _grader_of(stage)
-    judge = llm_grader(judge_model, mode="healthbench" if stage["kind"] == "single_turn" else "consultation") \
-        if judge_model else None
+    per_step = stage.groups_per_step
+    judge = llm_grader(stage.judge_model, mode="healthbench" if stage.kind == "single_turn" else "consultation") \
+        if stage.judge_model else None
 
     async def generate(item: tuple[int, int], version: int) -> list[Trajectory]:
         def play() -> list[Trajectory]:
@@ -247,16 +203,14 @@ async def _train_stage(stage: dict[str, Any], steps: range, make_group: GroupMak
         after_step(samples[0].item[0])
 
 
-def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
+def run(config: GRPORunConfig, out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
     """Train every stage in order; returns the last step's metrics and where things were written."""
-    out = Path(out or config.get("out", "runs/grpo"))
+    out = Path(out or config.out)
     if (out / STATE).exists() and not resume:
         raise TrainConfigError(f"{out} holds a run; pass --resume to carry on, or choose another --out")
-    max_staleness = int(config.get("max_staleness", 0))
-    if max_staleness < 0:
-        raise TrainConfigError(f"max_staleness must be >= 0, got {max_staleness}")
+    max_staleness = config.max_staleness
     out.mkdir(parents=True, exist_ok=True)
-    model, sampler = _policy(config)
+    model, sampler = _policy(config.policy, config.seed)
     trainer = _trainer(model, config, out)
     done = {"stage": 0, "step": 0}
     if resume and (out / STATE).exists():
@@ -265,17 +219,17 @@ def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = Fa
     generation = _Generation(model, sampler, max_staleness)
     from tqdm.auto import tqdm
 
-    stages = config["stages"]
-    total = sum(int(s.get("steps", 10)) for s in stages)
-    finished = sum(int(s.get("steps", 10)) for s in stages[:done["stage"]]) + done["step"]
+    stages = config.stages
+    total = sum(s.steps for s in stages)
+    finished = sum(s.steps for s in stages[:done["stage"]]) + done["step"]
     bar = tqdm(total=total, initial=finished, desc="grpo", disable=not progress, file=sys.stderr)
-    every = int(config.get("checkpoint_every", 10))
+    every = config.checkpoint_every
     last: dict[str, Any] = {}
     for index in range(done["stage"], len(stages)):
-        stage, n_steps = stages[index], int(stages[index].get("steps", 10))
-        name = stage.get("name", stage["kind"])
-        make_group = (_single_turn_group_maker(stage, load_examples(stage["data"]), generation.sampler)
-                      if stage["kind"] == "single_turn"
+        stage = stages[index]
+        n_steps, name = stage.steps, stage.label
+        make_group = (_single_turn_group_maker(stage, load_examples(stage.data), generation.sampler)
+                      if stage.kind == "single_turn"
                       else _consultation_group_maker(stage, generation.model, generation.sampler))
 
         def train_step(step: int, version: int, groups: list) -> None:

@@ -3,7 +3,8 @@
 Medical, general and math text mixed 2 : 2 : 1 by tokens (``clinic_agents.mixture``), next-token loss
 on every block plus ``beta`` x KL(reference || model) on general and math blocks against a
 frozen copy of the starting model (``clinic_agents.mid_trainer``), and reasoning notes in medical
-passages trained as a dual task (``clinic_agents.reasoning_notes``). A config (JSON)::
+passages trained as a dual task (``clinic_agents.reasoning_notes``). A config (JSON; its fields,
+types and defaults are ``clinic_agents.train_config.MidRunConfig``)::
 
     {"out": "runs/mid", "seed": 0, "model": "path/to/model", "device": "cuda",
      "seq_len": 1024, "steps": 1000, "blocks_per_step": 32, "checkpoint_every": 100,
@@ -39,100 +40,62 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from clinic_agents.mid_trainer import (MidConfig, MidTrainer, frozen_reference, load_reference, precompute_reference,
-                                precomputed)
+from clinic_agents.mid_trainer import MidTrainer, frozen_reference, load_reference, precompute_reference, precomputed
 from clinic_agents.mixture import Mixture, source_from_spec
 from clinic_agents.reasoning_notes import add_note_tokens
-from clinic_agents.train_grpo import TrainConfigError
+from clinic_agents.train_config import MidRunConfig, TrainConfigError, load
 
 CHECKPOINT = "checkpoint.pt"
 STATE = "progress.json"
 REFERENCE = "reference"
-COUNTS = {"seq_len": 512, "steps": 100, "blocks_per_step": 8, "checkpoint_every": 50}  # positive ints, defaults
-RUN_KEYS = {"reference", "reference_top_k"}
-TRAIN_KEYS = {f.name for f in fields(MidConfig)} - {"total_steps"} | RUN_KEYS
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
-    try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
-        _check(config)
-    except TrainConfigError as err:
-        raise TrainConfigError(f"{path}: {err}") from None
-    except (OSError, ValueError) as err:
-        raise TrainConfigError(f"{path}: cannot read the training config: {err}") from None
-    return config
+def load_config(path: str | Path) -> MidRunConfig:
+    return load(MidRunConfig, path)
 
 
-def _check(config: dict[str, Any]) -> None:
-    """Everything about the config that can be checked without reading data or a model."""
-    if not isinstance(config.get("model"), str):
-        raise TrainConfigError("the config needs 'model', a model directory")
-    if not isinstance(config.get("sources"), list) or not config["sources"]:
-        raise TrainConfigError("the config needs 'sources', a non-empty list")
-    for key, default in COUNTS.items():
-        value = config.get(key, default)
-        if not isinstance(value, int) or value < (2 if key == "seq_len" else 1):
-            raise TrainConfigError(f"{key} must be an integer >= {2 if key == 'seq_len' else 1}, got {value!r}")
-    train = config.get("train", {})
-    unknown = sorted(set(train) - TRAIN_KEYS)
-    if unknown:
-        raise TrainConfigError(f"unknown train settings {unknown} (known: {sorted(TRAIN_KEYS)})")
-    if train.get("reference", "live") not in ("live", "precompute"):
-        raise TrainConfigError(f"train.reference must be 'live' or 'precompute', got {train['reference']!r}")
-    if train.get("schedule", "constant") not in ("constant", "cosine"):
-        raise TrainConfigError(f"train.schedule must be 'constant' or 'cosine', got {train['schedule']!r}")
-    for key, minimum in (("lr", 0.0), ("beta", 0.0), ("micro_batch", 1), ("reference_top_k", 0), ("warmup_steps", 0)):
-        if key in train and not (isinstance(train[key], (int, float)) and train[key] >= minimum):
-            raise TrainConfigError(f"train.{key} must be a number >= {minimum}, got {train[key]!r}")
-
-
-def _model(config: dict[str, Any]) -> tuple[Any, Any]:
+def _model(config: MidRunConfig) -> tuple[Any, Any]:
     """The starting model and its tokenizer, with the note markers. Seeded first: growing the
     embeddings for new markers draws from torch's RNG, and a resumed run must rebuild the very
     same starting model (its reference)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    torch.manual_seed(int(config.get("seed", 0)))
-    model = AutoModelForCausalLM.from_pretrained(config["model"])
-    tokenizer = AutoTokenizer.from_pretrained(config["model"])
+    torch.manual_seed(config.seed)
+    model = AutoModelForCausalLM.from_pretrained(config.model)
+    tokenizer = AutoTokenizer.from_pretrained(config.model)
     add_note_tokens(tokenizer, model)
-    return model.to(config.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")), tokenizer
+    return model.to(config.device or ("cuda" if torch.cuda.is_available() else "cpu")), tokenizer
 
 
-def _mixture(config: dict[str, Any], tokenizer: Any) -> Mixture:
+def _mixture(config: MidRunConfig, tokenizer: Any) -> Mixture:
     sources = []
-    for i, spec in enumerate(config["sources"]):
+    for i, spec in enumerate(config.sources):
         try:
             sources.append(source_from_spec(spec))
         except ValueError as err:
             raise TrainConfigError(f"sources[{i}]: {err}") from None
     try:
-        return Mixture(sources, tokenizer, config.get("seq_len", COUNTS["seq_len"]), seed=int(config.get("seed", 0)))
+        return Mixture(sources, tokenizer, config.seq_len, seed=config.seed)
     except ValueError as err:
         raise TrainConfigError(str(err)) from None
 
 
-def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
+def run(config: MidRunConfig, out: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
     """Mid-train the config's model; returns the last step's metrics and where things were written."""
-    _check(config)
-    out = Path(out or config.get("out", "runs/mid"))
+    out = Path(out or config.out)
     if (out / STATE).exists() and not resume:
         raise TrainConfigError(f"{out} holds a run; pass --resume to carry on, or choose another --out")
-    steps, per_step, every = (config.get(k, COUNTS[k]) for k in ("steps", "blocks_per_step", "checkpoint_every"))
-    train = dict(config.get("train", {}))
-    mode, top_k = train.get("reference", "live"), int(train.get("reference_top_k", 0))
-    settings = MidConfig(**{k: v for k, v in train.items() if k not in RUN_KEYS}, total_steps=steps)
+    steps, per_step, every = config.steps, config.blocks_per_step, config.checkpoint_every
+    settings = config.train.trainer_config(total_steps=steps)
     model, tokenizer = _model(config)
     mixture = _mixture(config, tokenizer)
     out.mkdir(parents=True, exist_ok=True)
-    live = mode == "live"
+    live = config.train.reference == "live"
     # copied before any checkpoint is loaded: the reference is the starting model
     reference = frozen_reference(model) if live or not precomputed(out / REFERENCE) else None
     trainer = MidTrainer(model, reference if live else None, settings)
@@ -148,7 +111,8 @@ def run(config: dict[str, Any], out: str | Path | None = None, resume: bool = Fa
         fresh = _mixture(config, tokenizer)  # the same blocks, from the run's start
         blocks = ([fresh.next_block() for _ in range(per_step)] for _ in range(steps))
         precompute_reference(reference, tqdm(blocks, total=steps, desc="mid: reference", disable=not progress,
-                                             file=sys.stderr), out / REFERENCE, settings.micro_batch, top_k)
+                                             file=sys.stderr), out / REFERENCE, settings.micro_batch,
+                             config.train.reference_top_k)
     del reference  # with "precompute", the trainer holds no reference: its memory is freed here
     bar = tqdm(total=steps, initial=done, desc="mid", disable=not progress, file=sys.stderr)
     last: dict[str, Any] = {}

@@ -59,4 +59,4 @@ def test_the_example_training_config_loads():
     from clinic_agents.train_grpo import load_config
 
     config = load_config(EXAMPLES / "grpo_actions.json")
-    assert config["policy"]["kind"] == "actions" and config["stages"][0]["kind"] == "consultation"
+    assert config.policy.kind == "actions" and config.stages[0].kind == "consultation"

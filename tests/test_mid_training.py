@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from clinic_agents import train_mid  # noqa: E402
+from clinic_agents.train_config import MidRunConfig, parse  # noqa: E402
 from clinic_agents.mid_trainer import (MidConfig, MidTrainer, frozen_reference, kl_to_reference,  # noqa: E402
                                 load_reference, precompute_reference)
 from clinic_agents.mixture import Mixture, Source, records  # noqa: E402
@@ -262,7 +263,7 @@ def records_of(out: Path) -> list[dict]:
 
 def test_the_example_config_runs_from_the_command_line(tmp_path, model_dir, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)  # the example's data paths are relative to the checkout
-    assert train_mid.load_config(EXAMPLE)["sources"][0]["kind"] == "medical"
+    assert train_mid.load_config(EXAMPLE).sources[0]["kind"] == "medical"
     config = tmp_path / "mid.json"
     config.write_text(json.dumps(example_config(model_dir, steps=3)))
     out = tmp_path / "run"
@@ -288,7 +289,7 @@ def final_weights(out: Path) -> dict:
 def test_an_interrupted_run_resumes_bit_identically(tmp_path, model_dir, monkeypatch):
     monkeypatch.chdir(ROOT)
     config = example_config(model_dir)
-    train_mid.run(config, out=tmp_path / "whole", progress=False)
+    train_mid.run(parse(MidRunConfig, config), out=tmp_path / "whole", progress=False)
     step, calls = MidTrainer.step, {"n": 0}
 
     def interrupted(self, *args, **kwargs):
@@ -299,10 +300,10 @@ def test_an_interrupted_run_resumes_bit_identically(tmp_path, model_dir, monkeyp
 
     monkeypatch.setattr(MidTrainer, "step", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train_mid.run(config, out=tmp_path / "cut", progress=False)
+        train_mid.run(parse(MidRunConfig, config), out=tmp_path / "cut", progress=False)
     assert json.loads((tmp_path / "cut" / "progress.json").read_text()) == {"step": 4}
     monkeypatch.setattr(MidTrainer, "step", step)
-    train_mid.run(config, out=tmp_path / "cut", resume=True, progress=False)
+    train_mid.run(parse(MidRunConfig, config), out=tmp_path / "cut", resume=True, progress=False)
     assert records_of(tmp_path / "cut") == records_of(tmp_path / "whole")  # the same blocks, losses, KL, tokens
     whole, cut = final_weights(tmp_path / "whole"), final_weights(tmp_path / "cut")
     assert all(torch.equal(cut[name], tensor) for name, tensor in whole.items())
@@ -311,9 +312,9 @@ def test_an_interrupted_run_resumes_bit_identically(tmp_path, model_dir, monkeyp
 def test_a_precomputed_reference_trains_as_the_live_one(tmp_path, model_dir, monkeypatch):
     monkeypatch.chdir(ROOT)
     config = example_config(model_dir, steps=3)
-    train_mid.run(config, out=tmp_path / "live", progress=False)
+    train_mid.run(parse(MidRunConfig, config), out=tmp_path / "live", progress=False)
     precompute = {**config, "train": {**config["train"], "reference": "precompute"}}
-    train_mid.run(precompute, out=tmp_path / "stored", progress=False)
+    train_mid.run(parse(MidRunConfig, precompute), out=tmp_path / "stored", progress=False)
     assert sorted(p.name for p in (tmp_path / "stored" / "reference").iterdir()) == [
         "000000.pt", "000001.pt", "000002.pt", "complete"]
     for a, b in zip(records_of(tmp_path / "live"), records_of(tmp_path / "stored")):
@@ -324,11 +325,11 @@ def test_a_precomputed_reference_trains_as_the_live_one(tmp_path, model_dir, mon
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"model": None}, "the config needs 'model'"),
-    ({"sources": []}, "the config needs 'sources'"),
+    ({"model": None}, "bad.json: model must be a string, got null"),
+    ({"sources": []}, "bad.json: sources must list at least one source"),
     ({"seq_len": 1}, "seq_len must be an integer >= 2"),
     ({"steps": 0}, "steps must be an integer >= 1"),
-    ({"train": {"learning_rate": 1}}, r"unknown train settings \['learning_rate'\]"),
+    ({"train": {"learning_rate": 1}}, r"unknown field 'learning_rate' in 'train' of .*bad.json; expected one of lr, "),
     ({"train": {"reference": "cached"}}, "train.reference must be 'live' or 'precompute'"),
     ({"train": {"beta": -1}}, "train.beta must be a number >= 0"),
     ({"sources": [{"path": "examples/mid_data/medical.txt", "kind": "code"}]}, r"sources\[0\]: weight: source 'code'"),

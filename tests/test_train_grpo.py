@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from clinic_agents import train_grpo  # noqa: E402
+from clinic_agents.train_config import GRPORunConfig, parse  # noqa: E402
 from clinic_env.cli import main  # noqa: E402
 
 PROMPTS = [  # HealthBench-format records whose rubric items carry matchers (offline grading)
@@ -73,7 +74,7 @@ def weights(out):
 
 
 def test_an_interrupted_run_resumes_to_the_same_policy(tmp_path, monkeypatch):
-    whole = train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "whole", progress=False)
+    whole = train_grpo.run(parse(GRPORunConfig, ACTIONS_CONFIG), out=tmp_path / "whole", progress=False)
     calls = {"n": 0}
     maker = train_grpo._consultation_group_maker
 
@@ -89,10 +90,10 @@ def test_an_interrupted_run_resumes_to_the_same_policy(tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_grpo, "_consultation_group_maker", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "cut", progress=False)
+        train_grpo.run(parse(GRPORunConfig, ACTIONS_CONFIG), out=tmp_path / "cut", progress=False)
     assert json.loads((tmp_path / "cut" / "progress.json").read_text()) == {"stage": 1, "step": 0}
     monkeypatch.setattr(train_grpo, "_consultation_group_maker", maker)
-    resumed = train_grpo.run(ACTIONS_CONFIG, out=tmp_path / "cut", resume=True, progress=False)
+    resumed = train_grpo.run(parse(GRPORunConfig, ACTIONS_CONFIG), out=tmp_path / "cut", resume=True, progress=False)
     assert resumed["last"]["step"] == whole["last"]["step"] == 4
     for name, tensor in weights(tmp_path / "whole").items():
         torch.testing.assert_close(weights(tmp_path / "cut")[name], tensor)
@@ -104,10 +105,10 @@ def test_bad_configs_name_the_problem(tmp_path):
     with pytest.raises(train_grpo.TrainConfigError, match=r"stages\[0\]: the actions policy plays consultations only"):
         train_grpo.load_config(bad)
     missing = write(tmp_path / "missing.json", {"policy": {"kind": "actions"}, "stages": [{"kind": "single_turn"}]})
-    with pytest.raises(train_grpo.TrainConfigError, match=r"stages\[0\] \(single_turn\) needs 'data'"):
+    with pytest.raises(train_grpo.TrainConfigError, match=r"missing.json: stages\[0\]: kind 'single_turn' needs 'data'"):
         train_grpo.load_config(missing)
-    with pytest.raises(train_grpo.TrainConfigError, match="unknown train settings"):
-        train_grpo.run({**ACTIONS_CONFIG, "train": {"learning_rate": 1}}, out=tmp_path / "x", progress=False)
+    with pytest.raises(train_grpo.TrainConfigError, match=r"unknown field 'learning_rate' in 'train' of the config; expected one of lr, "):
+        train_grpo.run(parse(GRPORunConfig, {**ACTIONS_CONFIG, "train": {"learning_rate": 1}}), out=tmp_path / "x", progress=False)
 
 
 def test_a_judged_stage_scores_each_group_with_the_llm_judge(tmp_path, monkeypatch):
@@ -127,14 +128,14 @@ def test_a_judged_stage_scores_each_group_with_the_llm_judge(tmp_path, monkeypat
     with serve(handler=handler) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "test")
-        result = train_grpo.run(config, out=tmp_path / "judged", progress=False)
+        result = train_grpo.run(parse(GRPORunConfig, config), out=tmp_path / "judged", progress=False)
         n_requests = len(server.chat_requests)
     assert result["last"]["reward"] == 1.0  # the judge's verdicts, not the offline grader's
     # every criterion of every distinct consultation (the judge asks once for identical ones) of the 2 groups
     assert len(criteria) < n_requests <= 2 * 4 * len(criteria)
     with pytest.raises(train_grpo.TrainConfigError, match="grader must be 'offline' or 'llm:MODEL'"):
         bad = {**ACTIONS_CONFIG, "stages": [{**ACTIONS_CONFIG["stages"][0], "grader": "oracle"}]}
-        train_grpo.run(bad, out=tmp_path / "bad", progress=False)
+        train_grpo.run(parse(GRPORunConfig, bad), out=tmp_path / "bad", progress=False)
 
 
 def test_a_single_turn_stage_can_be_judged_in_healthbench_mode(tmp_path, model_dir, monkeypatch):
@@ -151,7 +152,7 @@ def test_a_single_turn_stage_can_be_judged_in_healthbench_mode(tmp_path, model_d
     with serve(handler=lambda request: judge_reply("started" in request.prompt)) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "test")
-        result = train_grpo.run(config, out=tmp_path / "run", progress=False)
+        result = train_grpo.run(parse(GRPORunConfig, config), out=tmp_path / "run", progress=False)
         prompts_seen = [r.prompt for r in server.chat_requests]
     assert result["last"]["reward"] == 1.0  # the positive item met, the negative one not
     assert prompts_seen and all("I have had a cough for days" in p for p in prompts_seen)  # HealthBench's mode
@@ -200,7 +201,7 @@ def test_generation_runs_ahead_of_the_update_from_published_weights(tmp_path, mo
 
     monkeypatch.setattr(train_grpo, "_trainer", recording_trainer)
     config = {**ACTIONS_CONFIG, "max_staleness": 1}
-    train_grpo.run(config, out=tmp_path / "stale", progress=False)
+    train_grpo.run(parse(GRPORunConfig, config), out=tmp_path / "stale", progress=False)
     log = [json.loads(line) for line in (tmp_path / "stale" / "log.jsonl").read_text().splitlines()]
     # per stage (2 steps each): the second step's groups were generated while the first trained
     assert [(r["step"], r["policy_version"]) for r in log] == [(1, 0), (2, 0), (3, 2), (4, 2)]
@@ -211,5 +212,5 @@ def test_generation_runs_ahead_of_the_update_from_published_weights(tmp_path, mo
             logits = model(input_ids=torch.tensor([trajectory.token_ids])).logits[0, :-1].float()
         logprobs = torch.log_softmax(logits, -1).gather(1, torch.tensor(trajectory.token_ids[1:])[:, None])[:, 0]
         torch.testing.assert_close(logprobs, torch.tensor(trajectory.logprobs[1:]), atol=1e-5, rtol=0)
-    with pytest.raises(train_grpo.TrainConfigError, match="max_staleness must be >= 0"):
-        train_grpo.run({**ACTIONS_CONFIG, "max_staleness": -1}, out=tmp_path / "bad", progress=False)
+    with pytest.raises(train_grpo.TrainConfigError, match="the config: max_staleness must be an integer >= 0, got -1"):
+        train_grpo.run(parse(GRPORunConfig, {**ACTIONS_CONFIG, "max_staleness": -1}), out=tmp_path / "bad", progress=False)

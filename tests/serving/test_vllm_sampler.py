@@ -49,6 +49,7 @@ def test_logprobs_are_the_policys_at_the_sampling_temperature(sampler, tiny_mode
 
 def test_a_training_run_can_generate_on_vllm(tmp_path, tiny_model_dir):
     from clinic_agents import train_grpo
+    from clinic_agents.train_config import GRPORunConfig, parse
 
     config = {"seed": 0, "max_staleness": 1,
               "policy": {"kind": "transformers", "model": str(tiny_model_dir), "generation": "vllm", "vllm": ENGINE,
@@ -56,7 +57,7 @@ def test_a_training_run_can_generate_on_vllm(tmp_path, tiny_model_dir):
               "train": {"lr": 1e-3, "micro_batch": 4, "max_length": 32},
               "stages": [{"name": "consultations", "kind": "consultation", "cases": ["pulm_cap_adult"], "steps": 3,
                           "groups_per_step": 1, "group_size": 2, "max_turns": 2}]}
-    result = train_grpo.run(config, out=tmp_path / "run", progress=False)
+    result = train_grpo.run(parse(GRPORunConfig, config), out=tmp_path / "run", progress=False)
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [(r["step"], r["policy_version"]) for r in log] == [(1, 0), (2, 0), (3, 1)]
     assert result["last"]["samples_used"] >= 0 and all(r["generated_length"] > 0 for r in log)
