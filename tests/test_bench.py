@@ -11,7 +11,7 @@ import pytest
 
 from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.cases.library import load_cases
-from clinic_env.cli import main
+from clinic_cli.main import main
 from clinic_env.gym_env import ConsultationEnv
 from clinic_env.bench import (
     BenchError,
@@ -435,7 +435,7 @@ def test_llm_doctor_and_patient_specs_run_against_a_local_endpoint(tmp_path, mon
     """`--doctor openai:MODEL --patient llm:MODEL` resolve through the registry to real clients."""
     from openai_server import serve
 
-    from clinic_env.cli import main
+    from clinic_cli.main import main
 
     def handler(request):
         system = request.messages[0]["content"]

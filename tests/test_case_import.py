@@ -14,7 +14,7 @@ import clinic_env  # noqa: F401  (registers the env)
 from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.cases.agentclinic import SkipRecord, convert_record, import_agentclinic
 from clinic_env.cases.library import CaseError, load_case_file
-from clinic_env.cli import main
+from clinic_cli.main import main
 from clinic_env.leaks import WITHHELD, case_leaks, name_variants, redact_case
 from clinic_env.rollout import run_consultation
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import clinic_env
-from clinic_env.cli import build_parser, main
+from clinic_cli.main import build_parser, main
 from clinic_env.registry import load_entry_point, make
 
 

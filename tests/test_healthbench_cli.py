@@ -5,7 +5,7 @@ import json
 import pytest
 from openai_server import Reply, judge_reply, serve
 
-from clinic_env.cli import main
+from clinic_cli.main import main
 from clinic_env.llm import LLMClient
 
 

@@ -20,7 +20,7 @@ from clinic_agents.mid_trainer import (MidConfig, MidTrainer, frozen_reference, 
                                 load_reference, precompute_reference)
 from clinic_agents.mixture import Mixture, Source, records  # noqa: E402
 from clinic_agents.reasoning_notes import add_note_tokens  # noqa: E402
-from clinic_env.cli import main  # noqa: E402
+from clinic_cli.main import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEQ_LEN, BLOCKS = 32, 8

@@ -7,6 +7,7 @@ import configparser
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from clinic_env.cases.library import builtin_cases
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "vllm", "accelerate")
 # The repository's folders and the names they install as (setup.cfg's package_dir).
-INSTALLED_AS = {"clinic_env": "clinic_env", "rubrics": "clinic_rubrics", "agents": "clinic_agents"}
+INSTALLED_AS = {"clinic_env": "clinic_env", "rubrics": "clinic_rubrics", "agents": "clinic_agents", "cli": "clinic_cli"}
 # What the optional extras bring; with `.[test]` alone, tests needing them must skip.
 OPTIONAL = ("torch", "transformers", "trl", "vllm", "llmcompressor", "accelerate", "datasets")
 
@@ -59,17 +60,44 @@ def _imports(package: str) -> set[str]:
     return found
 
 
+def _named_modules(package: str) -> set[str]:
+    """Top-level names of our packages that ``package``'s code spells in strings (entry points such
+    as "clinic_agents.x:Y", importlib calls): docstrings excluded, they only describe."""
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)
+                      and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                found |= {name for name in ("clinic_env", "clinic_rubrics", "clinic_agents", "clinic_cli")
+                          if re.search(rf"\b{name}\.\w", node.value)}
+    return found
+
+
 def test_layers_only_import_downwards_under_their_installed_names():
-    assert not {"clinic_env", "clinic_agents", "agents", "rubrics"} & _imports("rubrics")
-    assert not {"clinic_agents", "agents", "rubrics"} & _imports("clinic_env")
-    assert not {"agents", "rubrics"} & _imports("agents")
+    assert not {"clinic_env", "clinic_agents", "clinic_cli", "agents", "rubrics"} & _imports("rubrics")
+    assert not {"clinic_agents", "clinic_cli", "agents", "rubrics"} & _imports("clinic_env")
+    assert not {"clinic_cli", "agents", "rubrics"} & _imports("agents")
     assert "clinic_rubrics" in _imports("clinic_env") and "clinic_env" in _imports("agents")
+    assert {"clinic_env", "clinic_agents"} <= _imports("cli")  # the command line sits on top of all three
+
+
+def test_no_layer_names_a_layer_above_it_even_in_strings():
+    """Entry-point strings are imports too: clinic_env reaches clinic_agents' doctors only through
+    the entry points clinic_agents declares (setup.cfg), as Gymnasium's registry would."""
+    assert not {"clinic_env", "clinic_agents", "clinic_cli"} & _named_modules("rubrics")
+    assert not {"clinic_agents", "clinic_cli"} & _named_modules("clinic_env")
+    assert not {"clinic_cli"} & _named_modules("agents")
+    assert "clinic_agents" in _named_modules("cli")  # the check sees strings: the CLI's train commands
 
 
 def test_the_repository_folders_install_under_names_of_our_own():
     options = _setup_cfg()["options"]
     mapping = dict(line.split(" = ") for line in options["package_dir"].strip().splitlines())
-    assert mapping == {"clinic_rubrics": "rubrics", "clinic_agents": "agents"}
+    assert mapping == {"clinic_rubrics": "rubrics", "clinic_agents": "agents", "clinic_cli": "cli"}
     packages = set(options["packages"].split())
     folders = {str(p.parent.relative_to(ROOT)).replace("/", ".") for folder in INSTALLED_AS
                for p in (ROOT / folder).rglob("__init__.py")}
@@ -122,7 +150,8 @@ def _run(venv: Path, program: str, *args: str, cwd: Path) -> subprocess.Complete
 def test_the_wheel_holds_every_file_the_code_reads_and_only_our_names(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     tops = {name.split("/")[0] for name in names}
-    assert tops == {"clinic_env", "clinic_rubrics", "clinic_agents", f"clinic_env-{clinic_env.__version__}.dist-info"}
+    assert tops == {"clinic_env", "clinic_rubrics", "clinic_agents", "clinic_cli",
+                    f"clinic_env-{clinic_env.__version__}.dist-info"}
     for folder, installed_name in INSTALLED_AS.items():
         shipped = {f"{installed_name}/{p.relative_to(ROOT / folder)}" for p in (ROOT / folder).rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}

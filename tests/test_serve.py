@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from clinic_agents.serve import ServeError, VLLMServer, quantization_of, vllm_command
-from clinic_env.cli import main
+from clinic_cli.main import main
 
 FAKE_SERVER = '''
 import http.server, json, os, sys

@@ -17,7 +17,7 @@ from clinic_agents.grpo_trainer import TrainConfig  # noqa: E402
 from clinic_agents.mid_trainer import MidConfig  # noqa: E402
 from clinic_agents.train_config import (GRPORunConfig, MidRunConfig, TrainConfigError, load,  # noqa: E402
                                         parse)
-from clinic_env.cli import main  # noqa: E402
+from clinic_cli.main import main  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GRPO = {"policy": {"kind": "actions"}, "stages": [{"kind": "consultation"}]}

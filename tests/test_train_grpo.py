@@ -11,7 +11,7 @@ pytest.importorskip("transformers")
 
 from clinic_agents import train_grpo  # noqa: E402
 from clinic_agents.train_config import GRPORunConfig, parse  # noqa: E402
-from clinic_env.cli import main  # noqa: E402
+from clinic_cli.main import main  # noqa: E402
 
 PROMPTS = [  # HealthBench-format records whose rubric items carry matchers (offline grading)
     {"prompt": [{"role": "user", "content": "I have had a cough for days"}],

@@ -11,7 +11,7 @@ pytest.importorskip("llmcompressor")
 import torch  # noqa: E402
 
 from clinic_agents.quantize import QuantizeError, quantize, tensor_bytes  # noqa: E402
-from clinic_env.cli import main  # noqa: E402
+from clinic_cli.main import main  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ if not QUANTIZE_PYTHON:
 
 from clinic_agents.eagle3 import write_twin_draft  # noqa: E402
 from clinic_agents.serve import VLLMServer  # noqa: E402
-from clinic_env.cli import main  # noqa: E402
+from clinic_cli.main import main  # noqa: E402
 
 VLLM = {"max_model_len": 1024, "extra": ["--enforce-eager", "--dtype", "bfloat16"],
         "env": {"VLLM_CPU_KVCACHE_SPACE": "1"}}
@@ -30,7 +30,7 @@ PROMPTS = [f"<|user|> {text}" for text in ("I have had a cough", "when did the",
 
 def quantize_elsewhere(model_dir, out, calibration_files):
     calibration, heldout = calibration_files
-    subprocess.run([QUANTIZE_PYTHON, "-m", "clinic_env.cli", "quantize", str(model_dir), "--out", str(out),
+    subprocess.run([QUANTIZE_PYTHON, "-m", "clinic_cli", "quantize", str(model_dir), "--out", str(out),
                     "--method", "gptq", "--group-size", "64", "--kv-cache", "fp8", "--calibration", str(calibration),
                     "--heldout", str(heldout), "--max-seq-length", "128"], check=True)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from collections import Counter
@@ -76,10 +77,8 @@ def _cmd_cases_import(args: argparse.Namespace) -> int:
 
 
 def _train(module: str, args: argparse.Namespace, summary: Callable[[dict], str]) -> int:
-    """Run a training command's module (the [train] extra; the clinic_agents package is loaded only here)
-    and print the summary of its result."""
-    import importlib
-
+    """Run a training command's module (the [train] extra, so it is imported only here) and print
+    the summary of its result."""
     train = importlib.import_module(module)
     result = train.run(train.load_config(args.config), out=args.out, resume=args.resume, progress=not args.no_progress)
     print(f"trained: {summary(result)}")
@@ -160,9 +159,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_quantize(args: argparse.Namespace) -> int:
     """W4A16 (+ fp8 KV scales) through llm-compressor (the [quantize] extra), with its report."""
-    import importlib
+    from clinic_agents import quantize
 
-    quantize = importlib.import_module("clinic_agents.quantize")
     report = quantize.quantize(args.model_dir, args.out, scheme=args.scheme, method=args.method,
                                group_size=args.group_size, kv_cache=args.kv_cache, calibration=args.calibration,
                                heldout=args.heldout, max_seq_length=args.max_seq_length)
@@ -177,9 +175,8 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     """vLLM's OpenAI-compatible server for a model directory, until Ctrl-C."""
-    import importlib
+    from clinic_agents import serve
 
-    serve = importlib.import_module("clinic_agents.serve")
     server = serve.VLLMServer(args.model_dir, port=args.port, python=args.python or sys.executable,
                               log_path=args.log, served_name=args.served_model_name, kv_cache_dtype=args.kv_cache_dtype,
                               draft=args.draft, num_speculative_tokens=args.num_speculative_tokens,
@@ -439,6 +436,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clinic-env: error: {message}", file=sys.stderr)
         return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())
