@@ -216,8 +216,6 @@ def _cmd_healthbench(args: argparse.Namespace) -> int:
                        max_concurrency=args.concurrency)
     options = {"out": args.out, "concurrency": args.concurrency, "resume": args.resume,
                "progress": False if args.no_progress else None}
-    if args.out:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
     try:
         if args.meta_eval:
             rows = sample_examples(load_meta_eval(args.meta_eval), args.examples)

@@ -268,3 +268,36 @@ def test_data_or_meta_eval_is_required(tmp_path, capsys):
     assert main(["healthbench", "--grader", "g", "--base-url", "http://127.0.0.1:9/v1"]) == 2
     err = capsys.readouterr().err
     assert "exactly one of --data FILE" in err and "Traceback" not in err
+
+
+def test_a_run_killed_with_sigkill_resumes_to_one_line_per_example(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from clinic_env.bench import read_results
+
+    data, out = tmp_path / "hb.jsonl", tmp_path / "out"
+    n = 12
+    write_many(data, n)
+    results = out / "results.jsonl"
+    slow = {i: 0.3 for i in range(n)}
+    with serve(handler=lambda request: many_handler(request, slow)) as server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clinic_env.cli", "healthbench", "--data", str(data), "--model", "m",
+             "--grader", "g", "--base-url", server.base_url, "--out", str(out), "--concurrency", "2"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None and (
+                not results.exists() or len(results.read_text().splitlines()) < 3):
+            time.sleep(0.02)
+        process.kill()  # SIGKILL: no cleanup, whatever was in flight is lost
+        process.wait()
+    done, _ = read_results(results, "example")
+    assert 3 <= len(done) < n
+
+    with serve(handler=many_handler) as server:
+        assert run_hb(data, server, out, "--resume") == 0
+        assert sum(map(is_sample, server.requests)) == n - len(done)
+    ids = [json.loads(line)["prompt_id"] for line in results.read_text().splitlines()]
+    assert sorted(ids) == sorted(f"q{i}" for i in range(n))  # one line per example, no duplicates
