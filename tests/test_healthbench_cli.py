@@ -284,7 +284,7 @@ def test_a_run_killed_with_sigkill_resumes_to_one_line_per_example(tmp_path):
     slow = {i: 0.3 for i in range(n)}
     with serve(handler=lambda request: many_handler(request, slow)) as server:
         process = subprocess.Popen(
-            [sys.executable, "-m", "clinic_env.cli", "healthbench", "--data", str(data), "--model", "m",
+            [sys.executable, "-m", "clinic_cli", "healthbench", "--data", str(data), "--model", "m",
              "--grader", "g", "--base-url", server.base_url, "--out", str(out), "--concurrency", "2"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
