@@ -1,8 +1,10 @@
 """Clinical text understanding shared by everything that reads consultation text without a model:
-the offline patient, the LLM patient's fact checker and, step by step, the offline grader.
+the offline patient, the LLM patient's fact checker, the offline grader and the scripted doctor.
 
-One place, so a fix reaches every reader: a keyword is read the same way by the patient that
-answers and by the checker that polices an LLM patient.
+One place, so a fix reaches every reader: a keyword (``keyword_pattern``) is read the same way
+by the patient that answers and by the checker that polices an LLM patient, and a denial
+(``clauses``, ``is_negated``) the same way by the grader reading a doctor and the doctor
+reading a patient.
 """
 
 from __future__ import annotations
