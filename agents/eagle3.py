@@ -30,9 +30,10 @@ for attention, but the residual keeps their size): train it inside ``small_embed
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
@@ -52,7 +53,8 @@ def _pad(rows: Sequence[Sequence[float]], value: float, dtype: torch.dtype) -> t
 
 
 class GRPOTrainer:
-    def __init__(self, model: Any, config: TrainConfig = TrainConfig(), device: str | None = None) -> None:
+    def __init__(self, model: Any, config: TrainConfig | None = None, device: str | None = None) -> None:
+        config = config or TrainConfig()
         self.model, self.config = model, config
         self.device = device or next(model.parameters()).device.type
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

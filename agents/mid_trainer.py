@@ -35,9 +35,10 @@ from __future__ import annotations
 import copy
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -146,9 +147,10 @@ def load_reference(directory: str | Path, step: int, blocks: Sequence[Block]) ->
 
 
 class MidTrainer:
-    def __init__(self, model: Any, reference: Any | None, config: MidConfig = MidConfig()) -> None:
+    def __init__(self, model: Any, reference: Any | None, config: MidConfig | None = None) -> None:
         """``reference``: a ``frozen_reference`` of the starting model, or None when every step is
         given precomputed reference log-probs."""
+        config = config or MidConfig()
         self.model, self.reference, self.config = model, reference, config
         self.device = next(model.parameters()).device
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -47,9 +47,10 @@ import itertools
 import json
 import logging
 import random
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from clinic_agents.reasoning_notes import Example, expand
 

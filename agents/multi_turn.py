@@ -25,8 +25,9 @@ seed (the env is reset with the same seed and case), differing only in the polic
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

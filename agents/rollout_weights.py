@@ -21,8 +21,9 @@ that can be in flight); older ones are dropped when a new one is published.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 

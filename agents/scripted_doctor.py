@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 from clinic_agents.knowledge_base import CONDITIONS, Condition
 from clinic_env.investigations import lookup

@@ -29,8 +29,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 MODULE = "vllm.entrypoints.openai.api_server"
 # What vLLM prints when a model or its KV cache does not fit, and what we say instead.
@@ -142,7 +143,7 @@ class VLLMServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "VLLMServer":
+    def start(self) -> VLLMServer:
         quantization_of(self.model_dir)  # a clear error for a directory that is not a model
         check_vllm(self.python, self.env)
         with self.log_path.open("w") as log:
@@ -208,7 +209,7 @@ class VLLMServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
-    def __enter__(self) -> "VLLMServer":
+    def __enter__(self) -> VLLMServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -42,8 +42,9 @@ import copy
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import torch
@@ -55,8 +56,8 @@ from clinic_agents.multi_turn import Sampler, Trajectory, rollout_group
 from clinic_agents.pipeline import Pipeline
 from clinic_agents.rollout_weights import RolloutWeights
 from clinic_agents.train_config import GRPORunConfig, PolicyConfig, StageConfig, TrainConfigError, load
-from clinic_env.case_rubric import case_rubric
 from clinic_env.bench import llm_grader
+from clinic_env.case_rubric import case_rubric
 from clinic_rubrics.grading import GradingError
 from clinic_rubrics.healthbench import load_examples
 from clinic_rubrics.offline_grader import OfflineGrader
@@ -232,11 +233,11 @@ def run(config: GRPORunConfig, out: str | Path | None = None, resume: bool = Fal
                       if stage.kind == "single_turn"
                       else _consultation_group_maker(stage, generation.model, generation.sampler))
 
-        def train_step(step: int, version: int, groups: list) -> None:
+        def train_step(step: int, version: int, groups: list, name: str = name) -> None:
             last.clear()
             last.update(trainer.step(groups, extra={"stage": name, "stage_step": step, "policy_version": version}))
 
-        def after_step(step: int) -> None:
+        def after_step(step: int, name: str = name, n_steps: int = n_steps, index: int = index) -> None:
             bar.update(1)
             bar.set_postfix(stage=name, reward=f"{last['reward']:.3f}" if last["reward"] else "n/a")
             ended = step + 1 == n_steps

@@ -36,7 +36,7 @@ class TransformersDoctor:
         self._generator = torch.Generator(device=self.device)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str, **kwargs: Any) -> "TransformersDoctor":
+    def from_pretrained(cls, name_or_path: str, **kwargs: Any) -> TransformersDoctor:
         """Load a model and tokenizer (a local directory, or a hub id where the network allows)."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -20,7 +20,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.cache_utils import DynamicCache, QuantizedCache
 
 from clinic_agents.kv_cache import cache_bytes, fp8_cache, teacher_forced_logits
-from clinic_agents.tiny_lm import DOCTOR_LINES as LINES, fit, tiny_lm
+from clinic_agents.tiny_lm import DOCTOR_LINES as LINES
+from clinic_agents.tiny_lm import fit, tiny_lm
 
 
 def main() -> None:

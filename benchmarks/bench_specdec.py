@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from clinic_agents.serve import VLLMServer
-from clinic_agents.tiny_lm import DOCTOR_LINES as LINES, tiny_lm
-
+from clinic_agents.tiny_lm import DOCTOR_LINES as LINES
+from clinic_agents.tiny_lm import tiny_lm
 
 
 def tiny_target_and_twin(directory: Path) -> tuple[Path, Path]:

@@ -8,8 +8,9 @@ import importlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from clinic_env import __version__
 from clinic_env.cases.library import CaseError, load_case_file, load_cases

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from clinic_env.exam_systems import EXAM_SYSTEMS
 
@@ -61,7 +61,7 @@ class End:
     text: str = ""
 
 
-Action = Union[Ask, Examine, OrderTests, Diagnose, End]
+Action = Ask | Examine | OrderTests | Diagnose | End
 
 _COMMANDS = {
     "ask": "ask", "say": "ask", "question": "ask",

@@ -9,12 +9,13 @@ episodes here, so one seed gives the same episode in each.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-from clinic_env.cases.specs import resolve_cases
 from clinic_env.cases.schema import Case
+from clinic_env.cases.specs import resolve_cases
 from clinic_env.consultation import Consultation, RewardMode
 from clinic_env.examiner import Examiner, check_unlisted_tests
 from clinic_env.patient import OfflinePatient, PatientPolicy
@@ -42,12 +43,12 @@ class Clinic:
 
     def __init__(
         self,
-        cases: "str | Case | Iterable[Case] | None" = None,
+        cases: str | Case | Iterable[Case] | None = None,
         split: str | None = None,
         specialty: str | None = None,
-        persona: "str | dict | Persona | None" = None,
+        persona: str | dict | Persona | None = None,
         patient: PatientPolicy | None = None,
-        reward: "str | Reward" = "rubric",
+        reward: str | Reward = "rubric",
         reward_mode: RewardMode = "dense",
         max_turns: int = 30,
         unlisted_tests: str = "normal",

@@ -94,8 +94,8 @@ class Consultation:
     case: Case
     persona: Persona
     examiner: Examiner
-    patient: "PatientPolicy | None" = None
-    reward: "Reward | None" = None
+    patient: PatientPolicy | None = None
+    reward: Reward | None = None
     reward_mode: RewardMode = "dense"
     max_turns: int = 30
     turns: list[Turn] = field(default_factory=list)
@@ -192,7 +192,7 @@ class Consultation:
             patient.reply(self.question, self.patient_messages))
         return self.add_patient(reply)
 
-    def _patient(self) -> "PatientPolicy":
+    def _patient(self) -> PatientPolicy:
         if self.patient is None or self.question is None:
             raise RuntimeError("no question awaits the patient: the doctor's last action was not an ASK")
         return self.patient
@@ -204,13 +204,13 @@ class Consultation:
         self.truncated = not self.ended and self.doctor_turns >= self.max_turns
         return action, report, self.ended or self.truncated
 
-    def _score(self, final: bool) -> "Score | None":
+    def _score(self, final: bool) -> Score | None:
         """The reward's score of the visit so far; terminal rewards score only the final turn."""
         if self.reward is None or (self.reward_mode == "terminal" and not final):
             return None
         return self.reward.score(self)
 
-    def _turn(self, action: Action, report: str | None, score: "Score | None", final: bool) -> DoctorTurn:
+    def _turn(self, action: Action, report: str | None, score: Score | None, final: bool) -> DoctorTurn:
         previous = self.score
         if score is not None:
             self.score, self.breakdown = float(score.value), dict(score.breakdown)

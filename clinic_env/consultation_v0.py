@@ -25,8 +25,9 @@ finds it at ``env.unwrapped.consultation.case``.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from gymnasium import spaces
 from gymnasium.utils import seeding
@@ -101,12 +102,12 @@ class raw_env(AECEnv):
 
     def __init__(
         self,
-        cases: "str | Case | Iterable[Case] | None" = None,
+        cases: str | Case | Iterable[Case] | None = None,
         split: str | None = None,
         specialty: str | None = None,
-        persona: "str | dict | Persona | None" = None,
+        persona: str | dict | Persona | None = None,
         patient: PatientPolicy | None = None,
-        reward: "str | Reward" = "rubric",
+        reward: str | Reward = "rubric",
         reward_mode: RewardMode = "dense",
         max_turns: int = 30,
         unlisted_tests: str = "normal",
@@ -151,7 +152,7 @@ class raw_env(AECEnv):
     def observe(self, agent: str) -> dict[str, str]:
         return {"message": fit_to_space(self._last_message[agent])}
 
-    def step(self, action: "str | Action | None") -> None:
+    def step(self, action: str | Action | None) -> None:
         if self.consultation is None:
             raise RuntimeError("step() called before reset()")
         if not self.agents:
@@ -174,7 +175,7 @@ class raw_env(AECEnv):
         self._last_message[DOCTOR] = self.consultation.add_patient(action)
         self.agent_selection = DOCTOR
 
-    def _doctor_step(self, action: "str | Action") -> Action:
+    def _doctor_step(self, action: str | Action) -> Action:
         turn = self.consultation.doctor_turn(action)
         final = turn.terminated or turn.truncated
         if final:

@@ -17,5 +17,5 @@ class Doctor(Protocol):
     def reset(self, seed: int | None = None) -> None:
         """Forget the last consultation; ``seed`` fixes any randomness the doctor has."""
 
-    def act(self, observation: str, info: dict) -> "str | Action":
+    def act(self, observation: str, info: dict) -> str | Action:
         """The next action, as protocol text or a typed action."""

@@ -130,7 +130,7 @@ class ConsultationEnv(gym.Env[str, str]):
         self.consultation = self.clinic.open(self.np_random, options)
         return fit_to_space(self.consultation.turns[-1].text), self.consultation.doctor_info(None)
 
-    def step(self, action: "str | Action") -> tuple[str, float, bool, bool, dict]:
+    def step(self, action: str | Action) -> tuple[str, float, bool, bool, dict]:
         consultation = self.consultation
         if consultation is None or consultation.ended or consultation.truncated:
             raise RuntimeError("step() called on a finished consultation (or before reset()); call reset() first")

@@ -19,8 +19,8 @@ patient's leak check and its end-of-visit gate use it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from clinic_env.cases.schema import Case, PatientProfile
 

@@ -57,9 +57,10 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -187,7 +188,7 @@ class ChatResult:
                 "usage": asdict(self.usage), "model": self.model}
 
     @classmethod
-    def _from_stored(cls, data: Mapping[str, Any], source: str) -> "ChatResult":
+    def _from_stored(cls, data: Mapping[str, Any], source: str) -> ChatResult:
         return cls(content=data.get("content"), tool_calls=[dict(call) for call in data.get("tool_calls") or []],
                    finish_reason=data.get("finish_reason"), usage=Usage(**(data.get("usage") or {})),
                    cost=0.0, cached=True, source=source, model=data.get("model"))
@@ -529,7 +530,7 @@ class LLMClient:
             self.max_concurrency)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "LLMClient":
+    def from_config(cls, config: Mapping[str, Any]) -> LLMClient:
         """A client from a config mapping: ``model``, optional ``base_url``, the key as
         ``api_key`` or as the name of an environment variable in ``api_key_env``, and any
         other keyword argument of ``LLMClient`` (``timeout``, ``prices``, ``cache_dir``...)."""
@@ -746,7 +747,7 @@ class LLMClient:
         """Close the HTTP client of the running event loop (others close with their loops)."""
         await self._clients.aclose()
 
-    async def __aenter__(self) -> "LLMClient":
+    async def __aenter__(self) -> LLMClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

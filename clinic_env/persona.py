@@ -98,7 +98,7 @@ class Persona:
                 raise ValueError(f"persona trait {f.name!r} must be one of {allowed}, got {value!r}")
 
     @classmethod
-    def sample(cls, seed: int | random.Random | None = None) -> "Persona":
+    def sample(cls, seed: int | random.Random | None = None) -> Persona:
         """Every trait drawn at random; the same seed gives the same persona.
 
         The behavioural traits are drawn first, uniformly, as they always were; then the
@@ -115,7 +115,7 @@ class Persona:
         return cls(**traits)
 
     @classmethod
-    def from_spec(cls, spec: "str | dict | Persona | None") -> "Persona":
+    def from_spec(cls, spec: str | dict | Persona | None) -> Persona:
         """Build from presets and ``trait=value`` pairs joined by '+' or ',', a dict, or a Persona."""
         if spec is None:
             return cls()
@@ -136,7 +136,7 @@ class Persona:
                 raise ValueError(f"unknown persona preset {part!r} in spec {spec!r}; presets: {sorted(PRESETS)}")
         return persona
 
-    def with_traits(self, **traits: str) -> "Persona":
+    def with_traits(self, **traits: str) -> Persona:
         """A copy with some traits changed; unknown trait names are an error."""
         known = {f.name for f in fields(self)}
         unknown = sorted(set(traits) - known)

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import Any
 
 KINDS = ("doctor", "patient", "grader")
 BUILTIN_NAMES: dict[str, dict[str, str]] = {

@@ -29,7 +29,7 @@ def render(consultation: Consultation | None, mode: str | None) -> str | None:
     """Gymnasium's render contract for both envs: "ansi" and "html" return the transcript,
     "human" prints it, None warns (as Gymnasium's envs do) and returns nothing."""
     if mode is None:
-        warnings.warn("render() called with render_mode=None; pass render_mode='ansi', 'html' or 'human'")
+        warnings.warn("render() called with render_mode=None; pass render_mode='ansi', 'html' or 'human'", stacklevel=3)
         return None
     if consultation is None:
         return None

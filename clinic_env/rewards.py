@@ -14,8 +14,9 @@ awaits ``afinish``, the one judging of the episode.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.schema import Case
@@ -48,7 +49,7 @@ class Reward(Protocol):
 
     def reset(self, case: Case) -> None: ...
 
-    def score(self, consultation: "Consultation") -> Score: ...
+    def score(self, consultation: Consultation) -> Score: ...
 
 
 def _normal(text: str) -> str:
@@ -83,7 +84,7 @@ class DiagnosisMatchReward:
     def reset(self, case: Case) -> None:
         """Stateless: nothing to prepare."""
 
-    def score(self, consultation: "Consultation") -> Score:
+    def score(self, consultation: Consultation) -> Score:
         diagnosis = consultation.diagnosis
         if diagnosis is None:
             return Score(0.0, {"diagnosed": False, "rank": None})
@@ -122,18 +123,18 @@ class RubricReward:
         self._session = self.grader.session(self.rubric)
         self._read = 0
 
-    def score(self, consultation: "Consultation") -> Score:
+    def score(self, consultation: Consultation) -> Score:
         verdicts = self._session.update(self._unread(consultation))
         if verdicts is None:
             return Score(0.0, {"pending": True}, pending=True)
         return self._scored(verdicts)
 
-    async def afinish(self, consultation: "Consultation") -> Score:
+    async def afinish(self, consultation: Consultation) -> Score:
         """The final score: the session reads what is left and decides."""
         self._session.update(self._unread(consultation))
         return self._scored(await self._session.finish())
 
-    def _unread(self, consultation: "Consultation") -> list[dict[str, str]]:
+    def _unread(self, consultation: Consultation) -> list[dict[str, str]]:
         if self.rubric is None:
             raise RuntimeError("RubricReward scored before reset(case)")
         conversation = consultation.grading_conversation()
@@ -157,7 +158,7 @@ class RubricReward:
 REWARDS = {"rubric": RubricReward, "diagnosis_match": DiagnosisMatchReward}
 
 
-def make_reward(spec: "str | Reward") -> Reward:
+def make_reward(spec: str | Reward) -> Reward:
     """A reward object from a registered name or an object that already follows the protocol."""
     if isinstance(spec, str):
         if spec not in REWARDS:

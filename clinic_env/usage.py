@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Pricing:
         return (usage.prompt_tokens * self.input_per_1m + usage.completion_tokens * self.output_per_1m) / 1e6
 
     @classmethod
-    def of(cls, prices: "Pricing | Sequence[float] | Mapping[str, float] | None") -> "Pricing":
+    def of(cls, prices: Pricing | Sequence[float] | Mapping[str, float] | None) -> Pricing:
         """A ``Pricing`` from a ``Pricing``, an ``(input_per_1m, output_per_1m)`` pair, a
         mapping with those keys, or ``None`` (free)."""
         if prices is None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Sequence
+from typing import Any
 
 Job = tuple[Callable[..., None], tuple]
 _END = "__job_end__"

@@ -26,7 +26,8 @@ member does (offline matchers: a dense reward), otherwise at ``finish``.
 from __future__ import annotations
 
 import asyncio
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 from clinic_rubrics.grading import Grader, GradingError, GradingSession, Message, Verdict
 from clinic_rubrics.schema import Rubric
@@ -72,7 +73,7 @@ class EnsembleGrader(Grader):
     def __repr__(self) -> str:
         return f"EnsembleGrader({self.member_labels}, rule={self.rule!r}, name={self.name!r})"
 
-    def session(self, rubric: Rubric) -> "EnsembleSession":
+    def session(self, rubric: Rubric) -> EnsembleSession:
         return EnsembleSession(self, rubric)
 
     def member_error(self, label: str, err: BaseException) -> GradingError:

@@ -20,8 +20,9 @@ A grader that cannot decide (endpoint down, no boolean after its retries) raises
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from clinic_rubrics.schema import Rubric
 from clinic_rubrics.sync import run_sync
@@ -92,7 +93,7 @@ class WholeConversationGrader(Grader):
     async def agrade_conversation(self, conversation: Sequence[Message], rubric: Rubric) -> list[Verdict]:
         """One verdict per criterion, in the rubric's order, on the whole conversation."""
 
-    def session(self, rubric: Rubric) -> "WholeConversationSession":
+    def session(self, rubric: Rubric) -> WholeConversationSession:
         return WholeConversationSession(self, rubric)
 
 

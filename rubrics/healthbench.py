@@ -47,7 +47,7 @@ class HealthBenchFormatError(ValueError):
         what = f"{field}: {reason}" if field else reason
         super().__init__(f"{where}: {what}" if where else what)
 
-    def at(self, path: str, line: int) -> "HealthBenchFormatError":
+    def at(self, path: str, line: int) -> HealthBenchFormatError:
         return HealthBenchFormatError(self.reason, self.field, path, line)
 
 
@@ -136,7 +136,7 @@ class HealthBenchExample:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_record(cls, record: Any) -> "HealthBenchExample":
+    def from_record(cls, record: Any) -> HealthBenchExample:
         """Validate one parsed JSONL object; raises HealthBenchFormatError naming the field."""
         if not isinstance(record, dict):
             raise HealthBenchFormatError(f"expected a JSON object, got {_kind(record)}")
@@ -196,7 +196,7 @@ class MetaEvalRow:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_record(cls, record: Any) -> "MetaEvalRow":
+    def from_record(cls, record: Any) -> MetaEvalRow:
         """Validate one parsed JSONL object; raises HealthBenchFormatError naming the field."""
         if not isinstance(record, dict):
             raise HealthBenchFormatError(f"expected a JSON object, got {_kind(record)}")

@@ -41,8 +41,8 @@ import json
 import logging
 import re
 import weakref
-from collections.abc import MutableMapping
-from typing import Any, Literal, Sequence
+from collections.abc import MutableMapping, Sequence
+from typing import Any, Literal
 
 from clinic_rubrics.chat import ChatClient, client_identity
 from clinic_rubrics.grading import SPEAKER_ROLES, GradingError, Message, Verdict, WholeConversationGrader

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import weakref
-from typing import Any, Callable, Literal, TypeVar
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -68,7 +69,7 @@ class Matcher(Strict):
         return pattern
 
     @model_validator(mode="after")
-    def _has_something_to_match(self) -> "Matcher":
+    def _has_something_to_match(self) -> Matcher:
         if not self.any_of and self.pattern is None:
             raise ValueError("a matcher needs any_of phrases or a pattern")
         if any(not p.strip() for p in self.any_of):
@@ -113,7 +114,7 @@ class Criterion(Strict):
         return item
 
     @classmethod
-    def from_healthbench(cls, item: dict[str, Any], id: str) -> "Criterion":
+    def from_healthbench(cls, item: dict[str, Any], id: str) -> Criterion:
         """A criterion from a HealthBench rubric item; a ``dimension:`` tag becomes the dimension."""
         tags = list(item.get("tags", []))
         dimensions = [t[len(DIMENSION_TAG):] for t in tags if t.startswith(DIMENSION_TAG)]
@@ -145,14 +146,14 @@ class Rubric(Strict):
         return self.model_dump_json(indent=2, exclude_none=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Rubric":
+    def from_json(cls, text: str) -> Rubric:
         return cls.model_validate_json(text)
 
     def to_healthbench(self) -> list[dict[str, Any]]:
         return [c.to_healthbench() for c in self.criteria]
 
     @classmethod
-    def from_healthbench(cls, items: list[dict[str, Any]], metadata: dict[str, Any] | None = None) -> "Rubric":
+    def from_healthbench(cls, items: list[dict[str, Any]], metadata: dict[str, Any] | None = None) -> Rubric:
         return cls(criteria=[Criterion.from_healthbench(item, f"c{i}") for i, item in enumerate(items)],
                    metadata=metadata or {})
 

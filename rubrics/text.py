@@ -10,8 +10,8 @@ reading a patient.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 # What a short word may grow into and stay itself: "wee" -> "weeing", "pain" -> "painful",

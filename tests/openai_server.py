@@ -40,9 +40,10 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Callable, Iterator, Union
+from typing import Any
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-ReplyLike = Union[str, Reply, dict]
+ReplyLike = str | Reply | dict
 Handler = Callable[["RecordedRequest"], ReplyLike]
 
 
@@ -133,13 +134,13 @@ class OpenAITestServer:
 
     # -- scripting ------------------------------------------------------------------------
 
-    def push(self, *replies: ReplyLike) -> "OpenAITestServer":
+    def push(self, *replies: ReplyLike) -> OpenAITestServer:
         """Queue replies; each request consumes one, in order, before the handler is used."""
         with self._lock:
             self._queue.extend(replies)
         return self
 
-    def set_handler(self, handler: Handler | None) -> "OpenAITestServer":
+    def set_handler(self, handler: Handler | None) -> OpenAITestServer:
         self.handler = handler
         return self
 
@@ -173,7 +174,7 @@ class OpenAITestServer:
         """What an OpenAI client takes as ``base_url`` (ends in ``/v1``)."""
         return f"http://{self.host}:{self.port}/v1"
 
-    def start(self) -> "OpenAITestServer":
+    def start(self) -> OpenAITestServer:
         if self._thread is not None:
             return self
         ready = threading.Event()
@@ -217,7 +218,7 @@ class OpenAITestServer:
         self._thread.join(timeout=5)
         self._thread, self._loop, self._server, self._port = None, None, None, None
 
-    def __enter__(self) -> "OpenAITestServer":
+    def __enter__(self) -> OpenAITestServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -4,6 +4,7 @@ verl's agent loop and compute_score, against their documented interfaces."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -88,7 +89,7 @@ def test_the_agent_loop_returns_generated_ids_masked_and_the_score(tiny_doctor_p
 
 def test_compute_score_grades_one_answer_with_the_case_rubric():
     right = compute_score("clinic", "DIAGNOSE: community-acquired pneumonia\nPLAN: oral doxycycline", CASE)
-    wrong = compute_score("clinic", "DIAGNOSE: migraine\nPLAN: rest", '{"case_id": "%s"}' % CASE)
+    wrong = compute_score("clinic", "DIAGNOSE: migraine\nPLAN: rest", json.dumps({"case_id": CASE}))
     assert right > wrong == 0.0
     conversation = [{"role": "patient", "content": "I've had a cough."},
                     {"role": "doctor", "content": "ASK: Do you have any allergies?"},

@@ -6,13 +6,12 @@ import asyncio
 import json
 import multiprocessing
 import os
+
 import numpy as np
 import pytest
 
 from clinic_agents.scripted_doctor import ScriptedDoctor
-from clinic_env.cases.library import load_cases
 from clinic_cli.main import main
-from clinic_env.gym_env import ConsultationEnv
 from clinic_env.bench import (
     BenchError,
     arun_benchmark,
@@ -22,7 +21,9 @@ from clinic_env.bench import (
     read_results,
     run_benchmark,
 )
+from clinic_env.cases.library import load_cases
 from clinic_env.cases.specs import resolve_cases
+from clinic_env.gym_env import ConsultationEnv
 from clinic_env.patient import OfflinePatient
 from clinic_env.report import bootstrap_ci, svg_bars, svg_histogram, svg_scatter
 from clinic_env.rollout import run_consultation

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 import clinic_env  # noqa: F401  (registers the env)
 from clinic_agents.scripted_doctor import ScriptedDoctor
+from clinic_cli.main import main
 from clinic_env.cases.agentclinic import SkipRecord, convert_record, import_agentclinic
 from clinic_env.cases.library import CaseError, load_case_file
-from clinic_cli.main import main
 from clinic_env.leaks import WITHHELD, case_leaks, name_variants, redact_case
 from clinic_env.rollout import run_consultation
 

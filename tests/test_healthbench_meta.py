@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from openai_server import judge_reply, serve
 
-from clinic_env.bench.healthbench import meta_eval_key
 from clinic_cli.main import main
+from clinic_env.bench.healthbench import meta_eval_key
 from clinic_rubrics.healthbench import load_meta_eval
 from clinic_rubrics.healthbench_meta import agreement, meta_eval_report
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from openai_server import Reply, judge_reply, serve
 
 from clinic_env.llm import (
     AuthenticationFailed,
@@ -38,8 +39,6 @@ from clinic_env.llm import (
 from clinic_rubrics.chat import ChatClient, ChatClientError, client_identity
 from clinic_rubrics.llm_judge import LLMJudge
 from clinic_rubrics.schema import Criterion, Rubric
-
-from openai_server import Reply, judge_reply, serve
 
 FAKE_KEY = "sk-test-FAKEKEY-1234567890abcdef"
 PRICES = Pricing(input_per_1m=1000.0, output_per_1m=2000.0)

@@ -13,6 +13,7 @@ import re
 import time
 
 import pytest
+from openai_server import OpenAITestServer, Reply, judge_reply, serve
 
 from clinic_env.llm import LLMClient
 from clinic_rubrics.chat import ChatClient, client_identity
@@ -28,9 +29,6 @@ from clinic_rubrics.llm_judge import (
     render_conversation,
 )
 from clinic_rubrics.schema import Criterion, Rubric
-
-from openai_server import OpenAITestServer, Reply, judge_reply, serve
-
 
 CONVERSATION = [
     {"role": "user", "content": "I have had a cough and fever for three days."},

@@ -11,6 +11,7 @@ import random
 
 import gymnasium as gym
 import pytest
+from openai_server import serve
 
 import clinic_env  # noqa: F401  (registers the Gymnasium env)
 from clinic_env.leaks import find_diagnosis_terms, find_leaks
@@ -19,8 +20,6 @@ from clinic_env.patient import LLMPatient, OfflinePatient, PatientPolicy
 from clinic_env.patient.ending import dialogue_end_reason
 from clinic_env.patient.prompt import LANGUAGE_TEXT, MBTI_TEMPERAMENTS, patient_system_prompt
 from clinic_env.persona import LEVELS, MBTI_TYPES, Persona
-
-from openai_server import serve
 
 PNEUMONIA = "pulm_cap_adult"
 

@@ -15,11 +15,17 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from clinic_agents import train_mid  # noqa: E402
-from clinic_agents.train_config import MidRunConfig, parse  # noqa: E402
-from clinic_agents.mid_trainer import (MidConfig, MidTrainer, frozen_reference, kl_to_reference,  # noqa: E402
-                                load_reference, precompute_reference)
+from clinic_agents.mid_trainer import (  # noqa: E402
+    MidConfig,
+    MidTrainer,
+    frozen_reference,
+    kl_to_reference,
+    load_reference,
+    precompute_reference,
+)
 from clinic_agents.mixture import Mixture, Source, records  # noqa: E402
 from clinic_agents.reasoning_notes import add_note_tokens  # noqa: E402
+from clinic_agents.train_config import MidRunConfig, parse  # noqa: E402
 from clinic_cli.main import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,7 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from clinic_agents.mixture import (Mixture, Source, jsonl_file, records, source_from_spec,  # noqa: E402
-                            text_file)
+from clinic_agents.mixture import Mixture, Source, jsonl_file, records, source_from_spec, text_file  # noqa: E402
 from clinic_agents.reasoning_notes import add_note_tokens  # noqa: E402
 
 WORDS = ["the patient with fever was given fluids and rest", "a dog walked to the river in the morning",

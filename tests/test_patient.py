@@ -2,10 +2,10 @@ import gymnasium as gym
 import pytest
 
 import clinic_env  # noqa: F401
+from clinic_env.cases.library import get_case
 from clinic_env.leaks import find_leaks
 from clinic_env.patient import OfflinePatient, PatientPolicy, patient_system_prompt
 from clinic_env.persona import Persona
-from clinic_env.cases.library import get_case
 from clinic_rubrics.text import keyword_pattern, normalize
 
 

@@ -17,7 +17,7 @@ those cues.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from clinic_env.cases.library import get_case
@@ -32,7 +32,7 @@ def load_items() -> list[dict]:
     return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _view(case_id: str):
     return get_case(case_id).patient_view()
 

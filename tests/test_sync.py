@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from openai_server import serve
 
 from clinic_env.llm import LLMClient
-from openai_server import serve
 from clinic_rubrics.sync import run_sync
 
 HELLO = [{"role": "user", "content": "hello"}]

@@ -15,8 +15,7 @@ from clinic_agents import train_grpo, train_mid  # noqa: E402
 from clinic_agents.grpo_loss import GRPOConfig  # noqa: E402
 from clinic_agents.grpo_trainer import TrainConfig  # noqa: E402
 from clinic_agents.mid_trainer import MidConfig  # noqa: E402
-from clinic_agents.train_config import (GRPORunConfig, MidRunConfig, TrainConfigError, load,  # noqa: E402
-                                        parse)
+from clinic_agents.train_config import GRPORunConfig, MidRunConfig, TrainConfigError, load, parse  # noqa: E402
 from clinic_cli.main import main  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

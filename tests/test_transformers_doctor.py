@@ -11,6 +11,7 @@ import clinic_env  # noqa: E402,F401
 from clinic_agents.transformers_doctor import TransformersDoctor  # noqa: E402
 from clinic_env.rollout import run_consultation  # noqa: E402
 
+
 def test_generates_from_the_chat_template_and_is_reproducible(tiny_doctor_parts, pneumonia_case):
     model, tokenizer = tiny_doctor_parts
     doctor = TransformersDoctor(model, tokenizer, max_new_tokens=8, device="cpu")

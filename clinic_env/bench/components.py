@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 import inspect
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from clinic_env.bench.config import BenchConfig, BenchError
 from clinic_env.case_rubric import case_rubric

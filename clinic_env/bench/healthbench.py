@@ -25,8 +25,9 @@ import contextlib
 import hashlib
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from clinic_env.bench.config import RESULTS_FILE
 from clinic_env.bench.progress import Progress

@@ -15,9 +15,9 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from clinic_env.bench.config import CONFIG_FILE, LOCK_FILE, RESULTS_FILE, RETRIED_FILE, BenchError
 

@@ -14,9 +14,9 @@ import functools
 import gc
 import pickle
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from clinic_env.bench.components import build_run
 from clinic_env.bench.config import BenchConfig, BenchError, Episode

@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from clinic_env.cases.library import CaseError, parse_case
 from clinic_env.cases.schema import Case, Demographics

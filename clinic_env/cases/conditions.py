@@ -110,7 +110,7 @@ class Condition(Strict):
     contraindications: list[Contraindication] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Condition":
+    def _consistent(self) -> Condition:
         low, high = self.ages
         if not 0 <= low <= high <= 110:
             raise ValueError(f"ages must be (youngest, oldest) within 0-110, got {self.ages}")

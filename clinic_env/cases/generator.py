@@ -26,8 +26,9 @@ reads the case library, so the test split is never a template.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from clinic_env.cases.conditions import Background, Condition, load_background, load_conditions
 from clinic_env.cases.library import CaseError, parse_case

@@ -53,7 +53,7 @@ class Demographics(Strict):
     occupation: str | None = None
 
     @model_validator(mode="after")
-    def _pregnancy_consistent(self) -> "Demographics":
+    def _pregnancy_consistent(self) -> Demographics:
         if self.pregnant and self.sex != "female":
             raise ValueError("pregnant is true but sex is not female")
         if self.gestation_weeks is not None and not self.pregnant:
@@ -214,7 +214,7 @@ class Case(Strict):
         """The diagnosis and all its synonyms: what a correct answer may be called."""
         return [self.diagnosis.name, *self.diagnosis.synonyms]
 
-    def patient_view(self) -> "PatientProfile":
+    def patient_view(self) -> PatientProfile:
         """What the patient knows: the history, never the diagnosis or the plan."""
         return PatientProfile(
             case_id=self.id,

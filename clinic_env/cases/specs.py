@@ -12,8 +12,9 @@ takes the same specs.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from clinic_env.cases.library import builtin_cases, load_case_file, load_cases
 from clinic_env.cases.schema import Case

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from clinic_env.cases.schema import PatientProfile
 from clinic_env.patient.prompt import section_answers

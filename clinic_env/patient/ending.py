@@ -13,7 +13,7 @@ and truncate at ``max_turns``); a harness can, before each patient turn::
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from clinic_env.actions import Ask, Diagnose, End, parse_action
 from clinic_env.leaks import find_diagnosis_terms

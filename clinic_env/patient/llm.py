@@ -44,7 +44,8 @@ of the model client (network, HTTP) propagate: they are the client's to retry.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from clinic_env.cases.schema import PatientProfile
 from clinic_env.leaks import find_diagnosis_terms, find_leaks
@@ -55,7 +56,6 @@ from clinic_env.patient.prompt import facts_block, patient_system_prompt
 from clinic_env.patient.protocol import forbidden_tuple
 from clinic_env.persona import Persona
 from clinic_rubrics.sync import run_sync
-
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.IGNORECASE | re.DOTALL)
 _LABEL = re.compile(r"^\s*(?:\*\*)?(?:patient|parent|partner|carer|me|answer)(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from clinic_env.cases.schema import Item, PatientProfile, PertinentNegative
 from clinic_env.history_topics import (
@@ -196,7 +196,7 @@ class OfflinePatient:
             text = "I'm not sure exactly, but " + text[0].lower() + text[1:]
         return text
 
-    def _disclose(self, facts: list[_Fact], question: str) -> list["_Fact | str"]:
+    def _disclose(self, facts: list[_Fact], question: str) -> list[_Fact | str]:
         """The facts, less those of a sensitive section a reluctant patient will not discuss yet."""
         out: list[_Fact | str] = []
         for section in dict.fromkeys(f.section for f in facts if f.section in SENSITIVE_SECTIONS):
@@ -209,14 +209,14 @@ class OfflinePatient:
             out.append("I take some tablets, but I can't remember the names, sorry.")
         return out + facts
 
-    def _specific(self, question: str) -> list["_Fact | str"]:
+    def _specific(self, question: str) -> list[_Fact | str]:
         """Facts and denials whose own keywords the question uses ("any fever?", "do you smoke?").
         Relatives' illnesses come only through the family section: "any headaches?" asks about the patient."""
         matched = [f for f in self._facts if f.section != "family" and f.pattern and f.pattern.search(question)]
         denials = [n.lay for n, pattern in self._negatives if pattern and pattern.search(question)]
         return self._disclose(matched, question) + denials
 
-    def _by_topic(self, question: str) -> list["_Fact | str"]:
+    def _by_topic(self, question: str) -> list[_Fact | str]:
         """Facts for the OPQRST topics asked about; "anything else?" reveals unsaid ones in turn."""
         out: list[_Fact | str] = []
         for topic, pattern in TOPIC_PATTERNS.items():
@@ -234,7 +234,7 @@ class OfflinePatient:
             out += facts or [TOPIC_NONE.get(topic, "I'm not sure, I haven't really noticed.")]
         return out
 
-    def _by_section(self, question: str) -> list["_Fact | str"]:
+    def _by_section(self, question: str) -> list[_Fact | str]:
         """Everything in the history sections asked about, or the section's plain "none"."""
         sections = [s for s, pattern in SECTION_PATTERNS.items() if pattern.search(question) and s in SECTION_NONE]
         out: list[_Fact | str] = []
@@ -289,7 +289,7 @@ class OfflinePatient:
         return self._say(unsaid[0]) if unsaid else None
 
 
-def _unique(parts: list["_Fact | str"]) -> list["_Fact | str"]:
+def _unique(parts: list[_Fact | str]) -> list[_Fact | str]:
     """Drop repeats (the same fact found by topic and by keyword), keeping order."""
     seen: set[int | str] = set()
     out = []

@@ -7,7 +7,8 @@ before the doctor sees it, whatever the patient.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from clinic_env.cases.schema import PatientProfile
 from clinic_env.persona import Persona
