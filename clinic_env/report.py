@@ -10,7 +10,7 @@ writes to ``results.jsonl`` (one dict per episode, ``status`` "ok" or "error"):
   one episode per case it is the ordinary bootstrap over episodes. Means are
   HealthBench's clipped means (the mean, clipped to [0, 1]), and every resampling is
   seeded, so the same records give the same summary.
-- ``render_markdown`` / ``render_html``: the tables and three plots (score histogram,
+- ``report_markdown`` / ``report_html``: the tables and three plots (score histogram,
   per-dimension scores with their intervals, cost against score), drawn as SVG by the
   small functions below (no plotting library). All text in the HTML is escaped.
 - ``write_reports(out_dir, summary, records)`` writes ``report.md`` (with the plots as
@@ -362,7 +362,7 @@ def _md_cell(text: str) -> str:
     return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
-def render_markdown(summary: Mapping[str, Any], config: Mapping[str, Any] | None = None,
+def report_markdown(summary: Mapping[str, Any], config: Mapping[str, Any] | None = None,
                     plot_files: Mapping[str, str] | None = None, title: str = "clinic-env benchmark") -> str:
     """The report as Markdown; ``plot_files`` maps plot names to image paths relative to the report."""
     lines = [f"# {_md_cell(title)}", "", f"**Score: {format_stat(summary['overall'])}** "
@@ -386,7 +386,7 @@ table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;
 th{background:#f3f3f3}.score{font-size:1.3em}.plots svg{display:block;margin:1em 0}.warn{color:#a33}"""
 
 
-def render_html(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
+def report_html(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
                 config: Mapping[str, Any] | None = None, title: str = "clinic-env benchmark",
                 standalone: bool = True) -> str:
     """The report as one self-contained HTML page with the plots inline; all text is escaped.
@@ -419,8 +419,8 @@ def write_reports(out_dir: str | Path, summary: Mapping[str, Any], records: Sequ
         paths[name].write_text(svg, encoding="utf-8")
     plot_files = {name: f"plots/{name}.svg" for name in paths}
     paths["markdown"] = out / "report.md"
-    paths["markdown"].write_text(render_markdown(summary, config, plot_files),
+    paths["markdown"].write_text(report_markdown(summary, config, plot_files),
                                  encoding="utf-8")
     paths["html"] = out / "report.html"
-    paths["html"].write_text(render_html(summary, records, config), encoding="utf-8")
+    paths["html"].write_text(report_html(summary, records, config), encoding="utf-8")
     return paths

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_env.cases.schema import Case
-from clinic_env.report import format_stat, render_html
+from clinic_env.report import format_stat, report_html
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -139,4 +139,4 @@ class BenchmarkResult:
                 f"n_ok={s['n_ok']}, n_errors={s['n_errors']}, n_missing={s['n_missing']})")
 
     def _repr_html_(self) -> str:  # a notebook cell shows the report (without page styles)
-        return render_html(self.summary, self.records, self.summary.get("config"), standalone=False)
+        return report_html(self.summary, self.records, self.summary.get("config"), standalone=False)
