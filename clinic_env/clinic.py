@@ -82,9 +82,22 @@ class Clinic:
         consultation = Consultation(case, persona, Examiner(case, self.unlisted_tests), patient=self.patient,
                                     reward=self.reward, reward_mode=self.reward_mode, max_turns=self.max_turns)
         self.reward.reset(case)
-        opening = self.patient.reset(case.patient_view(), persona, patient_seed, forbidden_names=case.diagnosis_names)
+        opening = self._reset_patient(case, persona, patient_seed)
         consultation.add_patient(opening)
         return consultation
+
+    def _reset_patient(self, case: Case, persona: Persona, seed: int) -> str:
+        """The patient's opening words; it learns the names it must never say (for its own leak
+        check, never its prompt). A policy written before ``forbidden_names`` joined the protocol
+        gets an error that says what to add, not Python's bare keyword complaint."""
+        try:
+            return self.patient.reset(case.patient_view(), persona, seed, forbidden_names=case.diagnosis_names)
+        except TypeError as err:
+            if "forbidden_names" not in str(err):
+                raise
+            raise TypeError(f"{type(self.patient).__name__}.reset must accept the keyword forbidden_names "
+                            "(PatientPolicy.reset(profile, persona, seed=None, *, forbidden_names=())): "
+                            "the diagnosis names the patient must never say") from err
 
     def _pick_case(self, np_random: np.random.Generator, case_id: str | None) -> tuple[Case, Persona | None]:
         """The episode's case, and the persona that comes with a generated one."""

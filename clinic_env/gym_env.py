@@ -90,7 +90,7 @@ class ConsultationEnv(gym.Env[str, str]):
       ``Case``, or a list of cases / ids; ``split`` ("train" / "test") and ``specialty`` filter.
     - ``persona``: a persona spec (``Persona.from_spec``: preset names or ``trait=level``);
       None samples one per episode.
-    - ``patient``: a ``PatientPolicy`` (e.g. ``clinic_env.llm_patient.LLMPatient``).
+    - ``patient``: a ``PatientPolicy`` (e.g. ``clinic_env.patient.LLMPatient``).
     - ``reward``: "rubric", "diagnosis_match" or an object following ``clinic_env.rewards.Reward``
       (e.g. ``RubricReward(grader=LLMJudge(...))``).
     - ``unlisted_tests``: "normal" (tests the case does not list come back normal) or
@@ -108,7 +108,11 @@ class ConsultationEnv(gym.Env[str, str]):
 
     ## Version History
 
-    - v0: the initial release.
+    - v0: the initial release. Within it (December 2026, package 0.1.0): a patient policy's
+      ``reset`` takes the keyword ``forbidden_names``; graders subclass
+      ``clinic_rubrics.grading.Grader`` (one ``session`` contract), and a grader that judges
+      only whole visits is asked once per episode, so its dense rewards are 0 until the last
+      step; episodes, their rewards and their scores are otherwise unchanged.
     """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 1}

@@ -23,11 +23,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from clinic_env.cases.schema import Case, PatientProfile
-
-
-def _name_pattern(name: str) -> str:
-    words = [re.escape(w) for w in re.split(r"[\s\-]+", name.strip()) if w]
-    return r"[\s\-]+".join(words)
+from clinic_rubrics.text import phrase_pattern, whole_words
 
 
 def _whole_words(folded: list[str], exact: list[str]) -> re.Pattern[str] | None:
@@ -38,7 +34,7 @@ def _whole_words(folded: list[str], exact: list[str]) -> re.Pattern[str] | None:
         parts.append(r"(?i:" + "|".join(folded) + ")")
     if exact:
         parts.append("|".join(exact))
-    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])") if parts else None
+    return re.compile(whole_words(parts)) if parts else None
 
 
 @lru_cache(maxsize=4096)
@@ -46,7 +42,7 @@ def leak_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     """One regex finding any of ``names``; None when there is nothing to look for."""
     folded = [n for n in names if not (n.isupper() and len(n) <= 5)]
     abbreviations = [n for n in names if n.isupper() and len(n) <= 5]
-    return _whole_words([_name_pattern(n) for n in sorted(folded, key=len, reverse=True)],
+    return _whole_words([phrase_pattern(n) for n in sorted(folded, key=len, reverse=True)],
                         [re.escape(n) for n in abbreviations])
 
 

@@ -13,7 +13,6 @@ awaits ``afinish``, the one judging of the episode.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -25,6 +24,7 @@ from clinic_rubrics.grading import Grader, Verdict
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.schema import Rubric
 from clinic_rubrics.scoring import met_flags, rubric_scorer
+from clinic_rubrics.text import plain_words
 
 if TYPE_CHECKING:
     from clinic_env.consultation import Consultation
@@ -52,10 +52,6 @@ class Reward(Protocol):
     def score(self, consultation: Consultation) -> Score: ...
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-
-
 def diagnosis_rank(differential: Sequence[str], case: Case) -> int | None:
     """1-based rank of the first item naming the case's diagnosis (or a synonym), else None.
 
@@ -63,9 +59,9 @@ def diagnosis_rank(differential: Sequence[str], case: Case) -> int | None:
     as whole words: "right lower lobe pneumonia" names "pneumonia".
     """
     names = case.diagnosis_names
-    normal_names = {_normal(n) for n in names}
+    normal_names = {plain_words(n) for n in names}
     for rank, item in enumerate(differential, 1):
-        if _normal(item) in normal_names or find_leaks(item, names):
+        if plain_words(item) in normal_names or find_leaks(item, names):
             return rank
     return None
 
@@ -110,9 +106,9 @@ class RubricReward:
 
     def __post_init__(self) -> None:
         self.grader = OfflineGrader() if self.grader is None else self.grader
-        if not callable(getattr(self.grader, "session", None)):
-            raise TypeError(f"grader {self.grader!r:.80} has no session(rubric): subclass "
-                            "clinic_rubrics.grading.Grader (or WholeConversationGrader)")
+        if not isinstance(self.grader, Grader):
+            raise TypeError(f"grader {self.grader!r:.80} is not a clinic_rubrics.grading.Grader: subclass "
+                            "Grader (implement session(rubric)) or WholeConversationGrader")
         self.rubric: Rubric | None = None
 
     def reset(self, case: Case) -> None:

@@ -58,8 +58,8 @@ class EnsembleGrader(Grader):
         if not graders:
             raise ValueError("an ensemble needs at least one grader")
         for index, grader in enumerate(graders):
-            if not callable(getattr(grader, "session", None)):
-                raise TypeError(f"ensemble member {index} ({grader!r:.80}) is not a grader: it has no session(rubric)")
+            if not isinstance(grader, Grader):
+                raise TypeError(f"ensemble member {index} ({grader!r:.80}) is not a clinic_rubrics.grading.Grader")
         if rule not in ENSEMBLE_RULES:
             raise ValueError(f"rule must be one of {ENSEMBLE_RULES}, got {rule!r}")
         self.graders = graders

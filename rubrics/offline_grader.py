@@ -17,20 +17,14 @@ from functools import lru_cache
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
-from clinic_rubrics.text import is_negated, is_question, sentences
-
-
-def _phrase(phrase: str) -> str:
-    prefix = phrase.endswith("*")
-    words = [re.escape(w) for w in re.split(r"[\s\-]+", phrase.rstrip("*").strip()) if w]
-    return r"[\s\-]+".join(words) + (r"\w*" if prefix else "")
+from clinic_rubrics.text import is_negated, is_question, phrase_pattern, sentences, whole_words
 
 
 @lru_cache(maxsize=4096)
 def _compile(any_of: tuple[str, ...], pattern: str | None) -> re.Pattern[str]:
     parts = []
     if any_of:
-        parts.append(r"(?<!\w)(?:" + "|".join(_phrase(p) for p in any_of) + r")(?!\w)")
+        parts.append(whole_words([phrase_pattern(p) for p in any_of]))
     if pattern is not None:
         parts.append(f"(?:{pattern})")
     return re.compile("|".join(parts), re.IGNORECASE | re.MULTILINE)

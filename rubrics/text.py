@@ -1,9 +1,11 @@
 """Clinical text understanding shared by everything that reads consultation text without a model:
-the offline patient, the LLM patient's fact checker, the offline grader and the scripted doctor.
+the offline patient, the LLM patient's fact checker, the offline grader, the scripted doctor,
+the leak scanner and the diagnosis-match reward.
 
 One place, so a fix reaches every reader: a keyword (``keyword_pattern``) is read the same way
-by the patient that answers and by the checker that polices an LLM patient, and a denial
-(``clauses``, ``is_negated``) the same way by the grader reading a doctor and the doctor
+by the patient that answers and by the checker that polices an LLM patient; a phrase
+(``phrase_pattern``, ``whole_words``) the same way by the grader and the leak scanner; and a
+denial (``clauses``, ``is_negated``) the same way by the grader reading a doctor and the doctor
 reading a patient.
 """
 
@@ -24,6 +26,26 @@ _VOWELS = "aeiou"
 def normalize(text: str) -> str:
     """Lower case, straight apostrophes, single spaces: the form keywords are matched in."""
     return re.sub(r"\s+", " ", str(text).lower().translate(APOSTROPHES)).strip()
+
+
+def plain_words(text: str) -> str:
+    """Lower-case words and numbers only, single-spaced: for comparing names ("Pneumonia (CAP)"
+    and "pneumonia cap" are equal)."""
+    return re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip()
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A phrase as a regex: its words in order with any spacing or hyphens between them
+    ("chest x-ray" finds "chest x ray"); a trailing ``*`` lets the last word run on
+    ("breath*" finds "breathless")."""
+    prefix = phrase.endswith("*")
+    words = [re.escape(w) for w in re.split(r"[\s\-]+", phrase.rstrip("*").strip()) if w]
+    return r"[\s\-]+".join(words) + (r"\w*" if prefix else "")
+
+
+def whole_words(alternatives: Sequence[str]) -> str:
+    """Regex alternatives found only as whole words: "cap" is not in "kneecap"."""
+    return r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)"
 
 
 def _short_word(word: str) -> str:

@@ -123,10 +123,29 @@ def test_graders_without_a_session_are_refused_with_a_clear_error():
         async def agrade(self, conversation, rubric):
             return []
 
-    with pytest.raises(TypeError, match="has no session\\(rubric\\).*subclass clinic_rubrics.grading.Grader"):
+    with pytest.raises(TypeError, match="is not a clinic_rubrics.grading.Grader: subclass Grader"):
         RubricReward(grader=OnlyAgrade())
+    with pytest.raises(TypeError, match="ensemble member 1 .* is not a clinic_rubrics.grading.Grader"):
+        EnsembleGrader([OfflineGrader(), OnlyAgrade()])
     with pytest.raises(TypeError, match="abstract"):
         Grader()  # the base class wants a session()
+    from clinic_env.bench.components import make_grader
+    from clinic_env.bench.config import BenchError
+
+    with pytest.raises(BenchError, match="is not a clinic_rubrics.grading.Grader"):
+        make_grader(OnlyAgrade())
+
+
+def test_a_patient_written_for_the_old_reset_gets_an_error_that_says_what_to_add():
+    class OldPatient:
+        def reset(self, profile, persona, seed=None):
+            return "Hello doctor."
+
+        def reply(self, message, messages):
+            return "Yes."
+
+    with pytest.raises(TypeError, match="OldPatient.reset must accept the keyword forbidden_names"):
+        gym.make("clinic_env/Consultation-v0", patient=OldPatient()).reset(seed=0)
 
 
 def test_patient_turn_needs_a_question_and_a_finished_visit_takes_no_more_turns():

@@ -49,6 +49,18 @@ def test_unmentioned_topics_get_sensible_consistent_answers(pneumonia_case):
     assert patient.reply("Any blurred vision?") == patient.reply("any blurred vision")
 
 
+@pytest.mark.parametrize("typed, plain", [
+    ("So what\u2019s going on?", "So what's going on?"),  # a word processor's apostrophe
+    ("So  WHAT'S\tgoing on?", "So what's going on?"),
+])
+def test_typography_does_not_change_the_answer(typed, plain):
+    case = get_case("em_paracetamol_overdose")  # a case with a cue spelled with an apostrophe
+    asked, _ = make_patient(case)
+    again, _ = make_patient(case)
+    answer = asked.reply(typed)
+    assert answer == again.reply(plain) and "another way" not in answer
+
+
 def test_does_not_volunteer_everything(pneumonia_case):
     patient, opening = make_patient(pneumonia_case)
     key_lays = [f.lay for f in pneumonia_case.history if f.key]

@@ -289,7 +289,7 @@ def test_completes_every_test_case_with_a_ranked_differential_and_a_plan(test_ru
 
 
 def test_never_reads_the_case():
-    allowed = {"__future__", "random", "re", "dataclasses", "functools", "typing", "json", "pathlib",
+    allowed = {"__future__", "random", "re", "dataclasses", "functools", "typing", "collections.abc", "json", "pathlib",
                "clinic_agents.knowledge_base", "clinic_env.investigations", "clinic_env.exam_systems",
                "clinic_rubrics.text"}
     for module in (sd, kb):

@@ -7,8 +7,9 @@
     result = await arun_benchmark(doctor="scripted", out="runs/bench")   # a notebook (a loop is running)
 
 The plan is every (case, k) for k < ``episodes_per_case``; each episode has a seed derived
-from (run seed, case id, k) and the key ``"case_id/k/run_seed"``. Episodes run on the
-PettingZoo AEC env (one env per episode, so concurrent episodes share nothing), at most
+from (run seed, case id, k) and the key ``"case_id/k/run_seed"``. Each episode is opened
+by its own ``Clinic`` and played on the episode driver both envs step (``Consultation``:
+the same episode as the env's for that seed; concurrent episodes share nothing), at most
 ``concurrency`` at once on asyncio. A doctor with ``aact`` and a patient with ``areply``
 are awaited; ``act`` and ``reply`` are called directly. Doctors and patients get a fresh
 instance per episode, built from their spec (a spec resolves to a factory; an object

@@ -18,6 +18,7 @@ from clinic_env.case_rubric import case_rubric
 from clinic_env.persona import Persona
 from clinic_env.registry import resolve
 from clinic_env.rewards import RubricReward
+from clinic_rubrics.grading import Grader
 
 
 @dataclass
@@ -80,8 +81,9 @@ def make_grader(spec: Any) -> tuple[Any, str]:
     grader = resolve("grader", spec)() if isinstance(spec, str) else spec
     if isinstance(grader, type):
         grader = grader()
-    if not callable(getattr(grader, "session", None)):
-        raise BenchError(f"grader {spec!r:.80} has no session(rubric): subclass clinic_rubrics.grading.Grader")
+    if not isinstance(grader, Grader):
+        raise BenchError(f"grader {spec!r:.80} is not a clinic_rubrics.grading.Grader: subclass Grader "
+                         "(implement session(rubric)) or WholeConversationGrader")
     return grader, spec if isinstance(spec, str) else _label(grader)
 
 

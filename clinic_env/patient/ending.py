@@ -3,7 +3,7 @@ ended the visit, or the dialogue goes nowhere.
 
 ``dialogue_end_reason`` works for any patient policy; ``LLMPatient.should_end`` is the same
 gate with the patient's ``stall_turns``. The envs do not call it (they end on DIAGNOSE/END
-and truncate at ``max_turns``); a harness can, before each patient turn::
+and truncate at ``max_turns``); a benchmark runner can, before each patient turn::
 
     consultation = env.unwrapped.consultation
     if patient.should_end(question, consultation.patient_messages):

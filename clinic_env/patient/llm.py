@@ -6,7 +6,7 @@
     env = gym.make("clinic_env/Consultation-v0", patient=patient)
 
 ``LLMPatient`` follows ``PatientPolicy`` (``reset`` -> opening statement, ``reply`` ->
-answer) and adds ``async areply`` (a harness that runs in an event loop awaits it;
+answer) and adds ``async areply`` (the benchmark runner, in an event loop, awaits it;
 ``reply`` runs it to completion on ``clinic_rubrics.sync``'s background loop, so the
 Gymnasium env can call it, in a notebook too). Its model client is anything with
 ``async complete(messages, **sampling) -> str`` (``clinic_rubrics.chat.ChatClient``).

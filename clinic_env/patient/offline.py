@@ -27,7 +27,7 @@ from clinic_env.leaks import redact_leaks
 from clinic_env.patient.prompt import SECTION_NONE
 from clinic_env.patient.protocol import forbidden_tuple
 from clinic_env.persona import Persona
-from clinic_rubrics.text import keyword_pattern
+from clinic_rubrics.text import keyword_pattern, normalize
 
 # What a patient says when asked about a topic the case has nothing on.
 TOPIC_NONE = {
@@ -162,7 +162,7 @@ class OfflinePatient:
         """Answer from the facts. Facts are fixed, so a repeated question gets the same facts,
         except where repetition is the point: "anything else?" moves on to unsaid symptoms,
         and a reluctant patient opens up when asked again."""
-        question = str(doctor_message).strip()
+        question = normalize(doctor_message)  # the form keywords and cues are matched in
         if not question:
             return "Sorry, doctor, did you want to ask me something?"
         return redact_leaks(self._answer(question), self._forbidden)[0]
