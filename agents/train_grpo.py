@@ -124,9 +124,13 @@ def _consultation_group_maker(stage: StageConfig, model: Any, sampler: Sampler |
     with the env's rubric reward (NaN when grading failed) or, for a judged stage, the judge's later."""
     size, per_step = stage.group_size, stage.groups_per_step
 
+    # A judged stage's rewards come from the judge once a group is played (``_judge``): the env
+    # then needs only a cheap placeholder reward, not a second rubric grading of every visit.
+    reward = "diagnosis_match" if stage.judge_model else "rubric"
+
     def make_env() -> Any:
         return gym.make("clinic_env/Consultation-v0", cases=stage.cases, split=stage.case_split,
-                        max_turns=stage.max_turns, reward_mode="terminal")
+                        max_turns=stage.max_turns, reward=reward, reward_mode="terminal")
 
     def group(step: int, j: int) -> list[Trajectory]:
         seed = step * per_step + j
