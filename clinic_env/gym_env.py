@@ -22,9 +22,9 @@ import gymnasium as gym
 from clinic_env.actions import Action
 from clinic_env.clinic import Clinic
 from clinic_env.consultation import Consultation
-from clinic_env.consultation_v0 import fit_to_space, text_space
 from clinic_env.patient import PatientPolicy
 from clinic_env.render import RENDER_MODES, check_render_mode, render
+from clinic_env.spaces import fit_to_space, text_space
 
 
 class ConsultationEnv(gym.Env[str, str]):

@@ -18,7 +18,7 @@ from clinic_env.actions import (
     format_action,
     parse_action,
 )
-from clinic_env.consultation_v0 import CHARSET
+from clinic_env.spaces import CHARSET
 
 ACTIONS = (Ask, Examine, OrderTests, Diagnose, End)
 

@@ -8,8 +8,8 @@ from pettingzoo.test import api_test, seed_test
 import clinic_env  # noqa: F401
 from clinic_env import consultation_v0
 from clinic_env.actions import Diagnose, Examine
-from clinic_env.consultation_v0 import fit_to_space, text_space
 from clinic_env.leaks import find_leaks
+from clinic_env.spaces import fit_to_space, text_space
 
 PNEUMONIA = "pulm_cap_adult"
 

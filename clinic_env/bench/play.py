@@ -19,7 +19,7 @@ from gymnasium.utils import seeding
 from clinic_env.bench.components import Run
 from clinic_env.bench.config import Episode
 from clinic_env.clinic import Clinic
-from clinic_env.consultation_v0 import fit_to_space
+from clinic_env.spaces import fit_to_space
 from clinic_env.usage import meter
 
 
