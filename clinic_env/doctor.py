@@ -3,6 +3,11 @@
 A doctor sees exactly what the environment shows it (the latest observation and its
 chat view in ``info["messages"]``), never the case. Scripted, API-backed and local-model
 doctors in ``clinic_agents`` all follow this protocol.
+
+Optional, for doctors that wait on a model: ``async aact(observation, info)`` (and an async
+``reset``). The benchmark runner awaits them when they exist (``clinic_env.bench.play``, the
+one place that looks); the Gymnasium loop (``clinic_env.rollout``) calls ``act``. A doctor may
+also expose ``usage`` (a mapping of its token counts), which the runner records.
 """
 
 from __future__ import annotations

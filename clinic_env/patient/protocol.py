@@ -3,6 +3,11 @@
 Any object with these two methods can play the patient (the offline patient, the LLM
 patient, a test's stub). The environment redacts every reply that names the diagnosis
 before the doctor sees it, whatever the patient.
+
+Optional, for patients that wait on a model: ``async areply(doctor_message, messages)``.
+Async drivers (the benchmark runner) await it when it exists, through
+``Consultation.apatient_turn``, the one place that looks; synchronous drivers call ``reply``.
+A patient may also expose ``usage`` (a mapping of its token counts), which the runner records.
 """
 
 from __future__ import annotations
