@@ -20,7 +20,7 @@ from clinic_env.bench.components import Run
 from clinic_env.bench.config import Episode
 from clinic_env.clinic import Clinic
 from clinic_env.consultation_v0 import fit_to_space
-from clinic_env.usage import meter
+from clinic_env.llm.usage import meter
 
 
 async def _act(doctor: Any, observation: str, info: dict) -> Any:
