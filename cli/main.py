@@ -130,7 +130,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from clinic_env.bench import RESULTS_FILE, BenchConfig, run_benchmark
-    from clinic_env.report import format_stat
+    from clinic_env.bench.report import format_stat
 
     config = BenchConfig(doctor=args.doctor, patient=args.patient, grader=args.grader, cases=args.cases,
                          episodes_per_case=args.episodes_per_case, concurrency=args.concurrency, seed=args.seed,
