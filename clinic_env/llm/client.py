@@ -66,7 +66,7 @@ def resolve_base_url(base_url: str | None = None) -> str:
 
 
 class LLMClient:
-    """An async chat client for any OpenAI-compatible endpoint (see the module doc).
+    """An async chat client for any OpenAI-compatible endpoint (see the package doc, ``clinic_env.llm``).
 
     - ``model``: the model name sent with every request.
     - ``base_url``: the API root, e.g. ``http://127.0.0.1:8000/v1`` for vLLM; ``None`` uses
