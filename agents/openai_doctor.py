@@ -11,7 +11,6 @@ sent to the patient: the doctor falls back to the reply's text and counts the fa
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -57,10 +56,17 @@ class OpenAIChatDoctor:
         return run_sync(self.aact(observation, info), "await OpenAIChatDoctor.aact(...) instead")
 
 
+def _shared_client(model: str) -> Any:
+    """One client per model and endpoint (``OPENAI_BASE_URL`` as it is now, else OpenAI), shared
+    by every episode's doctor: one connection pool and one concurrency limit per endpoint, not a
+    new client per episode."""
+    from clinic_env.llm import resolve_base_url
+
+    return _client_at(model, resolve_base_url())
+
+
 @lru_cache(maxsize=64)
-def _shared_client(model: str, base_url: str | None) -> Any:
-    """One client per model and endpoint, shared by every episode's doctor: one connection
-    pool and one concurrency limit per endpoint, not a new client per episode."""
+def _client_at(model: str, base_url: str) -> Any:
     from clinic_env.llm import LLMClient
 
     return LLMClient(model, base_url=base_url)
@@ -68,9 +74,9 @@ def _shared_client(model: str, base_url: str | None) -> Any:
 
 def openai_doctor(model: str) -> OpenAIChatDoctor:
     """The doctor of ``--doctor openai:MODEL``: text protocol, endpoint from ``OPENAI_BASE_URL`` (or OpenAI)."""
-    return OpenAIChatDoctor(_shared_client(model, os.environ.get("OPENAI_BASE_URL") or None))
+    return OpenAIChatDoctor(_shared_client(model))
 
 
 def openai_tools_doctor(model: str) -> OpenAIChatDoctor:
     """The doctor of ``--doctor openai-tools:MODEL``: the same, acting through tool calls."""
-    return OpenAIChatDoctor(_shared_client(model, os.environ.get("OPENAI_BASE_URL") or None), mode="tools")
+    return OpenAIChatDoctor(_shared_client(model), mode="tools")

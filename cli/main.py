@@ -130,7 +130,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from clinic_env.bench import RESULTS_FILE, BenchConfig, run_benchmark
-    from clinic_env.report import format_stat
+    from clinic_env.bench.report import format_stat
 
     config = BenchConfig(doctor=args.doctor, patient=args.patient, grader=args.grader, cases=args.cases,
                          episodes_per_case=args.episodes_per_case, concurrency=args.concurrency, seed=args.seed,
@@ -232,10 +232,7 @@ def _cmd_healthbench(args: argparse.Namespace) -> int:
         print(f"clinic-env healthbench: interrupted; {saved}", file=sys.stderr)
         return 130
     summary = report.to_dict()
-    text = json.dumps(summary, indent=2)
-    if args.out:
-        (Path(args.out) / "summary.json").write_text(text, encoding="utf-8")
-    print(text)
+    print(json.dumps(summary, indent=2))  # with --out, the runner has written it to OUT/summary.json too
     if args.meta_eval:
         _print_problems(summary, "row", "key", summary["n_rows"])
         return 0 if summary["grader"]["macro_f1"] is not None else 1

@@ -21,11 +21,11 @@ from clinic_env.bench import (
     read_results,
     run_benchmark,
 )
+from clinic_env.bench.report import bootstrap_ci, svg_bars, svg_histogram, svg_scatter
 from clinic_env.cases.library import load_cases
 from clinic_env.cases.specs import resolve_cases
 from clinic_env.gym_env import ConsultationEnv
 from clinic_env.patient import OfflinePatient
-from clinic_env.report import bootstrap_ci, svg_bars, svg_histogram, svg_scatter
 from clinic_env.rollout import run_consultation
 from clinic_rubrics.grading import GradingError, WholeConversationGrader
 from clinic_rubrics.offline_grader import OfflineGrader

@@ -232,6 +232,24 @@ def test_the_python_api_sends_the_sampler_options(tmp_path):
     assert all(r.json["temperature"] == 0.0 and r.json["max_tokens"] == 64 for r in samples)
 
 
+def test_the_python_api_writes_summary_json_as_the_cli_does(tmp_path):
+    import asyncio
+
+    from clinic_env.bench import llm_grader
+    from clinic_env.bench.healthbench import arun_healthbench
+    from clinic_rubrics.healthbench import load_examples
+
+    data, out = tmp_path / "hb.jsonl", tmp_path / "out"
+    write_data(data)
+    with serve(handler=handler) as server:
+        report = asyncio.run(arun_healthbench(
+            load_examples(data), LLMClient("m", base_url=server.base_url), llm_grader("g", "healthbench", server.base_url),
+            out=out, progress=False))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary == report.to_dict() and summary["overall"]["mean"] == 0.5
+    assert not list(out.glob("*.tmp"))  # written through a temporary file, which is gone
+
+
 def test_examples_n_samples_as_simple_evals_does_not_the_first_n(tmp_path, capsys):
     data = tmp_path / "hb.jsonl"
     write_many(data, 10)

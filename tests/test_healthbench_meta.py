@@ -113,6 +113,20 @@ def test_meta_eval_command_with_a_local_grader(tmp_path, capsys):
     assert resumed["n_resumed"] == 12 and resumed["grader"] == report["grader"]
 
 
+def test_the_python_api_writes_summary_json(tmp_path):
+    import asyncio
+
+    from clinic_env.bench import llm_grader
+    from clinic_env.bench.healthbench import arun_meta_eval
+
+    out = tmp_path / "meta"
+    with serve(handler=grader_handler) as server:
+        report = asyncio.run(arun_meta_eval(ROWS, llm_grader("g", "healthbench", server.base_url), out=out,
+                                            progress=False))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary == report.to_dict() and close(summary["grader"]["macro_f1"], Fraction(56, 87))
+
+
 def test_a_failing_grader_row_is_an_error_not_a_disagreement(tmp_path, capsys):
     from openai_server import Reply
 

@@ -444,3 +444,24 @@ def test_streaming_is_refused(server):
     with pytest.raises(ConfigurationError, match="stream"):
         run(make(server).chat(HELLO, stream=True))
     assert server.requests == []
+
+
+def test_metering_and_the_errors_load_no_http_client_until_llmclient_is_asked_for():
+    """The runner meters every episode; an offline run must not pay for importing the openai SDK."""
+    import subprocess
+    import sys
+
+    code = ("import sys, clinic_env.bench; from clinic_env.llm import LLMError, meter; "
+            "print('openai' in sys.modules); from clinic_env.llm import LLMClient; print('openai' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
+def test_resolve_base_url_is_the_endpoint_a_client_uses(monkeypatch):
+    from clinic_env.llm import resolve_base_url
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
+    assert resolve_base_url() == "http://127.0.0.1:9/v1" == LLMClient("m").base_url
+    assert resolve_base_url("http://other:1/v1") == LLMClient("m", base_url="http://other:1/v1").base_url
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    assert resolve_base_url() == "https://api.openai.com/v1"

@@ -72,3 +72,13 @@ def test_tools_mode_turns_tool_calls_into_actions(pneumonia_case):
     doctor_turns = [m["content"] for m in result.info["messages"] if m["role"] == "assistant"]
     assert doctor_turns[0] == "ASK: When did it start?" and doctor_turns[2] == "ORDER: chest x-ray"
     assert result.info["reward_breakdown"]["verdicts"]["diagnosis_first"]
+
+
+def test_spec_doctors_share_one_client_per_model_and_current_openai_base_url(monkeypatch):
+    from clinic_agents.openai_doctor import openai_doctor, openai_tools_doctor
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    first, tools = openai_doctor("m"), openai_tools_doctor("m")
+    assert first.client is tools.client and first.client.base_url == "http://127.0.0.1:9/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:10/v1")  # another server: another client
+    assert openai_doctor("m").client.base_url == "http://127.0.0.1:10/v1"

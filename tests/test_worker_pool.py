@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clinic_env.worker_pool import WorkerPool
+from clinic_env.bench.worker_pool import WorkerPool
 
 
 def echo_job(values, send):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +70,7 @@ def llm_grader(model: str, mode: str = "consultation", base_url: str | None = No
     from clinic_env.llm import LLMClient
     from clinic_rubrics.llm_judge import LLMJudge
 
-    client = LLMClient(model, base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None)
+    client = LLMClient(model, base_url=base_url)
     return LLMJudge(client, name=f"llm:{model}", mode=mode, max_concurrency=max_concurrency or client.max_concurrency,
                     retry_client_errors=False)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clinic_env.bench.report import format_stat, report_html
 from clinic_env.cases.schema import Case
-from clinic_env.report import format_stat, report_html
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"

@@ -8,7 +8,8 @@
 Each graded example (or meta-eval row) is one record of ``OUT/results.jsonl``, keyed by its
 prompt id (or row key), written the moment it is done by ``clinic_env.bench.store``: an
 interrupted run keeps what it finished and ``resume=True`` finishes it, leaving one record
-per example; without ``resume`` a non-empty results file is an error. An example whose
+per example; without ``resume`` a non-empty results file is an error. The report's
+``to_dict()`` is written to ``OUT/summary.json`` at the end, atomically. An example whose
 sampling or grading raises (an endpoint still failing after the client's retries, a
 ``GradingError``) gets a record with status "error" and is left out of every score, never
 counted as 0. Scores are aggregated in input order, not completion order, so one seed gives
@@ -23,15 +24,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from clinic_env.bench.config import RESULTS_FILE
+from clinic_env.bench.config import RESULTS_FILE, SUMMARY_FILE
 from clinic_env.bench.progress import Progress
-from clinic_env.bench.store import open_run, records_in_order
+from clinic_env.bench.store import json_default, open_run, records_in_order, write_atomic
 from clinic_env.bench.workers import play_all
 from clinic_rubrics.chat import ChatClient, client_identity
 from clinic_rubrics.grading import Grader
@@ -41,6 +43,7 @@ from clinic_rubrics.healthbench_meta import MetaEvalReport, meta_eval_report
 from clinic_rubrics.schema import Criterion, Rubric
 
 T = TypeVar("T")
+R = TypeVar("R", HealthBenchReport, MetaEvalReport)
 
 
 async def arun_healthbench(examples: Sequence[HealthBenchExample], model: ChatClient, grader: Grader, *,
@@ -61,9 +64,9 @@ async def arun_healthbench(examples: Sequence[HealthBenchExample], model: ChatCl
         return await _recorded(record, _sample_and_grade(example, model, grader, prefix, sampling))
 
     identity = {"model": _name(model), "grader": _name(grader), "system_prompt": system_prompt, "sampling": sampling}
-    records, n_resumed = await _run(examples, [e.prompt_id for e in examples], play, out, identity,
-                                    resume, concurrency, progress, "healthbench", "example")
-    return healthbench_report(records, n_resumed, seed)
+    return await _run(examples, [e.prompt_id for e in examples], play, out, identity, resume, concurrency,
+                      progress, "healthbench", "example",
+                      lambda records, n_resumed: healthbench_report(records, n_resumed, seed))
 
 
 async def _sample_and_grade(example: HealthBenchExample, model: ChatClient, grader: Grader,
@@ -100,11 +103,13 @@ async def arun_meta_eval(rows: Sequence[MetaEvalRow], grader: Grader, *, out: st
         record: dict[str, Any] = {"key": key, "prompt_id": row.prompt_id, "completion_id": row.completion_id}
         return await _recorded(record, _label(row, grader))
 
-    records, n_resumed = await _run(keys, keys, play, out, {"grader": _name(grader)}, resume, concurrency,
-                                    progress, "meta-eval", "row")
-    labels = {r["key"]: r["grader_label"] for r in records if r["status"] == "ok"}
-    errors = [{"key": r["key"], **r["error"]} for r in records if r["status"] != "ok"]
-    return meta_eval_report(rows, [labels.get(k) for k in keys], errors, n_resumed)
+    def report(records: list[dict[str, Any]], n_resumed: int) -> MetaEvalReport:
+        labels = {r["key"]: r["grader_label"] for r in records if r["status"] == "ok"}
+        errors = [{"key": r["key"], **r["error"]} for r in records if r["status"] != "ok"]
+        return meta_eval_report(rows, [labels.get(k) for k in keys], errors, n_resumed)
+
+    return await _run(keys, keys, play, out, {"grader": _name(grader)}, resume, concurrency, progress,
+                      "meta-eval", "row", report)
 
 
 async def _label(row: MetaEvalRow, grader: Grader) -> dict[str, Any]:
@@ -128,9 +133,12 @@ async def _recorded(record: dict[str, Any], work: Awaitable[dict[str, Any]]) -> 
 
 async def _run(items: Sequence[T], keys: list[str], play: Callable[[T], Awaitable[dict[str, Any]]],
                out: str | Path | None, identity: dict[str, Any], resume: bool, concurrency: int,
-               progress: bool | None, desc: str, item: str) -> tuple[list[dict[str, Any]], int]:
-    """Play the items not finished in ``out`` yet; their records in ``keys`` order and how
-    many were finished before."""
+               progress: bool | None, desc: str, item: str,
+               report: Callable[[list[dict[str, Any]], int], R]) -> R:
+    """Play the items not finished in ``out`` yet, and ``report`` their records (in ``keys``
+    order, with how many were finished before). The report is also written to
+    ``out/summary.json`` (atomically, as the bench runner writes its own), so a run from
+    Python leaves the same files as one from the CLI."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
     notes: list[str] = []
@@ -146,7 +154,9 @@ async def _run(items: Sequence[T], keys: list[str], play: Callable[[T], Awaitabl
         finally:
             bar.close()
         records, _ = records_in_order(folder, keys, notes, item)
-    return records, len(keys) - len(todo)
+        result = report(records, len(keys) - len(todo))
+        write_atomic(folder / SUMMARY_FILE, json.dumps(result.to_dict(), indent=2, default=json_default))
+    return result
 
 
 @contextlib.contextmanager

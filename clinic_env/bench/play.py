@@ -19,8 +19,8 @@ from gymnasium.utils import seeding
 from clinic_env.bench.components import Run
 from clinic_env.bench.config import Episode
 from clinic_env.clinic import Clinic
+from clinic_env.llm.usage import meter
 from clinic_env.spaces import fit_to_space
-from clinic_env.usage import meter
 
 
 async def _act(doctor: Any, observation: str, info: dict) -> Any:

@@ -1,6 +1,6 @@
 """Running a benchmark: resolve the cases, plan the episodes, play what is not done yet, summarise.
 
-At the end ``summary.json`` (``clinic_env.report.summarize``: means with 95% bootstrap
+At the end ``summary.json`` (``clinic_env.bench.report.summarize``: means with 95% bootstrap
 intervals overall, per dimension and per specialty), ``report.md`` and ``report.html`` are
 written. An episode that raised is an "error" record and is excluded from every score:
 never counted as 0.
@@ -28,10 +28,10 @@ from clinic_env.bench.config import (
 )
 from clinic_env.bench.play import run_episode
 from clinic_env.bench.progress import Progress
+from clinic_env.bench.report import summarize, write_reports
 from clinic_env.bench.store import json_default, open_run, records_in_order, write_atomic
 from clinic_env.bench.workers import check_picklable, play_all, play_in_workers
 from clinic_env.cases.specs import cases_label, resolve_cases
-from clinic_env.report import summarize, write_reports
 
 
 async def arun_benchmark(config: BenchConfig | None = None, **options: Any) -> BenchmarkResult:

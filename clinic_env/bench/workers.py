@@ -1,7 +1,7 @@
 """Playing a plan's items: slot tasks on this process's event loop, or shares over worker processes.
 
 With ``workers > 1`` the episodes and the concurrency are shared among that many processes
-of the session's worker pool (``clinic_env.worker_pool``), each running its own event loop
+of the session's worker pool (``clinic_env.bench.worker_pool``), each running its own event loop
 and appending to results.jsonl itself: the offline patient and grader and the HTTP
 client's work are CPU-bound, and one process uses one core.
 """
@@ -22,7 +22,7 @@ from clinic_env.bench.components import build_run
 from clinic_env.bench.config import BenchConfig, BenchError, Episode
 from clinic_env.bench.play import run_episode
 from clinic_env.bench.store import Appender
-from clinic_env.worker_pool import WorkerPool, shared_pool
+from clinic_env.bench.worker_pool import WorkerPool, shared_pool
 
 T = TypeVar("T")
 

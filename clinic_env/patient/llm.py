@@ -278,8 +278,6 @@ class LLMPatient:
 
 def llm_patient(model: str) -> LLMPatient:
     """The patient of ``--patient llm:MODEL``: endpoint from ``OPENAI_BASE_URL`` (or OpenAI)."""
-    import os
-
     from clinic_env.llm import LLMClient
 
-    return LLMPatient(LLMClient(model, base_url=os.environ.get("OPENAI_BASE_URL") or None))
+    return LLMPatient(LLMClient(model))

@@ -35,7 +35,7 @@ def _context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "clinic_env.bench", "clinic_env.llm"])
+    context.set_forkserver_preload(["__main__", "clinic_env.bench", "clinic_env.llm.client"])
     return context
 
 

@@ -1,6 +1,6 @@
 """Token and cost accounting for LLM calls: usage, prices, and meters that follow the asyncio context.
 
-Kept apart from ``clinic_env.llm`` (which needs the openai SDK) so that the runner can
+Kept apart from ``clinic_env.llm.client`` (which needs the openai SDK) so that the runner can
 open a meter around every episode without importing any HTTP client: an episode that
 makes no LLM call records zeros.
 """
