@@ -280,7 +280,8 @@ async def arun_grader_eval(data: str | Path, grader: Any = "offline", out: str |
         for note in notes:
             print(f"grader-eval: {note}", file=sys.stderr)
         todo = [item for item in items if item.key not in done]
-        bar = Progress(len(items), [r["score"] for k, r in done.items() if k in set(keys)], "grader-eval", "visit",
+        planned = set(keys)
+        bar = Progress(len(items), [r["score"] for k, r in done.items() if k in planned], "grader-eval", "visit",
                        progress)
         try:
             await play_all(todo, functools.partial(_play, base=base), out / RESULTS_FILE, concurrency, bar.finished,
