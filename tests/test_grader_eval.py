@@ -264,7 +264,14 @@ def test_a_bad_consultation_line_gives_one_line_naming_file_line_and_field(tmp_p
 
 
 def test_bad_pair_verdict_and_json_lines_name_file_line_and_field(tmp_path, capsys):
-    data = write_dev_set(tmp_path / "dev", verdicts=[{**verdicts_row(), "labels": {"no_such_criterion": True}}])
+    data = write_dev_set(tmp_path / "dev", verdicts=[verdicts_row(), verdicts_row()])
+    with pytest.raises(DevSetError, match=r"verdicts_t.jsonl:2: field author: verdicts of \(consultation, author\) "
+                                          r".* already appears at \S+verdicts_t.jsonl:1"):
+        run_grader_eval(data, grader=TagGrader(), out=tmp_path / "out")
+    write_dev_set(data, verdicts=[{**verdicts_row(), "consultation_id": "pulm_cap_adult/other"}])
+    with pytest.raises(DevSetError, match=r"verdicts_t.jsonl:1: field consultation_id: no consultation"):
+        run_grader_eval(data, grader=TagGrader(), out=tmp_path / "out")
+    write_dev_set(data, verdicts=[{**verdicts_row(), "labels": {"no_such_criterion": True}}])
     with pytest.raises(DevSetError, match=r"verdicts_t.jsonl:1: field labels.no_such_criterion: no such criterion"):
         run_grader_eval(data, grader=TagGrader(), out=tmp_path / "out")
     write_dev_set(data, verdicts=[{**verdicts_row(), "labels": {first("pulm_cap_adult", "history"): "yes"}}])

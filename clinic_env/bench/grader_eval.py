@@ -175,9 +175,9 @@ def _check_turns(where: str, name: str, turns: Sequence[str]) -> None:
                               "('DIAGNOSE: ...' with 'PLAN: ...', or 'END: ...')")
 
 
-def _unique(seen: dict[str, str], key: str, where: str, what: str) -> None:
+def _unique(seen: dict[Any, str], key: Any, where: str, field: str, what: str) -> None:
     if key in seen:
-        raise DevSetError(f"{where}: field id: {what} {key!r} already appears at {seen[key]}")
+        raise DevSetError(f"{where}: field {field}: {what} {key!r} already appears at {seen[key]}")
     seen[key] = where
 
 
@@ -197,10 +197,10 @@ def load_dev_set(folder: str | Path, cases: dict[str, Case]) -> DevSet:
         raise DevSetError(f"--data {folder}: no consultations_*.jsonl or pairs_*.jsonl rows")
     seen: dict[str, str] = {}
     for where, row in consultations:
-        _unique(seen, row.id, where, "consultation")
+        _unique(seen, row.id, where, "id", "consultation")
     seen_pairs: dict[str, str] = {}
     for where, row in pairs:
-        _unique(seen_pairs, row.id, where, "pair")
+        _unique(seen_pairs, row.id, where, "id", "pair")
     for where, row in consultations + pairs:
         if row.case_id not in cases:
             raise DevSetError(f"{where}: field case_id: unknown case {row.case_id!r} (not among --cases)")
@@ -214,7 +214,7 @@ def load_dev_set(folder: str | Path, cases: dict[str, Case]) -> DevSet:
         if consultation is None:
             raise DevSetError(f"{where}: field consultation_id: no consultation {row.consultation_id!r} in "
                               "consultations_*.jsonl")
-        _unique(labelled, (row.consultation_id, row.author), where, "verdicts of (consultation, author)")
+        _unique(labelled, (row.consultation_id, row.author), where, "author", "verdicts of (consultation, author)")
         criteria = {c.id for c in case_rubric(cases[consultation.case_id]).criteria}
         unknown = next((cid for cid in row.labels if cid not in criteria), None)
         if unknown is not None:
@@ -235,14 +235,13 @@ class TurnsDoctor:
         self.next = 0
 
     def act(self, observation: str, info: dict) -> str:
-        if self.next >= len(self.turns):
-            raise RuntimeError(f"the visit had not ended after its {len(self.turns)} written doctor turn(s)")
         self.next += 1
         return self.turns[self.next - 1]
 
 
 def _base_run(grader: Any) -> Run:
-    """What every visit shares: the offline patient, the grader's reward and the fixed persona."""
+    """What every visit shares: the offline patient, the grader's reward and the fixed persona
+    (each visit puts in its own doctor and turn limit)."""
     grader_obj, grader_label = make_grader(grader)
     make_patient, patient_label = component_factory("patient", PATIENT, ("reply", "areply"))
     labels = {"doctor": "grader-eval turns", "patient": patient_label, "grader": grader_label}
@@ -251,7 +250,8 @@ def _base_run(grader: Any) -> Run:
 
 
 async def _play(item: Item, base: Run) -> dict[str, Any]:
-    """One visit as a benchmark episode, plus whether the grader flagged harm."""
+    """One visit as a benchmark episode, plus whether the grader flagged harm. The turn limit is
+    the number of written turns: the last one ends the visit (``load_dev_set`` checks it)."""
     run = dataclasses.replace(base, make_doctor=functools.partial(TurnsDoctor, item.turns), max_turns=len(item.turns))
     record = await run_episode(Episode(item.case, 0, SEED, item.key), run)
     ok = record["status"] == "ok"
