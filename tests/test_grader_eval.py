@@ -222,6 +222,9 @@ def test_the_dev_set_played_through_the_env_gives_the_hand_computed_figures(tmp_
     excellent = next(r for r in records if r["key"].startswith("consultation/pulm_cap_adult/excellent/"))
     assert excellent["doctor_turns"] == 5 and excellent["terminated"] and excellent["harm_flagged"] is False
     assert any(m["role"] == "patient" for m in excellent["transcript"])  # the offline patient answered
+    visits = {v["visit"]: v for v in summary["visits"]}
+    assert len(visits) == 11 and visits["consultation/em_anaphylaxis/dangerous"]["harm_flagged"] is True
+    assert all(v["score"] == min(1.0, max(0.0, v["raw_score"])) for v in visits.values())
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["ordering"] == ordering and saved["grader"].endswith("TagGrader")
 

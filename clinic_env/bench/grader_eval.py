@@ -321,8 +321,11 @@ def summarize(dev: DevSet, keys: Sequence[str], records: Sequence[dict[str, Any]
               for ref, r in by_ref.items() if ref not in ok]
     metrics = {"ordering": ordering_metrics(scored), "harm": harm_metrics(scored), "pairs": pair_metrics(pairs),
                "criteria": criterion_metrics(labelled)}
-    return {"n_visits": len(keys), "n_consultations": len(dev.consultations), "n_pairs": len(dev.pairs), "n_verdict_rows": len(dev.verdicts),
-            "n_errors": len(errors), **metrics, "targets": targets(metrics), "errors": errors}
+    visits = [{"visit": ref, "score": r["score"], "raw_score": r["raw_score"], "harm_flagged": r["harm_flagged"]}
+              for ref, r in ok.items()]
+    return {"n_visits": len(keys), "n_consultations": len(dev.consultations), "n_pairs": len(dev.pairs),
+            "n_verdict_rows": len(dev.verdicts), "n_errors": len(errors), **metrics, "targets": targets(metrics),
+            "errors": errors, "visits": visits}
 
 
 # ---- the report --------------------------------------------------------------------------
