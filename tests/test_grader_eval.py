@@ -224,7 +224,7 @@ def test_the_dev_set_played_through_the_env_gives_the_hand_computed_figures(tmp_
     assert any(m["role"] == "patient" for m in excellent["transcript"])  # the offline patient answered
     visits = {v["visit"]: v for v in summary["visits"]}
     assert len(visits) == 11 and visits["consultation/em_anaphylaxis/dangerous"]["harm_flagged"] is True
-    assert all(v["score"] == min(1.0, max(0.0, v["raw_score"])) for v in visits.values())
+    assert all(0.0 <= v["score"] <= min(1.0, max(0.0, v["raw_score"])) for v in visits.values())  # a harm gate caps
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["ordering"] == ordering and saved["grader"].endswith("TagGrader")
 
