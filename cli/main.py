@@ -158,6 +158,24 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_grader_eval(args: argparse.Namespace) -> int:
+    """The table on stdout and summary.json in --out; exit 0 whether or not the targets are met
+    (1 only when no visit could be scored)."""
+    from clinic_env.bench.grader_eval import format_report, run_grader_eval
+
+    try:
+        summary = run_grader_eval(args.data, grader=args.grader, out=args.out, cases=args.cases,
+                                  concurrency=args.concurrency, resume=args.resume,
+                                  progress=False if args.no_progress else None)
+    except KeyboardInterrupt:
+        print(f"clinic-env grader-eval: interrupted; every finished visit is saved in {Path(args.out) / 'results.jsonl'}."
+              " Run the same command with --resume to finish.", file=sys.stderr)
+        return 130
+    print(format_report(summary))
+    print(f"Summary: {Path(args.out) / 'summary.json'}")
+    return 1 if summary["n_errors"] == summary["n_visits"] else 0
+
+
 def _cmd_quantize(args: argparse.Namespace) -> int:
     """W4A16 (+ fp8 KV scales) through llm-compressor (the [quantize] extra), with its report."""
     from clinic_agents import quantize
@@ -346,6 +364,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--persona", help="one persona spec for every episode (default: sampled per episode)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(func=_cmd_bench)
+
+    ge = sub.add_parser("grader-eval", help="measure a grader on a labelled development set: ordering of excellent / "
+                                            "safe-mediocre / dangerous visits, harm recall, negation pairs, "
+                                            "criterion-level macro-F1")
+    ge.add_argument("--data", required=True, metavar="DIR", help="folder of consultations_*.jsonl, pairs_*.jsonl and "
+                                                                 "verdicts_*.jsonl")
+    ge.add_argument("--grader", default="offline", help="'offline', 'llm:MODEL' (endpoint: OPENAI_BASE_URL) or "
+                                                        "'package.module:Name'")
+    ge.add_argument("--cases", default="builtin", help="the cases the rows name (a spec as for bench)")
+    ge.add_argument("--out", default="runs/grader-eval", help="directory for results.jsonl and summary.json")
+    ge.add_argument("--resume", action="store_true", help="play only the visits missing (or failed) in --out")
+    ge.add_argument("--concurrency", type=int, default=8, help="visits in flight at once")
+    ge.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ge.set_defaults(func=_cmd_grader_eval)
 
     train = sub.add_parser("train", help="train a doctor policy (needs the [train] extra)")
     train_sub = train.add_subparsers(dest="train_command", required=True)
