@@ -349,3 +349,20 @@ def test_an_llm_judge_grades_through_the_local_server(tmp_path, monkeypatch):
     assert summary["criteria"]["agreement"] == 0.5
     [record] = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     assert record["llm"]["calls"] == len(rubric.criteria) and set(record["explanations"].values()) == {"met"}
+
+
+def test_the_shipped_development_set_loads_and_covers_forty_cases_in_three_qualities():
+    """tests/data/grader_dev is what the note's figures come from: a row that stops parsing,
+    names a gone case or criterion, or ends a visit early must fail here, not at measuring time."""
+    from pathlib import Path
+
+    from clinic_env.bench.grader_eval import load_dev_set
+
+    folder = Path(__file__).parent / "data" / "grader_dev"
+    dev = load_dev_set(folder, {c.id: c for c in resolve_cases("builtin")})
+    qualities: dict[str, set[str]] = {}
+    for row in dev.consultations:
+        qualities.setdefault(row.case_id, set()).add(row.quality)
+    assert sum(q == {"excellent", "safe_mediocre", "dangerous"} for q in qualities.values()) >= 40
+    assert all(row.harm and row.harm_kind for row in dev.consultations if row.quality == "dangerous")
+    assert len(dev.pairs) >= 30
