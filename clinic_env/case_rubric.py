@@ -17,12 +17,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from clinic_env.cases.schema import Case
+from clinic_env.cases.schema import Case, PertinentNegative
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
-from clinic_rubrics.text import keyword_pattern
+from clinic_rubrics.text import about_patient, keyword_pattern, normalize
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
+ASKED = ["ask"]  # what the doctor asks or tells the patient, not what is ordered or examined
+SPOKEN = ["ask", "plan", "end"]  # everything said to the patient
 FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items
 COSTLY_TEST = 300.0  # US dollars: an unneeded test above this is penalised
 DISPOSITION_PHRASES = {
@@ -77,21 +79,24 @@ def _history(case: Case) -> list[Criterion]:
         cue = None if fact.topic == "associated" else r"\b(?:" + "|".join(TOPIC_CUES[fact.topic]) + r")\b"
         if not words and cue is None:
             continue
-        matcher = Matcher(pattern="|".join(f"(?:{p})" for p in (words, cue) if p), before=BEFORE_DIAGNOSIS)
+        matcher = Matcher(pattern="|".join(f"(?:{p})" for p in (words, cue) if p), before=BEFORE_DIAGNOSIS,
+                          acts=ASKED)
         out.append(Criterion(id=f"history_{i}", text=f"Asks about: {fact.text}", points=3,
                              dimension="consultation_logic", tags=["history"], matcher=matcher))
     for i, neg in enumerate([n for n in case.pertinent_negatives if n.key and _keywords(n.keywords)][:3]):
         out.append(Criterion(id=f"negative_{i}", text=f"Asks about {neg.symptom} (absent here, but it must be checked)",
                              points=2, dimension="consultation_logic", tags=["history"],
-                             matcher=Matcher(pattern=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS)))
+                             matcher=Matcher(pattern=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS,
+                                             acts=ASKED)))
     out.append(Criterion(id="medications", text="Asks what medicines the patient takes", points=2,
                          dimension="consultation_logic", tags=["history"],
-                         matcher=Matcher(any_of=["medic*", "tablets", "pills", "prescri*"], before=BEFORE_DIAGNOSIS)))
+                         matcher=Matcher(any_of=["medic*", "tablets", "pills", "prescri*"], before=BEFORE_DIAGNOSIS,
+                                         acts=ASKED)))
     out.append(Criterion(id="past_history", text="Asks about past medical history", points=2,
                          dimension="consultation_logic", tags=["history"],
                          matcher=Matcher(any_of=["medical history", "medical conditions", "health problems",
                                                  "past history", "operations", "conditions", "illnesses"],
-                                         before=BEFORE_DIAGNOSIS)))
+                                         before=BEFORE_DIAGNOSIS, acts=ASKED)))
     out.append(Criterion(id="recites_list", text="Recites long lists of symptoms instead of asking questions", points=-6,
                          dimension="consultation_logic", tags=["stuffing"],
                          matcher=Matcher(pattern=r"^ASK:(?:[^\n,;]*[,;]){10,}")))
@@ -164,29 +169,55 @@ def _treatment(case: Case) -> list[Criterion]:
     return out
 
 
+def _patient_story(case: Case) -> str:
+    """Everything the patient can truly say about themselves, normalized: a doctor repeating it invents nothing."""
+    items = [case.chief_complaint, case.opening_statement]
+    items += [t for f in case.history for t in (f.text, f.lay)]
+    for group in (case.past_history, case.social_history, case.family_history, case.sexual_history,
+                  case.travel_history, case.obstetric_history):
+        items += [t for item in group for t in (item.text, item.lay)]
+    items += [t for m in case.medications for t in (m.name, m.lay)]
+    items += [t for a in case.allergies for t in (a.substance, a.reaction, a.lay)]
+    return normalize(" \n ".join(items))
+
+
+def _never_said(case: Case) -> list[tuple[PertinentNegative, str]]:
+    """Pertinent negatives with the pattern of their keywords that nothing the patient has matches
+    ("angina" is no invention when the patient has known angina and denies chest pain today)."""
+    story = _patient_story(case)
+    out = []
+    for neg in case.pertinent_negatives:
+        words = _keywords([k for k in neg.keywords if not keyword_pattern([k]).search(story)])
+        if words:
+            out.append((neg, words))
+    return out
+
+
 def _communication_and_safety(case: Case) -> list[Criterion]:
     out = [
         Criterion(id="checks_understanding", text="Checks the patient's understanding or invites questions", points=2,
-                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=CHECKS_UNDERSTANDING)),
+                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=CHECKS_UNDERSTANDING, acts=SPOKEN)),
         Criterion(id="plain_explanation", text="Explains the likely diagnosis and plan to the patient in plain language",
-                  points=2, dimension="communication", tags=["communication"], matcher=Matcher(any_of=PLAIN_EXPLANATION)),
+                  points=2, dimension="communication", tags=["communication"], matcher=Matcher(any_of=PLAIN_EXPLANATION, acts=SPOKEN)),
         Criterion(id="empathy", text="Acknowledges the patient's concerns or feelings", points=1,
-                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=EMPATHY)),
+                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=EMPATHY, acts=SPOKEN)),
         Criterion(id="allergies_before_treatment", text="Asks about allergies before recommending treatment", points=3,
-                  dimension="ethics_safety", tags=["safety"], matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS)),
+                  dimension="ethics_safety", tags=["safety"], matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS,
+                                                                       acts=ASKED)),
         Criterion(id="safety_net", text="Tells the patient when to seek urgent help (safety-netting)", points=2,
                   dimension="ethics_safety", tags=["safety"],
-                  matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True)),
+                  matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True, acts=SPOKEN)),
     ]
     if case.red_flags and case.management and case.management.disposition in ("emergency", "admit"):
         out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(case.red_flags),
                              points=-6, dimension="ethics_safety", tags=["red_flag"],
                              matcher=Matcher(any_of=["go home", "send you home", "discharge*", "home with"],
                                              affirmed_only=True, exclude_questions=True)))
-    for i, neg in enumerate([n for n in case.pertinent_negatives if _keywords(n.keywords)][:4]):
+    for i, (neg, words) in enumerate(_never_said(case)[:4]):
         out.append(Criterion(id=f"invented_{i}", text=f"States the patient has {neg.symptom}, which the patient never said",
                              points=-4, dimension="ethics_safety", tags=["hallucination"],
-                             matcher=Matcher(pattern=_keywords(neg.keywords), affirmed_only=True, exclude_questions=True)))
+                             matcher=Matcher(pattern=about_patient(words), affirmed_only=True, exclude_questions=True,
+                                             acts=SPOKEN)))
     return out
 
 
