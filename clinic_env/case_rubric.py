@@ -7,9 +7,16 @@ in the protocol's canonical form ("ASK: ...", "EXAMINE: ...", "DIAGNOSE: a; b\\n
 examiner reports as "[Examination: system] ..." and "[Test: name] ...". LLM judges read
 the criterion text only.
 
-Points: naming the diagnosis first is worth most (10); key history items, exams and
-tests 2-3 each; first-line treatment and disposition 3-4; negatives from -3 (a costly
-test the case does not need) to -8 (a contraindicated drug).
+Weights put clinical priorities first, as Baichuan-M2 does (diagnosis and treatment before
+process): the diagnosis (10 for naming it first, 5 more for a focused differential holding it),
+each first-line treatment (5) and the disposition (6) together hold clearly more points than
+history, examination and tests, where each key question, examined system or key test is worth
+1. A builtin case then has about 42 points of diagnosis and plan against about 20 of work-up,
+so a brief visit that names the diagnosis and gives a safe plan beats a thorough one that
+misses it; thoroughness still separates two visits with the same diagnosis and plan.
+Communication and safety habits are worth 1-3 each. Harm costs most: a contraindicated
+treatment or sending a red-flag patient home -10, a shotgun differential -10, stuffing -6,
+an invented symptom -4, an unneeded costly test -3.
 """
 
 from __future__ import annotations
@@ -21,6 +28,18 @@ from clinic_env.cases.schema import Case, PertinentNegative
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
 from clinic_rubrics.text import about_patient, keyword_pattern, normalize
+
+# Points that set the clinical priorities (see the module docstring): the diagnosis and a safe
+# plan outweigh the volume of history, examination and tests.
+DIAGNOSIS_FIRST = 10
+DIAGNOSIS_TOP3 = 5
+TREATMENT_ITEM = 5
+DISPOSITION = 6
+CONTRAINDICATED = -10
+MISSED_RED_FLAG = -10
+HISTORY_ITEM = 1
+EXAM_ITEM = 1
+KEY_TEST = 1
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
 ASKED = ["ask"]  # what the doctor asks or tells the patient, not what is ordered or examined
@@ -81,18 +100,18 @@ def _history(case: Case) -> list[Criterion]:
             continue
         matcher = Matcher(pattern="|".join(f"(?:{p})" for p in (words, cue) if p), before=BEFORE_DIAGNOSIS,
                           acts=ASKED)
-        out.append(Criterion(id=f"history_{i}", text=f"Asks about: {fact.text}", points=3,
+        out.append(Criterion(id=f"history_{i}", text=f"Asks about: {fact.text}", points=HISTORY_ITEM,
                              dimension="consultation_logic", tags=["history"], matcher=matcher))
     for i, neg in enumerate([n for n in case.pertinent_negatives if n.key and _keywords(n.keywords)][:3]):
         out.append(Criterion(id=f"negative_{i}", text=f"Asks about {neg.symptom} (absent here, but it must be checked)",
-                             points=2, dimension="consultation_logic", tags=["history"],
+                             points=HISTORY_ITEM, dimension="consultation_logic", tags=["history"],
                              matcher=Matcher(pattern=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS,
                                              acts=ASKED)))
-    out.append(Criterion(id="medications", text="Asks what medicines the patient takes", points=2,
+    out.append(Criterion(id="medications", text="Asks what medicines the patient takes", points=HISTORY_ITEM,
                          dimension="consultation_logic", tags=["history"],
                          matcher=Matcher(any_of=["medic*", "tablets", "pills", "prescri*"], before=BEFORE_DIAGNOSIS,
                                          acts=ASKED)))
-    out.append(Criterion(id="past_history", text="Asks about past medical history", points=2,
+    out.append(Criterion(id="past_history", text="Asks about past medical history", points=HISTORY_ITEM,
                          dimension="consultation_logic", tags=["history"],
                          matcher=Matcher(any_of=["medical history", "medical conditions", "health problems",
                                                  "past history", "operations", "conditions", "illnesses"],
@@ -107,13 +126,13 @@ def _history(case: Case) -> list[Criterion]:
 
 
 def _examination_and_tests(case: Case) -> list[Criterion]:
-    out = [Criterion(id="vitals", text="Checks the vital signs", points=2, dimension="examination_and_tests",
+    out = [Criterion(id="vitals", text="Checks the vital signs", points=EXAM_ITEM, dimension="examination_and_tests",
                      tags=["exam"], matcher=Matcher(pattern=r"^\[Examination: vitals\]", speaker="examiner"))]
     for system in case.exam:
         if system in ("vitals", "general"):
             continue
         out.append(Criterion(id=f"exam_{system}", text=f"Examines the {system.replace('_', ' ')} system",
-                             points=3, dimension="examination_and_tests", tags=["exam"],
+                             points=EXAM_ITEM, dimension="examination_and_tests", tags=["exam"],
                              matcher=Matcher(pattern=rf"^\[Examination: {system}\]", speaker="examiner")))
     out.append(Criterion(id="exam_battery", text="Examines nearly every body system instead of a focused examination",
                          points=-3, dimension="examination_and_tests", tags=["overtesting"],
@@ -123,7 +142,7 @@ def _examination_and_tests(case: Case) -> list[Criterion]:
                          matcher=Matcher(pattern=r"^\[Test: ", speaker="examiner", min_count=10)))
     for i, test in enumerate(case.tests):
         if test.key:
-            out.append(Criterion(id=f"test_{i}", text=f"Orders {test.name}", points=3,
+            out.append(Criterion(id=f"test_{i}", text=f"Orders {test.name}", points=KEY_TEST,
                                  dimension="examination_and_tests", tags=["tests"],
                                  matcher=Matcher(pattern=rf"^\[Test: {re.escape(test.name)}\]", speaker="examiner")))
         elif test.cost >= COSTLY_TEST:
@@ -136,11 +155,11 @@ def _examination_and_tests(case: Case) -> list[Criterion]:
 def _diagnosis(case: Case) -> list[Criterion]:
     names = case.diagnosis_names
     return [
-        Criterion(id="diagnosis_first", text=f"Names {case.diagnosis.name} as the most likely diagnosis", points=10,
+        Criterion(id="diagnosis_first", text=f"Names {case.diagnosis.name} as the most likely diagnosis", points=DIAGNOSIS_FIRST,
                   dimension="diagnostic_accuracy", tags=["diagnosis"],
                   matcher=Matcher(pattern=_diagnosis_pattern(names, 1))),
         Criterion(id="diagnosis_top3", text=f"Includes {case.diagnosis.name} among the top three of a focused "
-                  "differential (at most five diagnoses)", points=4, dimension="diagnostic_accuracy", tags=["diagnosis"],
+                  "differential (at most five diagnoses)", points=DIAGNOSIS_TOP3, dimension="diagnostic_accuracy", tags=["diagnosis"],
                   matcher=Matcher(pattern=FOCUSED + _diagnosis_pattern(names, 3)[1:])),
         Criterion(id="shotgun_differential", text="Gives a shotgun differential of more than five diagnoses", points=-10,
                   dimension="diagnostic_accuracy", tags=["shotgun"],
@@ -154,17 +173,17 @@ def _treatment(case: Case) -> list[Criterion]:
     for i, item in enumerate(management.first_line if management else []):
         terms = _treatment_terms(item)
         if terms:
-            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=3,
+            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=TREATMENT_ITEM,
                                  dimension="treatment", tags=["treatment"],
                                  matcher=Matcher(any_of=[t + "*" for t in terms], affirmed_only=True)))
     if management is not None:
         out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
-                             points=4, dimension="treatment", tags=["disposition"],
+                             points=DISPOSITION, dimension="treatment", tags=["disposition"],
                              matcher=Matcher(any_of=DISPOSITION_PHRASES[management.disposition], affirmed_only=True,
                                              exclude_questions=True)))
     for i, contra in enumerate(case.contraindications):
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
-                             f"{contra.reason}", points=-8, dimension="ethics_safety", tags=["contraindication"],
+                             f"{contra.reason}", points=CONTRAINDICATED, dimension="ethics_safety", tags=["contraindication"],
                              matcher=Matcher(any_of=[contra.treatment], affirmed_only=True, exclude_questions=True)))
     return out
 
@@ -210,7 +229,7 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
     ]
     if case.red_flags and case.management and case.management.disposition in ("emergency", "admit"):
         out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(case.red_flags),
-                             points=-6, dimension="ethics_safety", tags=["red_flag"],
+                             points=MISSED_RED_FLAG, dimension="ethics_safety", tags=["red_flag"],
                              matcher=Matcher(any_of=["go home", "send you home", "discharge*", "home with"],
                                              affirmed_only=True, exclude_questions=True)))
     for i, (neg, words) in enumerate(_never_said(case)[:4]):
