@@ -55,12 +55,18 @@ DISPOSITION_PHRASES = {
 }
 CHECKS_UNDERSTANDING = ["any questions", "does that make sense", "do you understand", "is that clear",
                         "in your own words", "anything you would like to ask", "anything you'd like to ask",
-                        "what questions"]
+                        "what questions", "anything I can clarify", "anything you're unsure about",
+                        "anything you are unsure about", "does that sound OK", "does that sound okay"]
 PLAIN_EXPLANATION = ["this means", "what this means", "in other words", "let me explain", "I think you have",
-                     "we think you have", "it looks like you have", "the most likely cause", "in simple terms"]
-EMPATHY = ["sorry to hear", "that sounds", "must be", "I understand", "worrying for you", "frightening", "difficult for you"]
-SAFETY_NET = ["come back", "return", "seek urgent", "call 999", "call 911", "if you get worse", "if it gets worse",
-              "any worsening", "if things get worse", "straight back", "emergency department"]
+                     "we think you have", "it looks like you have", "the most likely cause", "in simple terms",
+                     "in plain terms", "the most likely explanation", "what's happening is", "what is happening is",
+                     "I think this is", "this is most likely", "this is likely", "it sounds like you have"]
+EMPATHY = ["sorry to hear", "that sounds", "must be", "must have been", "I understand", "worrying for you", "frightening",
+           "difficult for you", "I'm sorry", "I am sorry", "understandabl*", "I can imagine", "I can see how"]
+SAFETY_NET = ["come back", "return", "seek urgent", "call 999", "call 911", "gets worse", "get worse", "getting worse",
+              "feel worse", "worsens", "worsen", "any worsening", "straight back", "emergency department",
+              "seek medical", "seek help", "get help", "urgent help", "call an ambulance", "A&E", "emergency services",
+              "warning signs", "red flags"]
 # Words of a management phrase that do not name the treatment itself.
 NON_TREATMENT_WORDS = frozenset(
     "oral intravenous iv im dose doses daily twice three times once hours hour days weeks with without and or for "
@@ -73,7 +79,7 @@ NON_TREATMENT_WORDS = frozenset(
 def _keywords(words: list[str]) -> str | None:
     """A pattern for a fact's keywords, read as the patient reads them (``clinic_rubrics.text``):
     asking about "wee" is not asking about last week."""
-    pattern = keyword_pattern([w for w in words if len(w.strip().rstrip("*")) >= 3])
+    pattern = keyword_pattern(words)
     return None if pattern is None else pattern.pattern
 
 

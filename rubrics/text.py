@@ -64,7 +64,8 @@ def _short_word(word: str) -> str:
 
 def _keyword(keyword: str) -> str | None:
     """One keyword as a regex. Every word but the last is a prefix ("harm yourself" finds
-    "harming yourself"). The last word is a prefix when it is longer than four letters or ends
+    "harming yourself"), and the words may be hyphenated or closed up ("black out" finds
+    "black-out" and "blackouts"). The last word is a prefix when it is longer than four letters or ends
     in ``*`` (a stem: "urin*" finds "urine" and "urinary"); a shorter one is a whole word with
     its inflections, because as a prefix it finds other words ("wee" in "week")."""
     words = normalize(keyword).split()
@@ -77,7 +78,7 @@ def _keyword(keyword: str) -> str | None:
         tail = _short_word(last) if last.isalpha() else re.escape(last) + r"(?!\w)"
     else:
         tail = re.escape(last)
-    return r"\b" + "".join(re.escape(w) + r"\w*\s+" for w in head) + tail
+    return r"\b" + "".join(re.escape(w) + r"\w*(?:\s+|-)?" for w in head) + tail
 
 
 @lru_cache(maxsize=16384)
@@ -227,10 +228,10 @@ _HAVING = (r"(?:have|had|has|got|keep|keeps|kept|developed|noticed|reports?|repo
            r"told me|complain\w*|"
            r"experienced|having|getting|suffering|suffered|feeling|coughing|passing|vomiting|bringing up)")
 _PATIENT_SUBJECT = (
-    r"(?<!sure )(?<!ensure )(?<!that )\b(?:(?:you|she|he|they)(?:['\u2019](?:ve|re|s))?"
-    r"(?:\s+(?:also|already|still|recently|just|now|been|really|clearly|are|is|were|was))*\s+" + _HAVING
-    + r"|(?:the\s+)?patient(?:\s+(?:also|already|still|now|is|was))*\s+" + _HAVING
-    + r"|(?:given|because of|due to|with)\s+(?:your|his|her|their|the patient['\u2019]s))\b"
+    r"(?<!sure )(?<!ensure )(?<!so that )\b(?:(?:you|she|he|they)(?:['\u2019](?:ve|re|s))?"
+    r"(?=(?:\s+(?:also|already|still|recently|just|now|been|really|clearly|are|is|were|was))*\s+" + _HAVING + r"\b)"
+    r"|(?:the\s+)?patient(?=(?:\s+(?:also|already|still|now|is|was))*\s+" + _HAVING + r"\b)"
+    r"|(?:given|because of|due to|with)\s+(?:your|his|her|their|the patient['\u2019]s)\b)"
 )
 
 
@@ -238,7 +239,7 @@ def about_patient(mention: str) -> str:
     """A pattern for a statement that the patient has ``mention`` (a regex): a patient subject
     earlier in the clause ("you've had ...", "given your ..."), the mention as group ``mention``
     so negation and conditions are read around it ("you've had no fever")."""
-    return rf"{_PATIENT_SUBJECT}[^,.;:!?\n]{{0,40}}?(?P<mention>{mention})"
+    return rf"{_PATIENT_SUBJECT}[^,.;:!?\n]{{0,60}}?(?P<mention>{mention})"
 
 
 # A denial just before a mention: "no fever", "haven't had any fever", "I don't get chills",
