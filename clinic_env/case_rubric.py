@@ -61,8 +61,8 @@ PLAIN_EXPLANATION = ["this means", "what this means", "in other words", "let me 
                      "we think you have", "it looks like you have", "the most likely cause", "in simple terms",
                      "in plain terms", "the most likely explanation", "what's happening is", "what is happening is",
                      "I think this is", "this is most likely", "this is likely", "it sounds like you have"]
-EMPATHY = ["sorry to hear", "that sounds", "must be", "must have been", "I understand", "worrying for you", "frightening",
-           "difficult for you", "I'm sorry", "I am sorry", "understandabl*", "I can imagine", "I can see how"]
+EMPATHY = ["sorry to hear", "that sounds", "must be", "must have been", "I understand", "worrying for you",
+           "frightening", "difficult for you", "I'm sorry", "I am sorry", "understandabl*", "I can imagine", "I can see how"]
 SAFETY_NET = ["come back", "return", "seek urgent", "call 999", "call 911", "gets worse", "get worse", "getting worse",
               "feel worse", "worsens", "worsen", "any worsening", "straight back", "emergency department",
               "seek medical", "seek help", "get help", "urgent help", "call an ambulance", "A&E", "emergency services",
@@ -161,11 +161,12 @@ def _examination_and_tests(case: Case) -> list[Criterion]:
 def _diagnosis(case: Case) -> list[Criterion]:
     names = case.diagnosis_names
     return [
-        Criterion(id="diagnosis_first", text=f"Names {case.diagnosis.name} as the most likely diagnosis", points=DIAGNOSIS_FIRST,
-                  dimension="diagnostic_accuracy", tags=["diagnosis"],
+        Criterion(id="diagnosis_first", text=f"Names {case.diagnosis.name} as the most likely diagnosis",
+                  points=DIAGNOSIS_FIRST, dimension="diagnostic_accuracy", tags=["diagnosis"],
                   matcher=Matcher(pattern=_diagnosis_pattern(names, 1))),
         Criterion(id="diagnosis_top3", text=f"Includes {case.diagnosis.name} among the top three of a focused "
-                  "differential (at most five diagnoses)", points=DIAGNOSIS_TOP3, dimension="diagnostic_accuracy", tags=["diagnosis"],
+                  "differential (at most five diagnoses)", points=DIAGNOSIS_TOP3, dimension="diagnostic_accuracy",
+                  tags=["diagnosis"],
                   matcher=Matcher(pattern=FOCUSED + _diagnosis_pattern(names, 3)[1:])),
         Criterion(id="shotgun_differential", text="Gives a shotgun differential of more than five diagnoses", points=-10,
                   dimension="diagnostic_accuracy", tags=["shotgun"],
@@ -221,14 +222,16 @@ def _never_said(case: Case) -> list[tuple[PertinentNegative, str]]:
 def _communication_and_safety(case: Case) -> list[Criterion]:
     out = [
         Criterion(id="checks_understanding", text="Checks the patient's understanding or invites questions", points=2,
-                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=CHECKS_UNDERSTANDING, acts=SPOKEN)),
+                  dimension="communication", tags=["communication"],
+                  matcher=Matcher(any_of=CHECKS_UNDERSTANDING, acts=SPOKEN)),
         Criterion(id="plain_explanation", text="Explains the likely diagnosis and plan to the patient in plain language",
-                  points=2, dimension="communication", tags=["communication"], matcher=Matcher(any_of=PLAIN_EXPLANATION, acts=SPOKEN)),
+                  points=2, dimension="communication", tags=["communication"],
+                  matcher=Matcher(any_of=PLAIN_EXPLANATION, acts=SPOKEN)),
         Criterion(id="empathy", text="Acknowledges the patient's concerns or feelings", points=1,
                   dimension="communication", tags=["communication"], matcher=Matcher(any_of=EMPATHY, acts=SPOKEN)),
         Criterion(id="allergies_before_treatment", text="Asks about allergies before recommending treatment", points=3,
-                  dimension="ethics_safety", tags=["safety"], matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS,
-                                                                       acts=ASKED)),
+                  dimension="ethics_safety", tags=["safety"],
+                  matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS, acts=ASKED)),
         Criterion(id="safety_net", text="Tells the patient when to seek urgent help (safety-netting)", points=2,
                   dimension="ethics_safety", tags=["safety"],
                   matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True, acts=SPOKEN)),

@@ -210,10 +210,8 @@ def is_hypothetical(text: str, start: int, end: int | None = None) -> bool:
     """Whether the mention at ``start`` sits inside a condition of its clause ("if you get any
     chest pain, ..."): see the rules above."""
     low, high = clause_bounds(text, start, end)
-    cue = None
-    for cue in CONDITIONAL.finditer(text, low, start):
-        pass
-    return cue is not None and start < _condition_end(text, cue, low, high)
+    cues = list(CONDITIONAL.finditer(text, low, start))
+    return bool(cues) and start < _condition_end(text, cues[-1], low, high)
 
 
 def is_affirmed(text: str, start: int, end: int) -> bool:

@@ -4,8 +4,8 @@ from clinic_env.case_rubric import build_case_rubric, case_rubric
 from clinic_env.cases.library import get_case
 from clinic_env.examiner import Examiner
 from clinic_rubrics.offline_grader import OfflineGrader, matches
-from clinic_rubrics.scoring import clipped_reward
 from clinic_rubrics.schema import DIMENSIONS
+from clinic_rubrics.scoring import clipped_reward
 
 
 def met(rubric, conversation):
