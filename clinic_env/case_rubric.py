@@ -7,9 +7,16 @@ in the protocol's canonical form ("ASK: ...", "EXAMINE: ...", "DIAGNOSE: a; b\\n
 examiner reports as "[Examination: system] ..." and "[Test: name] ...". LLM judges read
 the criterion text only.
 
-Points: naming the diagnosis first is worth most (10); key history items, exams and
-tests 2-3 each; first-line treatment and disposition 3-4; negatives from -3 (a costly
-test the case does not need) to -8 (a contraindicated drug).
+Weights put clinical priorities first, as Baichuan-M2 does (diagnosis and treatment before
+process): the diagnosis (10 for naming it first, 5 more for a focused differential holding it),
+each first-line treatment (5) and the disposition (6) together hold clearly more points than
+history, examination and tests, where each key question, examined system or key test is worth
+1. A builtin case then has about 42 points of diagnosis and plan against about 20 of work-up,
+so a brief visit that names the diagnosis and gives a safe plan beats a thorough one that
+misses it; thoroughness still separates two visits with the same diagnosis and plan.
+Communication and safety habits are worth 1-3 each. Harm costs most: a contraindicated
+treatment or sending a red-flag patient home -10, a shotgun differential -10, stuffing -6,
+an invented symptom -4, an unneeded costly test -3.
 """
 
 from __future__ import annotations
@@ -17,12 +24,26 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from clinic_env.cases.schema import Case
+from clinic_env.cases.schema import Case, PertinentNegative
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
-from clinic_rubrics.text import keyword_pattern
+from clinic_rubrics.text import about_patient, keyword_pattern, normalize
+
+# Points that set the clinical priorities (see the module docstring): the diagnosis and a safe
+# plan outweigh the volume of history, examination and tests.
+DIAGNOSIS_FIRST = 10
+DIAGNOSIS_TOP3 = 5
+TREATMENT_ITEM = 5
+DISPOSITION = 6
+CONTRAINDICATED = -10
+MISSED_RED_FLAG = -10
+HISTORY_ITEM = 1
+EXAM_ITEM = 1
+KEY_TEST = 1
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
+ASKED = ["ask"]  # what the doctor asks or tells the patient, not what is ordered or examined
+SPOKEN = ["ask", "plan", "end"]  # everything said to the patient
 FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items
 COSTLY_TEST = 300.0  # US dollars: an unneeded test above this is penalised
 DISPOSITION_PHRASES = {
@@ -34,12 +55,18 @@ DISPOSITION_PHRASES = {
 }
 CHECKS_UNDERSTANDING = ["any questions", "does that make sense", "do you understand", "is that clear",
                         "in your own words", "anything you would like to ask", "anything you'd like to ask",
-                        "what questions"]
+                        "what questions", "anything I can clarify", "anything you're unsure about",
+                        "anything you are unsure about", "does that sound OK", "does that sound okay"]
 PLAIN_EXPLANATION = ["this means", "what this means", "in other words", "let me explain", "I think you have",
-                     "we think you have", "it looks like you have", "the most likely cause", "in simple terms"]
-EMPATHY = ["sorry to hear", "that sounds", "must be", "I understand", "worrying for you", "frightening", "difficult for you"]
-SAFETY_NET = ["come back", "return", "seek urgent", "call 999", "call 911", "if you get worse", "if it gets worse",
-              "any worsening", "if things get worse", "straight back", "emergency department"]
+                     "we think you have", "it looks like you have", "the most likely cause", "in simple terms",
+                     "in plain terms", "the most likely explanation", "what's happening is", "what is happening is",
+                     "I think this is", "this is most likely", "this is likely", "it sounds like you have"]
+EMPATHY = ["sorry to hear", "that sounds", "must be", "must have been", "I understand", "worrying for you",
+           "frightening", "difficult for you", "I'm sorry", "I am sorry", "understandabl*", "I can imagine", "I can see how"]
+SAFETY_NET = ["come back", "return", "seek urgent", "call 999", "call 911", "gets worse", "get worse", "getting worse",
+              "feel worse", "worsens", "worsen", "any worsening", "straight back", "emergency department",
+              "seek medical", "seek help", "get help", "urgent help", "call an ambulance", "A&E", "emergency services",
+              "warning signs", "red flags"]
 # Words of a management phrase that do not name the treatment itself.
 NON_TREATMENT_WORDS = frozenset(
     "oral intravenous iv im dose doses daily twice three times once hours hour days weeks with without and or for "
@@ -52,7 +79,7 @@ NON_TREATMENT_WORDS = frozenset(
 def _keywords(words: list[str]) -> str | None:
     """A pattern for a fact's keywords, read as the patient reads them (``clinic_rubrics.text``):
     asking about "wee" is not asking about last week."""
-    pattern = keyword_pattern([w for w in words if len(w.strip().rstrip("*")) >= 3])
+    pattern = keyword_pattern(words)
     return None if pattern is None else pattern.pattern
 
 
@@ -77,21 +104,24 @@ def _history(case: Case) -> list[Criterion]:
         cue = None if fact.topic == "associated" else r"\b(?:" + "|".join(TOPIC_CUES[fact.topic]) + r")\b"
         if not words and cue is None:
             continue
-        matcher = Matcher(pattern="|".join(f"(?:{p})" for p in (words, cue) if p), before=BEFORE_DIAGNOSIS)
-        out.append(Criterion(id=f"history_{i}", text=f"Asks about: {fact.text}", points=3,
+        matcher = Matcher(pattern="|".join(f"(?:{p})" for p in (words, cue) if p), before=BEFORE_DIAGNOSIS,
+                          acts=ASKED)
+        out.append(Criterion(id=f"history_{i}", text=f"Asks about: {fact.text}", points=HISTORY_ITEM,
                              dimension="consultation_logic", tags=["history"], matcher=matcher))
     for i, neg in enumerate([n for n in case.pertinent_negatives if n.key and _keywords(n.keywords)][:3]):
         out.append(Criterion(id=f"negative_{i}", text=f"Asks about {neg.symptom} (absent here, but it must be checked)",
-                             points=2, dimension="consultation_logic", tags=["history"],
-                             matcher=Matcher(pattern=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS)))
-    out.append(Criterion(id="medications", text="Asks what medicines the patient takes", points=2,
+                             points=HISTORY_ITEM, dimension="consultation_logic", tags=["history"],
+                             matcher=Matcher(pattern=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS,
+                                             acts=ASKED)))
+    out.append(Criterion(id="medications", text="Asks what medicines the patient takes", points=HISTORY_ITEM,
                          dimension="consultation_logic", tags=["history"],
-                         matcher=Matcher(any_of=["medic*", "tablets", "pills", "prescri*"], before=BEFORE_DIAGNOSIS)))
-    out.append(Criterion(id="past_history", text="Asks about past medical history", points=2,
+                         matcher=Matcher(any_of=["medic*", "tablets", "pills", "prescri*"], before=BEFORE_DIAGNOSIS,
+                                         acts=ASKED)))
+    out.append(Criterion(id="past_history", text="Asks about past medical history", points=HISTORY_ITEM,
                          dimension="consultation_logic", tags=["history"],
                          matcher=Matcher(any_of=["medical history", "medical conditions", "health problems",
                                                  "past history", "operations", "conditions", "illnesses"],
-                                         before=BEFORE_DIAGNOSIS)))
+                                         before=BEFORE_DIAGNOSIS, acts=ASKED)))
     out.append(Criterion(id="recites_list", text="Recites long lists of symptoms instead of asking questions", points=-6,
                          dimension="consultation_logic", tags=["stuffing"],
                          matcher=Matcher(pattern=r"^ASK:(?:[^\n,;]*[,;]){10,}")))
@@ -102,13 +132,13 @@ def _history(case: Case) -> list[Criterion]:
 
 
 def _examination_and_tests(case: Case) -> list[Criterion]:
-    out = [Criterion(id="vitals", text="Checks the vital signs", points=2, dimension="examination_and_tests",
+    out = [Criterion(id="vitals", text="Checks the vital signs", points=EXAM_ITEM, dimension="examination_and_tests",
                      tags=["exam"], matcher=Matcher(pattern=r"^\[Examination: vitals\]", speaker="examiner"))]
     for system in case.exam:
         if system in ("vitals", "general"):
             continue
         out.append(Criterion(id=f"exam_{system}", text=f"Examines the {system.replace('_', ' ')} system",
-                             points=3, dimension="examination_and_tests", tags=["exam"],
+                             points=EXAM_ITEM, dimension="examination_and_tests", tags=["exam"],
                              matcher=Matcher(pattern=rf"^\[Examination: {system}\]", speaker="examiner")))
     out.append(Criterion(id="exam_battery", text="Examines nearly every body system instead of a focused examination",
                          points=-3, dimension="examination_and_tests", tags=["overtesting"],
@@ -118,7 +148,7 @@ def _examination_and_tests(case: Case) -> list[Criterion]:
                          matcher=Matcher(pattern=r"^\[Test: ", speaker="examiner", min_count=10)))
     for i, test in enumerate(case.tests):
         if test.key:
-            out.append(Criterion(id=f"test_{i}", text=f"Orders {test.name}", points=3,
+            out.append(Criterion(id=f"test_{i}", text=f"Orders {test.name}", points=KEY_TEST,
                                  dimension="examination_and_tests", tags=["tests"],
                                  matcher=Matcher(pattern=rf"^\[Test: {re.escape(test.name)}\]", speaker="examiner")))
         elif test.cost >= COSTLY_TEST:
@@ -131,11 +161,12 @@ def _examination_and_tests(case: Case) -> list[Criterion]:
 def _diagnosis(case: Case) -> list[Criterion]:
     names = case.diagnosis_names
     return [
-        Criterion(id="diagnosis_first", text=f"Names {case.diagnosis.name} as the most likely diagnosis", points=10,
-                  dimension="diagnostic_accuracy", tags=["diagnosis"],
+        Criterion(id="diagnosis_first", text=f"Names {case.diagnosis.name} as the most likely diagnosis",
+                  points=DIAGNOSIS_FIRST, dimension="diagnostic_accuracy", tags=["diagnosis"],
                   matcher=Matcher(pattern=_diagnosis_pattern(names, 1))),
         Criterion(id="diagnosis_top3", text=f"Includes {case.diagnosis.name} among the top three of a focused "
-                  "differential (at most five diagnoses)", points=4, dimension="diagnostic_accuracy", tags=["diagnosis"],
+                  "differential (at most five diagnoses)", points=DIAGNOSIS_TOP3, dimension="diagnostic_accuracy",
+                  tags=["diagnosis"],
                   matcher=Matcher(pattern=FOCUSED + _diagnosis_pattern(names, 3)[1:])),
         Criterion(id="shotgun_differential", text="Gives a shotgun differential of more than five diagnoses", points=-10,
                   dimension="diagnostic_accuracy", tags=["shotgun"],
@@ -149,44 +180,72 @@ def _treatment(case: Case) -> list[Criterion]:
     for i, item in enumerate(management.first_line if management else []):
         terms = _treatment_terms(item)
         if terms:
-            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=3,
+            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=TREATMENT_ITEM,
                                  dimension="treatment", tags=["treatment"],
                                  matcher=Matcher(any_of=[t + "*" for t in terms], affirmed_only=True)))
     if management is not None:
         out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
-                             points=4, dimension="treatment", tags=["disposition"],
+                             points=DISPOSITION, dimension="treatment", tags=["disposition"],
                              matcher=Matcher(any_of=DISPOSITION_PHRASES[management.disposition], affirmed_only=True,
                                              exclude_questions=True)))
     for i, contra in enumerate(case.contraindications):
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
-                             f"{contra.reason}", points=-8, dimension="ethics_safety", tags=["contraindication"],
+                             f"{contra.reason}", points=CONTRAINDICATED, dimension="ethics_safety", tags=["contraindication"],
                              matcher=Matcher(any_of=[contra.treatment], affirmed_only=True, exclude_questions=True)))
+    return out
+
+
+def _patient_story(case: Case) -> str:
+    """Everything the patient can truly say about themselves, normalized: a doctor repeating it invents nothing."""
+    items = [case.chief_complaint, case.opening_statement]
+    items += [t for f in case.history for t in (f.text, f.lay)]
+    for group in (case.past_history, case.social_history, case.family_history, case.sexual_history,
+                  case.travel_history, case.obstetric_history):
+        items += [t for item in group for t in (item.text, item.lay)]
+    items += [t for m in case.medications for t in (m.name, m.lay)]
+    items += [t for a in case.allergies for t in (a.substance, a.reaction, a.lay)]
+    return normalize(" \n ".join(items))
+
+
+def _never_said(case: Case) -> list[tuple[PertinentNegative, str]]:
+    """Pertinent negatives with the pattern of their keywords that nothing the patient has matches
+    ("angina" is no invention when the patient has known angina and denies chest pain today)."""
+    story = _patient_story(case)
+    out = []
+    for neg in case.pertinent_negatives:
+        words = _keywords([k for k in neg.keywords if not keyword_pattern([k]).search(story)])
+        if words:
+            out.append((neg, words))
     return out
 
 
 def _communication_and_safety(case: Case) -> list[Criterion]:
     out = [
         Criterion(id="checks_understanding", text="Checks the patient's understanding or invites questions", points=2,
-                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=CHECKS_UNDERSTANDING)),
+                  dimension="communication", tags=["communication"],
+                  matcher=Matcher(any_of=CHECKS_UNDERSTANDING, acts=SPOKEN)),
         Criterion(id="plain_explanation", text="Explains the likely diagnosis and plan to the patient in plain language",
-                  points=2, dimension="communication", tags=["communication"], matcher=Matcher(any_of=PLAIN_EXPLANATION)),
+                  points=2, dimension="communication", tags=["communication"],
+                  matcher=Matcher(any_of=PLAIN_EXPLANATION, acts=SPOKEN)),
         Criterion(id="empathy", text="Acknowledges the patient's concerns or feelings", points=1,
-                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=EMPATHY)),
+                  dimension="communication", tags=["communication"], matcher=Matcher(any_of=EMPATHY, acts=SPOKEN)),
         Criterion(id="allergies_before_treatment", text="Asks about allergies before recommending treatment", points=3,
-                  dimension="ethics_safety", tags=["safety"], matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS)),
+                  dimension="ethics_safety", tags=["safety"],
+                  matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS, acts=ASKED)),
         Criterion(id="safety_net", text="Tells the patient when to seek urgent help (safety-netting)", points=2,
                   dimension="ethics_safety", tags=["safety"],
-                  matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True)),
+                  matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True, acts=SPOKEN)),
     ]
     if case.red_flags and case.management and case.management.disposition in ("emergency", "admit"):
         out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(case.red_flags),
-                             points=-6, dimension="ethics_safety", tags=["red_flag"],
+                             points=MISSED_RED_FLAG, dimension="ethics_safety", tags=["red_flag"],
                              matcher=Matcher(any_of=["go home", "send you home", "discharge*", "home with"],
                                              affirmed_only=True, exclude_questions=True)))
-    for i, neg in enumerate([n for n in case.pertinent_negatives if _keywords(n.keywords)][:4]):
+    for i, (neg, words) in enumerate(_never_said(case)[:4]):
         out.append(Criterion(id=f"invented_{i}", text=f"States the patient has {neg.symptom}, which the patient never said",
                              points=-4, dimension="ethics_safety", tags=["hallucination"],
-                             matcher=Matcher(pattern=_keywords(neg.keywords), affirmed_only=True, exclude_questions=True)))
+                             matcher=Matcher(pattern=about_patient(words), affirmed_only=True, exclude_questions=True,
+                                             acts=SPOKEN)))
     return out
 
 

@@ -1,12 +1,15 @@
 """The offline grader: checks each criterion's ``Matcher`` against the conversation, no model needed.
 
 It is speaker-aware (only the doctor's words earn doctor points), negation-aware
-(``clinic_rubrics.text.is_negated``: "denies chest pain", "no chest pain" and "thrombolysis
-is contraindicated" are not affirmed mentions when a matcher asks for those), question-aware
-(asking is not asserting) and order-aware (``first_n``, ``before``). Phrases match as whole
+(``clinic_rubrics.text.is_affirmed``: "denies chest pain", "no chest pain", "thrombolysis
+is contraindicated" and "if you get chest pain" are not affirmed mentions when a matcher asks
+for those), question-aware (asking is not asserting) and order-aware (``first_n``, ``before``). Phrases match as whole
 words with any spacing or hyphenation; a trailing ``*`` makes a phrase a prefix ("breath*"
-finds "breathless"). A ``MatcherSession`` grades a growing dialogue step by step and reads
-each message once.
+finds "breathless"). It is act-aware (``Matcher.acts``): a doctor message in the grading
+conversation's canonical form ("ASK: ...", "ORDER: ...", "DIAGNOSE: ...\nPLAN: ...") is read
+as its acts, so a criterion can count only what the doctor asked, ordered or planned; a
+message with no act prefix is plain speech, the "ask" act. A ``MatcherSession`` grades a
+growing dialogue step by step and reads each message once.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from functools import lru_cache
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
-from clinic_rubrics.text import is_negated, is_question, phrase_pattern, sentences, whole_words
+from clinic_rubrics.text import is_affirmed, is_question, phrase_pattern, sentences, whole_words
+
+ACT_LINE = re.compile(r"^(ASK|EXAMINE|ORDER|DIAGNOSE|PLAN|END):", re.MULTILINE)
 
 
 @lru_cache(maxsize=4096)
@@ -30,24 +35,43 @@ def _compile(any_of: tuple[str, ...], pattern: str | None) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.IGNORECASE | re.MULTILINE)
 
 
+def act_text(text: str, acts: tuple[str, ...]) -> str:
+    """The parts of a doctor's message that are these acts, each from its prefix line on;
+    text before the first prefix is plain speech, the "ask" act."""
+    marks = list(ACT_LINE.finditer(text))
+    bounds = [(0, "ask")] + [(m.start(), m.group(1).lower()) for m in marks]
+    ends = [m.start() for m in marks] + [len(text)]
+    return "\n".join(text[start:end] for (start, act), end in zip(bounds, ends) if act in acts and end > start)
+
+
+def _mention(match: re.Match[str]) -> tuple[int, int]:
+    """The span whose negation and hypothetical scope decide a match: its ``mention`` group if set."""
+    if "mention" in match.re.groupindex and match.start("mention") >= 0:
+        return match.span("mention")
+    return match.span()
+
+
 @lru_cache(maxsize=65536)
 def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, exclude_questions: bool,
-            text: str) -> int:
+            acts: tuple[str, ...], text: str) -> int:
     """How many matches in one message count under these options (memoised per message)."""
     regex = _compile(any_of, pattern)
+    if acts:
+        text = act_text(text, acts)
     if not affirmed_only and not exclude_questions:
         return sum(1 for _ in regex.finditer(text))
     found = 0
     for body in sentences(text):
         if exclude_questions and is_question(body):
             continue
-        found += sum(1 for m in regex.finditer(body) if not (affirmed_only and is_negated(body, m.start(), m.end())))
+        found += sum(1 for m in regex.finditer(body) if not affirmed_only or is_affirmed(body, *_mention(m)))
     return found
 
 
 def _key(matcher: Matcher) -> tuple:
     """The part of a matcher that decides a single message, as a hashable key for ``_counts``."""
-    return (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions)
+    return (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions,
+            tuple(matcher.acts))
 
 
 @per_rubric

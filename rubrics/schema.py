@@ -30,6 +30,9 @@ DIMENSIONS: tuple[str, ...] = Dimension.__args__  # type: ignore[attr-defined]
 DIMENSION_TAG = "dimension:"
 
 Speaker = Literal["doctor", "patient", "examiner", "any"]
+# The doctor's acts, as the grading conversation writes them: "ASK: ..." (or plain speech),
+# "EXAMINE: ...", "ORDER: ...", "DIAGNOSE: ..." (the differential line), "PLAN: ...", "END: ...".
+Act = Literal["ask", "examine", "order", "diagnose", "plan", "end"]
 
 
 class Strict(BaseModel):
@@ -46,7 +49,11 @@ class Matcher(Strict):
     pain", "no fever"); ``exclude_questions`` skips sentences ending in "?" (asserting is not
     asking); ``first_n`` looks only at the speaker's first n messages; ``before`` counts only
     messages that come before the speaker's first message containing one of these phrases
-    (order awareness: "asks about allergies before prescribing").
+    (order awareness: "asks about allergies before prescribing"). ``acts`` (doctor only) reads
+    only those parts of the doctor's messages (scope: a history question counts when asked,
+    not when a test of that name is ordered); empty reads every act. A ``pattern`` may name
+    its group ``mention``: negation and hypothetical scope are then read around that group
+    rather than the whole match ("you've had (?P<mention>fever)").
     """
 
     any_of: list[str] = Field(default_factory=list)
@@ -57,6 +64,7 @@ class Matcher(Strict):
     first_n: int | None = Field(default=None, ge=1)
     before: list[str] = Field(default_factory=list)
     min_count: int = Field(default=1, ge=1)
+    acts: list[Act] = Field(default_factory=list)
 
     @field_validator("pattern")
     @classmethod
@@ -74,6 +82,8 @@ class Matcher(Strict):
             raise ValueError("a matcher needs any_of phrases or a pattern")
         if any(not p.strip() for p in self.any_of):
             raise ValueError("any_of phrases must not be empty")
+        if self.acts and self.speaker != "doctor":
+            raise ValueError(f"acts {self.acts} scope the doctor's messages; speaker is {self.speaker!r}")
         return self
 
 

@@ -64,7 +64,8 @@ def _short_word(word: str) -> str:
 
 def _keyword(keyword: str) -> str | None:
     """One keyword as a regex. Every word but the last is a prefix ("harm yourself" finds
-    "harming yourself"). The last word is a prefix when it is longer than four letters or ends
+    "harming yourself"), and the words may be hyphenated or closed up ("black out" finds
+    "black-out" and "blackouts"). The last word is a prefix when it is longer than four letters or ends
     in ``*`` (a stem: "urin*" finds "urine" and "urinary"); a shorter one is a whole word with
     its inflections, because as a prefix it finds other words ("wee" in "week")."""
     words = normalize(keyword).split()
@@ -77,7 +78,7 @@ def _keyword(keyword: str) -> str | None:
         tail = _short_word(last) if last.isalpha() else re.escape(last) + r"(?!\w)"
     else:
         tail = re.escape(last)
-    return r"\b" + "".join(re.escape(w) + r"\w*\s+" for w in head) + tail
+    return r"\b" + "".join(re.escape(w) + r"\w*(?:\s+|-)?" for w in head) + tail
 
 
 @lru_cache(maxsize=16384)
@@ -105,6 +106,13 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # rash"). "Can't" and "won't" report an inability or a refusal, which in a consultation is mostly
 # a symptom ("I can't get my breath", "he won't finish his bottles"), so they deny only as a
 # refusal after a treatment ("aspirin can't be given", "antibiotics won't help").
+# A mention inside a condition states nothing either (ConText's "hypothetical"): "if you get any
+# chest pain, call 999", "come back should you notice blood", "watch out for a stiff neck". A
+# condition after its main clause runs to the clause's end ("come back if you get chest pain,
+# breathlessness or a faint"). A condition that opens the clause ends at "then", at a subject with
+# a modal ("... you should ...") or at a comma: the last one when an instruction follows it (a
+# list inside the condition: "if you get chest pain, breathlessness or a faint, call 999"),
+# otherwise the first ("if more is needed, IV morphine, oxycodone or fentanyl").
 # ``denied_just_before`` is the strict reading for policing a speaker (a false alarm costs a
 # regenerated reply): only a first-person denial right before the mention counts.
 
@@ -167,6 +175,69 @@ def is_negated(text: str, start: int, end: int) -> bool:
     or a treatment refusal right after it ("... is contraindicated", "... won't help")."""
     low, high = clause_bounds(text, start, end)
     return NEGATION.search(text, low, start) is not None or POST_NEGATION.match(text, end, high) is not None
+
+
+CONDITIONAL = re.compile(
+    r"\b(?:if|in case|in the event|should (?:you|she|he|they)|whether|were you to|"
+    r"watch(?: out)? for|look(?: out)? for|keep an eye (?:out )?for)\b",
+    re.IGNORECASE,
+)
+_SUBJECT_MODAL = (r"\b(?:you|we|i|they|she|he)(?:['\u2019](?:ll|d)|\s+(?:will|would|can|could|should|must|may|"
+                  r"might|need to|ought to))\b")
+CONDITION_END = re.compile(rf"\bthen\b|{_SUBJECT_MODAL}", re.IGNORECASE)
+INSTRUCTION = re.compile(
+    r",\s*(?:call|come|go|seek|return|ring|phone|dial|take|stop|give|start|get|see|tell|contact|attend|let|use|"
+    rf"avoid|consider|continue|keep|rest|try|book|make|please|i|we|you|this|that|it)\b|{_SUBJECT_MODAL}",
+    re.IGNORECASE,
+)
+_CLAUSE_OPENING = re.compile(r"[\s,]*(?:(?:and|so|or|also|but)\s+)?", re.IGNORECASE)
+
+
+def _condition_end(text: str, cue: re.Match[str], low: int, high: int) -> int:
+    """Where the condition opened by ``cue`` ends in its clause ``text[low:high]``."""
+    end = CONDITION_END.search(text, cue.end(), high)
+    high = end.start() if end else high
+    if not _CLAUSE_OPENING.fullmatch(text, low, cue.start()):
+        return high  # the condition follows its main clause
+    commas = [m.start() for m in re.finditer(",", text[cue.end():high])]
+    if not commas:
+        return high
+    last = cue.end() + commas[-1]
+    return last if INSTRUCTION.match(text, last, high) else cue.end() + commas[0]
+
+
+def is_hypothetical(text: str, start: int, end: int | None = None) -> bool:
+    """Whether the mention at ``start`` sits inside a condition of its clause ("if you get any
+    chest pain, ..."): see the rules above."""
+    low, high = clause_bounds(text, start, end)
+    cues = list(CONDITIONAL.finditer(text, low, start))
+    return bool(cues) and start < _condition_end(text, cues[-1], low, high)
+
+
+def is_affirmed(text: str, start: int, end: int) -> bool:
+    """Whether the mention ``text[start:end]`` is asserted: neither denied nor only supposed."""
+    return not is_negated(text, start, end) and not is_hypothetical(text, start, end)
+
+
+# A statement that the patient has something: "you've had", "you're getting", "she reports",
+# "the patient has", "given your"; not a wish or a plan ("make sure you have"). Questions are told
+# apart by their "?", not here.
+_HAVING = (r"(?:have|had|has|got|keep|keeps|kept|developed|noticed|reports?|reported|mentioned|said|describes?|described|"
+           r"told me|complain\w*|"
+           r"experienced|having|getting|suffering|suffered|feeling|coughing|passing|vomiting|bringing up)")
+_PATIENT_SUBJECT = (
+    r"(?<!sure )(?<!ensure )(?<!so that )\b(?:(?:you|she|he|they)(?:['\u2019](?:ve|re|s))?"
+    r"(?=(?:\s+(?:also|already|still|recently|just|now|been|really|clearly|are|is|were|was))*\s+" + _HAVING + r"\b)"
+    r"|(?:the\s+)?patient(?=(?:\s+(?:also|already|still|now|is|was))*\s+" + _HAVING + r"\b)"
+    r"|(?:given|because of|due to|with)\s+(?:your|his|her|their|the patient['\u2019]s)\b)"
+)
+
+
+def about_patient(mention: str) -> str:
+    """A pattern for a statement that the patient has ``mention`` (a regex): a patient subject
+    earlier in the clause ("you've had ...", "given your ..."), the mention as group ``mention``
+    so negation and conditions are read around it ("you've had no fever")."""
+    return rf"{_PATIENT_SUBJECT}[^,.;:!?\n]{{0,60}}?(?P<mention>{mention})"
 
 
 # A denial just before a mention: "no fever", "haven't had any fever", "I don't get chills",

@@ -112,3 +112,46 @@ def test_schema_validation_and_healthbench_round_trip():
     assert str(rubric.criteria[1]) == "[-8] Prescribes a contraindicated drug"
     with pytest.raises(ValueError, match="ids must be unique"):
         Rubric(criteria=[rubric.criteria[0], rubric.criteria[0]])
+
+
+VISIT = convo(
+    ("doctor", "ASK: Have you had any chest pain or tightness?"),
+    ("doctor", "ORDER: troponin; chest x-ray"),
+    ("examiner", "[Test: chest x-ray] Clear lungs."),
+    ("doctor", "DIAGNOSE: pneumonia; pulmonary embolism\nPLAN: Doxycycline for five days; come back if your chest pain "
+               "gets worse."),
+)
+
+
+@pytest.mark.parametrize("acts, met", [
+    (["ask"], {"chest": 1, "x-ray": 0, "doxycycline": 0, "embolism": 0}),
+    (["order"], {"chest": 1, "x-ray": 1, "doxycycline": 0, "embolism": 0}),
+    (["diagnose"], {"chest": 0, "x-ray": 0, "doxycycline": 0, "embolism": 1}),
+    (["plan"], {"chest": 1, "x-ray": 0, "doxycycline": 1, "embolism": 0}),
+    ([], {"chest": 1, "x-ray": 1, "doxycycline": 1, "embolism": 1}),
+])
+def test_acts_scope_what_the_doctor_did(acts, met):
+    """A question counts when asked, not when a test of that name is ordered or a plan names it."""
+    got = {word: int(matches(Matcher(any_of=[word], acts=acts), VISIT)) for word in met}
+    assert got == met
+
+
+def test_plain_speech_is_the_ask_act():
+    said = convo(("assistant", "Sorry to hear that. How long have you had the cough?"))
+    assert matches(Matcher(any_of=["cough"], acts=["ask"]), said)
+    assert not matches(Matcher(any_of=["cough"], acts=["plan"]), said)
+
+
+def test_acts_scope_only_the_doctor():
+    with pytest.raises(ValueError, match="acts"):
+        Matcher(any_of=["x"], speaker="examiner", acts=["order"])
+
+
+@pytest.mark.parametrize("text, met", [
+    ("You've had a fever for two days.", True),
+    ("You've had no fever at all.", False),  # the denial sits inside the match, before the mention
+    ("If you have any fever, call us.", False),  # a condition, not a statement
+])
+def test_negation_and_conditions_read_around_the_mention_group(text, met):
+    matcher = Matcher(pattern=r"\byou(?:'ve)? ha(?:d|ve)\b.*?(?P<mention>fever)", affirmed_only=True)
+    assert matches(matcher, convo(("doctor", text))) is met

@@ -1,4 +1,4 @@
-"""The one reading of clinical text (clinic_rubrics.text): clauses and negation scope.
+"""The one reading of clinical text (clinic_rubrics.text): clauses, negation and condition scope.
 
 The offline grader, the scripted doctor and the LLM patient's fact checker all read negation
 through it; the sentences are as clinicians and patients write them.
@@ -6,9 +6,22 @@ through it; the sentences are as clinicians and patients write them.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from clinic_rubrics.text import clauses, denied_just_before, is_negated, is_question, sentences
+from clinic_rubrics.text import (
+    about_patient,
+    clauses,
+    denied_just_before,
+    is_affirmed,
+    is_hypothetical,
+    is_negated,
+    is_question,
+    keyword_pattern,
+    normalize,
+    sentences,
+)
 
 
 def negated(text: str, mention: str) -> bool:
@@ -72,3 +85,74 @@ def test_clauses_and_sentences():
 ])
 def test_a_plain_denial_just_before_a_mention(text, mention, denied):
     assert denied_just_before(text, text.index(mention)) is denied
+
+
+def hypothetical(text: str, mention: str) -> bool:
+    start = text.lower().index(mention.lower())
+    return is_hypothetical(text, start, start + len(mention))
+
+
+@pytest.mark.parametrize("text, mention", [
+    ("If you have any difficulty breathing, call 999 straight away.", "difficulty breathing"),
+    ("If you get chest pain, breathlessness or a faint, come straight back.", "breathlessness"),
+    ("If you get chest pain, breathlessness or a faint, come straight back.", "a faint"),
+    ("Please come back if you notice any blood in your stools.", "blood"),
+    ("Come back if you get chest pain, breathlessness or a faint.", "a faint"),
+    ("Should you notice a stiff neck or a rash, ring 999.", "stiff neck"),
+    ("Watch out for black, tarry stools over the next few days.", "black, tarry stools"),
+    ("I want to check whether you have any chest pain.", "chest pain"),
+    ("If you've taken any ibuprofen today you must tell the nurse.", "ibuprofen"),
+])
+def test_mentions_inside_a_condition_are_hypothetical(text, mention):
+    assert hypothetical(text, mention)
+
+
+@pytest.mark.parametrize("text, mention", [
+    ("If you have any difficulty breathing, call 999 straight away.", "call 999"),
+    ("If the pain persists, take ibuprofen with food.", "ibuprofen"),
+    ("If more is needed, IV morphine as well.", "morphine"),  # a terse plan: the main clause after the comma
+    ("If penicillin allergic, clarithromycin, or doxycycline.", "clarithromycin"),
+    ("If you feel better you can go home tomorrow.", "go home"),
+    ("Take paracetamol if you need it.", "paracetamol"),
+    ("You've had a fever for three days.", "fever"),
+    ("So if it gets worse, come back to the emergency department.", "emergency department"),
+])
+def test_main_clauses_are_not_hypothetical(text, mention):
+    assert not hypothetical(text, mention)
+
+
+def test_affirmed_means_neither_denied_nor_supposed():
+    text = "You've had no fever, but if you get a rash, call us; you do have a cough."
+    assert [is_affirmed(text, text.index(w), text.index(w) + len(w)) for w in ("fever", "rash", "cough")] == [
+        False, False, True]
+
+
+@pytest.mark.parametrize("text, mention", [
+    ("You've had chest pain since Tuesday.", "chest pain"),
+    ("You mentioned the chest pain started yesterday.", "chest pain"),
+    ("She reports rectal bleeding for a week.", "rectal bleeding"),
+    ("The patient has had a fever on and off.", "fever"),
+    ("Given your fever, I think this is an infection.", "fever"),
+    ("You're coughing up blood, so we need a chest x-ray.", "blood"),
+    ("You've been coughing up blood since the weekend.", "coughing up blood"),
+])
+def test_statements_about_the_patient(text, mention):
+    match = re.search(about_patient(re.escape(mention)), text, re.IGNORECASE)
+    assert match and match.group("mention").lower() == mention.lower()
+
+
+@pytest.mark.parametrize("text", [
+    "ORDER: complete blood count; chest x-ray",
+    "I'd like to check your blood pressure and take some blood tests.",
+    "We'll make sure you have reliable contraception.",
+    "You're stable, your breathing and oxygen are normal.",
+    "With your asthma a non-selective beta-blocker such as propranolol could tighten your chest.",
+])
+def test_orders_plans_and_other_subjects_are_not_statements_about_the_patient(text):
+    assert re.search(about_patient(r"blood|contraception|breathing|chest"), text, re.IGNORECASE) is None
+
+
+@pytest.mark.parametrize("said", ["any blackouts?", "a black-out?", "did you black out?", "you blacked out"])
+def test_keywords_read_closed_up_and_hyphenated_compounds(said):
+    """A doctor asking about "blackouts" asks about the keyword "black out"."""
+    assert keyword_pattern(["black out"]).search(normalize(said))
