@@ -6,7 +6,8 @@ is contraindicated" are not affirmed mentions when a matcher asks for those), qu
 (asking is not asserting) and order-aware (``first_n``, ``before``). Phrases match as whole
 words with any spacing or hyphenation; a trailing ``*`` makes a phrase a prefix ("breath*"
 finds "breathless"). A ``MatcherSession`` grades a growing dialogue step by step and reads
-each message once.
+each message once, in time linear in its length: a criterion whose words a message does not
+contain is ruled out without a regex scan (``clinic_rubrics.regex_literals``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import islice
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
+from clinic_rubrics.regex_literals import ascii_lowered, may_match
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 from clinic_rubrics.text import is_negated, is_question, phrase_pattern, sentences, whole_words
 
@@ -30,18 +33,39 @@ def _compile(any_of: tuple[str, ...], pattern: str | None) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.IGNORECASE | re.MULTILINE)
 
 
+@lru_cache(maxsize=1024)
+def _lowered(text: str) -> str | None:
+    """``ascii_lowered`` once per message, not once per criterion."""
+    return ascii_lowered(text)
+
+
+@lru_cache(maxsize=1024)
+def _statements(text: str) -> tuple[tuple[str, bool], ...]:
+    """The sentences of one message, each with whether it is a question: split once per
+    message, not once per criterion."""
+    return tuple((body, is_question(body)) for body in sentences(text))
+
+
 @lru_cache(maxsize=65536)
 def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, exclude_questions: bool,
-            text: str) -> int:
-    """How many matches in one message count under these options (memoised per message)."""
+            text: str, limit: int) -> int:
+    """How many matches in one message count under these options, up to ``limit`` (the
+    criterion needs no more); memoised per message. Linear in the message: ``is_negated``
+    looks each match's clause and cues up in offsets found once per sentence."""
     regex = _compile(any_of, pattern)
+    if not may_match(regex, _lowered(text)):
+        return 0
     if not affirmed_only and not exclude_questions:
-        return sum(1 for _ in regex.finditer(text))
+        return sum(1 for _ in islice(regex.finditer(text), limit))
     found = 0
-    for body in sentences(text):
-        if exclude_questions and is_question(body):
+    for body, question in _statements(text):
+        if exclude_questions and question:
             continue
-        found += sum(1 for m in regex.finditer(body) if not (affirmed_only and is_negated(body, m.start(), m.end())))
+        for m in regex.finditer(body):
+            if not (affirmed_only and is_negated(body, m.start(), m.end())):
+                found += 1
+                if found == limit:
+                    return found
     return found
 
 
@@ -103,8 +127,9 @@ class MatcherSession:
                 continue
             if before and ((speaker, before) in self._closed or (speaker, before) in closing):
                 continue  # only messages before the first one naming a ``before`` phrase count
-            if self.counts[cid] < matcher.min_count:
-                self.counts[cid] += _counts(*key, text)
+            needed = matcher.min_count - self.counts[cid]
+            if needed > 0:
+                self.counts[cid] += _counts(*key, text, needed)
         self._closed |= closing
         for speaker in speakers:
             self._seen[speaker] += 1

@@ -88,10 +88,10 @@ def _denied(clause: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
 def _affirmed(clause: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
     if NEGATION.search(clause) or _NORMAL.search(clause) or _HYPOTHETICAL.search(clause):
         return None
-    for match in pattern.finditer(clause):
-        if _AFFIRMING_CUE.search(clause[:match.start()]):
-            return match
-    return None
+    cue = _AFFIRMING_CUE.search(clause)  # found once: a mention after it has a cue before it
+    if cue is None:
+        return None
+    return next((match for match in pattern.finditer(clause) if match.start() >= cue.end()), None)
 
 
 @dataclass(frozen=True)
