@@ -89,8 +89,10 @@ def main() -> None:
     case = next(c for c in load_cases() if c.id == CASE_ID)
     by_name = readers(case)
     print(f"{'input':34s} {'chars':>7s}" + "".join(f" {name + ' ms':>11s}" for name in by_name))
+    graded = {}
     for label, text in HOSTILE.items():
         cells = [median_ms(lambda i, f=reader: f(f"{text} ({i})"), args.repeats) for reader in by_name.values()]
+        graded[label] = cells[0]
         print(f"{label:34s} {len(text):7,d}" + "".join(f" {ms:11.1f}" for ms in cells))
     messages = normal_consultation()
     rubric = case_rubric(case)
@@ -98,7 +100,7 @@ def main() -> None:
         [{**m, "content": f"{m['content']} ({i})"} for m in messages]), args.repeats)
     chars = sum(len(m["content"]) for m in messages)
     print(f"normal consultation: {len(messages)} messages, {chars:,d} chars, graded in {ms:.1f} ms")
-    cough = median_ms(lambda i: by_name["grade"](f"{'cough ' * 8000} ({i})"), args.repeats)
+    cough = graded['"cough " x 8,000']
     print(f'target: grading "cough " x 8,000 under {TARGET_MS:.0f} ms: {"met" if cough < TARGET_MS else "NOT met"} '
           f"({cough:.1f} ms)")
 
