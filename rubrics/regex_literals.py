@@ -20,39 +20,39 @@ except ImportError:  # Python 3.10
     import sre_parse as _parser  # type: ignore[no-redef]
 
 _REPEATS = {_parser.MAX_REPEAT, _parser.MIN_REPEAT, getattr(_parser, "POSSESSIVE_REPEAT", None)} - {None}
+_ATOMIC_GROUPS = {getattr(_parser, "ATOMIC_GROUP", None)} - {None}
+Needles = frozenset[str] | None
 
 
-def _selectivity(needles: frozenset[str]) -> int:
-    """How rarely a set of needles is expected to occur: by its shortest needle."""
-    return min(map(len, needles))
-
-
-def _best(first: frozenset[str] | None, second: frozenset[str] | None) -> frozenset[str] | None:
-    if first is None or (second is not None and _selectivity(second) > _selectivity(first)):
+def _best(first: Needles, second: Needles) -> Needles:
+    """The more selective of two needle sets: the one whose shortest needle is longer."""
+    if first is None or (second is not None and min(map(len, second)) > min(map(len, first))):
         return second
     return first
 
 
-def _sequence_needles(items) -> frozenset[str] | None:
+def _sequence_needles(items: list[tuple]) -> Needles:
     """Needles for a sequence: its most selective required part (a run of literals, a group,
     a repeat of at least one, or an alternation every branch of which has needles)."""
-    best: frozenset[str] | None = None
+    best: Needles = None
     run: list[str] = []
-    for op, av in [*items, (None, None)]:
+    for op, av in items:
         if op is _parser.LITERAL:
             run.append(chr(av))
             continue
-        if run:
-            best = _best(best, frozenset({"".join(run).lower()}))
-            run = []
-        best = _best(best, _item_needles(op, av))
-    return best
+        best = _best(_best(best, _run_needles(run)), _item_needles(op, av))
+        run = []
+    return _best(best, _run_needles(run))
 
 
-def _item_needles(op, av) -> frozenset[str] | None:
+def _run_needles(run: list[str]) -> Needles:
+    return frozenset({"".join(run).lower()}) if run else None
+
+
+def _item_needles(op: object, av: object) -> Needles:
     if op is _parser.SUBPATTERN:
         return _sequence_needles(av[-1])
-    if op is getattr(_parser, "ATOMIC_GROUP", None):
+    if op in _ATOMIC_GROUPS:
         return _sequence_needles(av)
     if op in _REPEATS and av[0] >= 1:
         return _sequence_needles(av[2])
@@ -63,7 +63,7 @@ def _item_needles(op, av) -> frozenset[str] | None:
 
 
 @lru_cache(maxsize=4096)
-def needles(regex: re.Pattern[str]) -> frozenset[str] | None:
+def needles(regex: re.Pattern[str]) -> Needles:
     """Lower-case ASCII strings one of which every match of ``regex`` contains, whatever its
     case flags; ``None`` when there are none to be sure of (or one is not ASCII, where case
     folding is not one character for one)."""
