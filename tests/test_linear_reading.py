@@ -170,7 +170,8 @@ def test_the_prefilter_never_rules_out_a_match_of_a_case_criterion():
 class Meter:
     """Work done while it runs: characters the regex engine was handed (a search up to where
     it stopped; a failed anchored match, which the readers only try for a few words, as
-    none) plus Python and C calls."""
+    none) plus Python and C calls (a string method is one). Backtracking inside one search
+    is out of its sight: the patterns prone to it are checked by their shape below."""
 
     def __init__(self) -> None:
         self.work = 0
