@@ -91,7 +91,7 @@ def main() -> None:
     print(f"{'input':34s} {'chars':>7s}" + "".join(f" {name + ' ms':>11s}" for name in by_name))
     graded = {}
     for label, text in HOSTILE.items():
-        cells = [median_ms(lambda i, f=reader: f(f"{text} ({i})"), args.repeats) for reader in by_name.values()]
+        cells = [median_ms(lambda i, f=reader, t=text: f(f"{t} ({i})"), args.repeats) for reader in by_name.values()]
         graded[label] = cells[0]
         print(f"{label:34s} {len(text):7,d}" + "".join(f" {ms:11.1f}" for ms in cells))
     messages = normal_consultation()

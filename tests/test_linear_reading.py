@@ -22,17 +22,17 @@ import pytest
 
 import clinic_rubrics.offline_grader as offline_grader
 from clinic_agents.scripted_doctor import read
+from clinic_env import leaks
 from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.library import get_case, load_cases
-from clinic_env import leaks
 from clinic_env.leaks import find_diagnosis_terms, redact_leaks
 from clinic_env.patient import checker
 from clinic_env.patient.checker import FactChecker
 from clinic_env.patient.offline import OfflinePatient
 from clinic_env.persona import Persona
+from clinic_rubrics import text as reading
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.regex_literals import _REPEATS, _parser, ascii_lowered, may_match, needles
-from clinic_rubrics import text as reading
 from clinic_rubrics.text import (
     clause_bounds,
     denied_just_before,
