@@ -165,10 +165,12 @@ def redact_leaks(reply: str, names: Iterable[str]) -> tuple[str, int]:
 
 # ---- what sounds like a diagnosis -------------------------------------------------------------
 
+# A run before "deficiency" or "disease" is at most 60 characters: unbounded, every hyphen or
+# apostrophe of a long run would start a rescan of the rest of it.
 _DIAGNOSIS_WORDS = (
     r"(?:acute |chronic )?(?:myocardial|cerebral|pulmonary) (?:infarction|embolism|embolus)",
     r"heart attacks?", r"infarct\w*", r"mini[- ]?strokes?", r"strokes?", r"cancers?", r"tumou?rs?",
-    r"malignan\w*", r"pneumonia", r"\w*sepsis", r"ana?emia", r"pernicious", r"[\w-]+ deficiency",
+    r"malignan\w*", r"pneumonia", r"\w*sepsis", r"ana?emia", r"pernicious", r"[\w-]{1,60} deficiency",
     r"adrenal (?:insufficiency|failure|crisis)", r"hypoadrenal\w*", r"myxo?edema", r"angle[- ]closure",
     r"confusional state", r"(?:upper |lower )?(?:gi|gastrointestinal) bleed\w*", r"falciparum", r"plasmodium",
     r"epstein[- ]barr", r"tubal pregnancy", r"afib", r"\w*embol\w+", r"diabetes", r"diabetic", r"asthma",
@@ -204,7 +206,7 @@ _DIAGNOSIS_WORDS = (
     r"\w*\b)[a-z]{3,}(?:itis|osis|aemia|emia|oma|opathy)",
     # "Lyme disease", "Addison's disease", "panic disorder" (not "a serious disease")
     r"(?!(?:the|a|an|some|any|this|that|serious|bad|horrible|terrible|awful|nasty|rare|my|your|his|her|their|"
-    r"our|what|which|no|of|with|have|has|had|got)\b)[a-z']{3,} (?:disease|syndrome|disorder)",
+    r"our|what|which|no|of|with|have|has|had|got)\b)[a-z']{3,60} (?:disease|syndrome|disorder)",
 )
 # Abbreviations are matched case-sensitively, so "ms" and "af" in ordinary words are not.
 _DIAGNOSIS_ABBREVIATIONS = (

@@ -9,7 +9,9 @@ finds "breathless"). It is act-aware (``Matcher.acts``): a doctor message in the
 conversation's canonical form ("ASK: ...", "ORDER: ...", "DIAGNOSE: ...\nPLAN: ...") is read
 as its acts, so a criterion can count only what the doctor asked, ordered or planned; a
 message with no act prefix is plain speech, the "ask" act. A ``MatcherSession`` grades a
-growing dialogue step by step and reads each message once.
+growing dialogue step by step and reads each message once, in time linear in its length: a
+criterion whose words a message does not contain is ruled out without a regex scan
+(``clinic_rubrics.regex_literals``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import islice
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
+from clinic_rubrics.regex_literals import ascii_lowered, may_match
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 from clinic_rubrics.text import is_affirmed, is_question, phrase_pattern, sentences, whole_words
 
@@ -51,20 +55,41 @@ def _mention(match: re.Match[str]) -> tuple[int, int]:
     return match.span()
 
 
+@lru_cache(maxsize=1024)
+def _lowered(text: str) -> str | None:
+    """``ascii_lowered`` once per message, not once per criterion."""
+    return ascii_lowered(text)
+
+
+@lru_cache(maxsize=1024)
+def _statements(text: str) -> tuple[tuple[str, bool], ...]:
+    """The sentences of one message, each with whether it is a question: split once per
+    message, not once per criterion."""
+    return tuple((body, is_question(body)) for body in sentences(text))
+
+
 @lru_cache(maxsize=65536)
 def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, exclude_questions: bool,
-            acts: tuple[str, ...], text: str) -> int:
-    """How many matches in one message count under these options (memoised per message)."""
-    regex = _compile(any_of, pattern)
+            acts: tuple[str, ...], text: str, limit: int) -> int:
+    """How many matches in one message count under these options, up to ``limit`` (the
+    criterion needs no more); memoised per message. Linear in the message: a match's clause,
+    negation and condition are looked up in offsets found once per sentence."""
     if acts:
         text = act_text(text, acts)
+    regex = _compile(any_of, pattern)
+    if not may_match(regex, _lowered(text)):
+        return 0
     if not affirmed_only and not exclude_questions:
-        return sum(1 for _ in regex.finditer(text))
+        return sum(1 for _ in islice(regex.finditer(text), limit))
     found = 0
-    for body in sentences(text):
-        if exclude_questions and is_question(body):
+    for body, question in _statements(text):
+        if exclude_questions and question:
             continue
-        found += sum(1 for m in regex.finditer(body) if not affirmed_only or is_affirmed(body, *_mention(m)))
+        for m in regex.finditer(body):
+            if not affirmed_only or is_affirmed(body, *_mention(m)):
+                found += 1
+                if found == limit:
+                    return found
     return found
 
 
@@ -127,8 +152,9 @@ class MatcherSession:
                 continue
             if before and ((speaker, before) in self._closed or (speaker, before) in closing):
                 continue  # only messages before the first one naming a ``before`` phrase count
-            if self.counts[cid] < matcher.min_count:
-                self.counts[cid] += _counts(*key, text)
+            needed = matcher.min_count - self.counts[cid]
+            if needed > 0:
+                self.counts[cid] += _counts(*key, text, needed)
         self._closed |= closing
         for speaker in speakers:
             self._seen[speaker] += 1

@@ -12,7 +12,9 @@ reading a patient.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
@@ -115,6 +117,10 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # otherwise the first ("if more is needed, IV morphine, oxycodone or fentanyl").
 # ``denied_just_before`` is the strict reading for policing a speaker (a false alarm costs a
 # regenerated reply): only a first-person denial right before the mention counts.
+#
+# Every reading is linear in the length of the text: a text's clause breaks and negation cues
+# are found once (``_scopes``, cached per text) and each mention looks its clause and cues up by
+# bisection, so a turn of "cough " x 8,000 costs one pass, not one pass per cough.
 
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 # Words that deny what follows them in the clause; "stop", "avoid" and "instead of" deny an
@@ -152,16 +158,34 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?")
 
 
+@dataclass(frozen=True)
+class _Scopes:
+    """Where one text's clause breaks and negation cues are, as sorted offsets."""
+
+    break_starts: list[int]
+    break_ends: list[int]
+    cue_starts: list[int]
+    cue_ends: list[int]
+
+
+@lru_cache(maxsize=1024)
+def _scopes(text: str) -> _Scopes:
+    """One pass of ``CLAUSE_BREAK`` and one of ``NEGATION`` over ``text`` (cached: the grader
+    and the readers ask about many mentions of the same text)."""
+    breaks = [m.span() for m in CLAUSE_BREAK.finditer(text)]
+    cues = [m.span() for m in NEGATION.finditer(text)]
+    return _Scopes([s for s, _ in breaks], [e for _, e in breaks], [s for s, _ in cues], [e for _, e in cues])
+
+
 def clause_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
-    """(start, end) of the clause of ``text`` holding the span ``start:end``."""
+    """(start, end) of the clause of ``text`` holding the span ``start:end``: from the end of
+    the last break ending at or before ``start`` to the start of the first break at or after ``end``."""
     end = start if end is None else end
-    low, high = 0, len(text)
-    for brk in CLAUSE_BREAK.finditer(text):
-        if brk.end() <= start:
-            low = brk.end()
-        elif brk.start() >= end:
-            high = brk.start()
-            break
+    scopes = _scopes(text)
+    before = bisect_right(scopes.break_ends, start)
+    after = bisect_left(scopes.break_starts, end)
+    low = scopes.break_ends[before - 1] if before else 0
+    high = scopes.break_starts[after] if after < len(scopes.break_starts) else len(text)
     return low, high
 
 
@@ -172,9 +196,12 @@ def clauses(text: str) -> list[str]:
 
 def is_negated(text: str, start: int, end: int) -> bool:
     """Whether the mention ``text[start:end]`` is denied: a negation word earlier in its clause,
-    or a treatment refusal right after it ("... is contraindicated", "... won't help")."""
+    or a treatment refusal right after it ("... is contraindicated", "... won't help"). A cue
+    is a ``NEGATION`` match of the whole text, so one glued to the mention ("nocough") is none."""
     low, high = clause_bounds(text, start, end)
-    return NEGATION.search(text, low, start) is not None or POST_NEGATION.match(text, end, high) is not None
+    scopes = _scopes(text)
+    last = bisect_right(scopes.cue_ends, start) - 1  # the last cue ending before the mention
+    return (last >= 0 and scopes.cue_starts[last] >= low) or POST_NEGATION.match(text, end, high) is not None
 
 
 CONDITIONAL = re.compile(
@@ -251,10 +278,22 @@ _DENIAL_CUE = re.compile(
     r"felt|feel|feeling|seen|experienced|been|any|a|an))"
     r"(?: (?!(?:rid|over|used|enough|better|worse|more|longer|idea|way|matter|doubt|able|much|chance|time|"
     r"and|but|so|then|only|just|because|while|though)\b)[\w'-]+){0,2} $")
+# The most spaces a ``_DENIAL_CUE`` match holds: two in the cue ("never really had"), two
+# between the words after it, one at its end.
+_DENIAL_SPACES = 5
 
 
 def denied_just_before(text: str, start: int) -> bool:
     """Whether a plain denial ends right before position ``start`` of ``normalize``d ``text``
-    (see ``_DENIAL_CUE``); stricter than ``is_negated``, which reads a whole clause."""
+    (see ``_DENIAL_CUE``); stricter than ``is_negated``, which reads a whole clause. A denial
+    ends in a space and spans at most ``_DENIAL_SPACES`` spaces, so only that tail is searched."""
     low, _ = clause_bounds(text, start)
-    return _DENIAL_CUE.search(text[low:start]) is not None
+    if start <= low or text[start - 1] != " ":
+        return False
+    tail = start - 1
+    for _ in range(_DENIAL_SPACES):
+        tail = text.rfind(" ", low, tail)
+        if tail < 0:
+            tail = low - 1
+            break
+    return _DENIAL_CUE.search(text[tail + 1:start]) is not None

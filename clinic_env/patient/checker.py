@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from clinic_env.cases.schema import PatientProfile
 from clinic_env.patient.prompt import section_answers
+from clinic_rubrics.regex_literals import ascii_lowered, may_match
 from clinic_rubrics.text import (
     NEGATION,
     clauses,
@@ -78,20 +80,32 @@ def _clauses(text: str, skip_relatives: bool, skip: re.Pattern[str] | None = Non
     return out
 
 
+def _mentions(clause: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """The keyword's mentions in a clause; none, without a scan, when the clause lacks its words."""
+    return pattern.finditer(clause) if may_match(pattern, ascii_lowered(clause)) else iter(())
+
+
 def _denied(clause: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
-    for match in pattern.finditer(clause):
+    for match in _mentions(clause, pattern):
         if denied_just_before(clause, match.start()):
             return match
     return None
 
 
-def _affirmed(clause: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+@lru_cache(maxsize=1024)
+def _affirming_cue(clause: str) -> re.Match[str] | None:
+    """The clause's first affirming cue, or None when it denies, reassures or supposes: read
+    once per clause, not once per keyword checked in it."""
     if NEGATION.search(clause) or _NORMAL.search(clause) or _HYPOTHETICAL.search(clause):
         return None
-    for match in pattern.finditer(clause):
-        if _AFFIRMING_CUE.search(clause[:match.start()]):
-            return match
-    return None
+    return _AFFIRMING_CUE.search(clause)
+
+
+def _affirmed(clause: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    cue = _affirming_cue(clause)  # a mention after the first cue has a cue before it
+    if cue is None:
+        return None
+    return next((match for match in _mentions(clause, pattern) if match.start() >= cue.end()), None)
 
 
 @dataclass(frozen=True)
