@@ -44,6 +44,7 @@ HOSTILE = {
     "7,000 commas": "cough, " * 7000,
     '"no cough, " x 5,000': "no cough, " * 5000,
     '"haven\'t had any cough " x 2,000': "haven't had any cough " * 2000,
+    '"if you get a cough " x 2,500': "if you get a cough " * 2500,
 }
 
 

@@ -166,15 +166,24 @@ class _Scopes:
     break_ends: list[int]
     cue_starts: list[int]
     cue_ends: list[int]
+    conditions: list[re.Match[str]]  # ``CONDITIONAL`` matches
+    condition_ends: list[int]  # ``CONDITIONAL`` match ends, for bisection
+    condition_stops: list[int]  # ``CONDITION_END`` match starts
+    condition_stop_ends: list[int]
+    commas: list[int]
 
 
 @lru_cache(maxsize=1024)
 def _scopes(text: str) -> _Scopes:
-    """One pass of ``CLAUSE_BREAK`` and one of ``NEGATION`` over ``text`` (cached: the grader
-    and the readers ask about many mentions of the same text)."""
+    """One pass of each cue pattern over ``text`` (cached: the grader and the readers ask
+    about many mentions of the same text)."""
     breaks = [m.span() for m in CLAUSE_BREAK.finditer(text)]
     cues = [m.span() for m in NEGATION.finditer(text)]
-    return _Scopes([s for s, _ in breaks], [e for _, e in breaks], [s for s, _ in cues], [e for _, e in cues])
+    conditions = list(CONDITIONAL.finditer(text))
+    stops = [m.span() for m in CONDITION_END.finditer(text)]
+    return _Scopes([s for s, _ in breaks], [e for _, e in breaks], [s for s, _ in cues], [e for _, e in cues],
+                   conditions, [m.end() for m in conditions], [s for s, _ in stops], [e for _, e in stops],
+                   [i for i, char in enumerate(text) if char == ","])
 
 
 def clause_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
@@ -220,25 +229,41 @@ INSTRUCTION = re.compile(
 _CLAUSE_OPENING = re.compile(r"[\s,]*(?:(?:and|so|or|also|but)\s+)?", re.IGNORECASE)
 
 
+def _first_stop(text: str, scopes: _Scopes, begin: int, high: int) -> int | None:
+    """Where the first ``CONDITION_END`` match in ``text[begin:high]`` starts, looked up among the
+    text's matches (searched afresh only when one of them straddles ``begin``)."""
+    i = bisect_left(scopes.condition_stops, begin)
+    if i and scopes.condition_stop_ends[i - 1] > begin:
+        found = CONDITION_END.search(text, begin, high)
+        return found.start() if found else None
+    return scopes.condition_stops[i] if i < len(scopes.condition_stops) and scopes.condition_stops[i] < high else None
+
+
 def _condition_end(text: str, cue: re.Match[str], low: int, high: int) -> int:
     """Where the condition opened by ``cue`` ends in its clause ``text[low:high]``."""
-    end = CONDITION_END.search(text, cue.end(), high)
-    high = end.start() if end else high
+    scopes = _scopes(text)
+    stop = _first_stop(text, scopes, cue.end(), high)
+    high = high if stop is None else stop
     if not _CLAUSE_OPENING.fullmatch(text, low, cue.start()):
         return high  # the condition follows its main clause
-    commas = [m.start() for m in re.finditer(",", text[cue.end():high])]
-    if not commas:
+    first = bisect_left(scopes.commas, cue.end())
+    after = bisect_left(scopes.commas, high)
+    if first == after:
         return high
-    last = cue.end() + commas[-1]
-    return last if INSTRUCTION.match(text, last, high) else cue.end() + commas[0]
+    last = scopes.commas[after - 1]
+    return last if INSTRUCTION.match(text, last, high) else scopes.commas[first]
 
 
 def is_hypothetical(text: str, start: int, end: int | None = None) -> bool:
     """Whether the mention at ``start`` sits inside a condition of its clause ("if you get any
-    chest pain, ..."): see the rules above."""
+    chest pain, ..."): see the rules above. The last condition cue ending by ``start`` is looked
+    up among the text's cues, so each mention costs a bisection, not a rescan of its clause."""
     low, high = clause_bounds(text, start, end)
-    cues = list(CONDITIONAL.finditer(text, low, start))
-    return bool(cues) and start < _condition_end(text, cues[-1], low, high)
+    scopes = _scopes(text)
+    last = bisect_right(scopes.condition_ends, start) - 1
+    if last < 0 or scopes.conditions[last].start() < low:
+        return False
+    return start < _condition_end(text, scopes.conditions[last], low, high)
 
 
 def is_affirmed(text: str, start: int, end: int) -> bool:

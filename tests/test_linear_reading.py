@@ -66,6 +66,24 @@ def direct_is_negated(text: str, start: int, end: int) -> bool:
     return reading.NEGATION.search(text, low, start) is not None or reading.POST_NEGATION.match(text, end, high) is not None
 
 
+def direct_condition_end(text: str, cue: re.Match[str], low: int, high: int) -> int:
+    end = reading.CONDITION_END.search(text, cue.end(), high)
+    high = end.start() if end else high
+    if not reading._CLAUSE_OPENING.fullmatch(text, low, cue.start()):
+        return high
+    commas = [m.start() for m in re.finditer(",", text[cue.end():high])]
+    if not commas:
+        return high
+    last = cue.end() + commas[-1]
+    return last if reading.INSTRUCTION.match(text, last, high) else cue.end() + commas[0]
+
+
+def direct_is_hypothetical(text: str, start: int, end: int) -> bool:
+    low, high = direct_clause_bounds(text, start, end)
+    cues = list(reading.CONDITIONAL.finditer(text, low, start))
+    return bool(cues) and start < direct_condition_end(text, cues[-1], low, high)
+
+
 def direct_denied_just_before(text: str, start: int) -> bool:
     low, _ = direct_clause_bounds(text, start)
     return reading._DENIAL_CUE.search(text[low:start]) is not None
@@ -110,6 +128,18 @@ def test_negation_scope_reads_as_the_direct_reading(corpus):
             assert is_negated(text, start, end) == direct_is_negated(text, start, end), (text, word)
             mentions += 1
     assert mentions > 30000
+
+
+def test_conditions_read_as_the_direct_reading(corpus):
+    conditional = [t for t in corpus if reading.CONDITIONAL.search(t)]
+    assert len(conditional) > 100
+    mentions = supposed = 0
+    for text in conditional:
+        for word in WORD.finditer(text):
+            found = reading.is_hypothetical(text, *word.span())
+            assert found == direct_is_hypothetical(text, *word.span()), (text, word)
+            mentions, supposed = mentions + 1, supposed + found
+    assert mentions > 2000 and supposed > 200
 
 
 def test_denials_read_as_the_direct_reading(corpus):
@@ -288,13 +318,14 @@ def readers() -> dict[str, Callable[[str], object]]:
         "leak scanner": lambda text: (redact_leaks(text, case.diagnosis_names), find_diagnosis_terms(text)),
         "fact checker": fact_checker.contradictions,
         "scripted doctor": read,
+        "affirmation reading": lambda text: [reading.is_affirmed(text, *m.span()) for m in WORD.finditer(text)],
         "direct negation reading": lambda text: [direct_is_negated(text, *m.span()) for m in WORD.finditer(text)],
     }
 
 
 # The benchmark's hostile turns, as n repetitions of a unit.
 HOSTILE = ["cough ", "no ", "cccccc", "cough-", "I have had a cough since Monday. ", "cough, ", "no cough, ",
-           "haven't had any cough "]
+           "haven't had any cough ", "if you get a cough ", "watch for cough and "]
 
 
 def growth(reader: Callable[[str], object], unit: str, meter: Meter, n: int = 60) -> float:
