@@ -6,18 +6,40 @@ is contraindicated" are not affirmed mentions when a matcher asks for those), qu
 (asking is not asserting) and order-aware (``first_n``, ``before``). Phrases match as whole
 words with any spacing or hyphenation; a trailing ``*`` makes a phrase a prefix ("breath*"
 finds "breathless"). A ``MatcherSession`` grades a growing dialogue step by step and reads
-each message once.
+each message once. A matcher with a ``reading`` hands each message to the reading registered
+under that name (``register_reading``), so knowledge the matcher language cannot hold (which
+level of care a plan arranges) stays with its owner and is graded by the same sessions.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 from clinic_rubrics.text import is_negated, is_question, phrase_pattern, sentences, whole_words
+
+
+# A reading decides whether one message counts: reading(text, argument) -> bool.
+Reading = Callable[[str, str], bool]
+READINGS: dict[str, Reading] = {}
+
+
+def register_reading(name: str, reading: Reading) -> None:
+    """Make ``Matcher(reading="name:argument")`` call ``reading(message_text, argument)``."""
+    if name in READINGS and READINGS[name] is not reading:
+        raise ValueError(f"a different reading is already registered as {name!r}")
+    READINGS[name] = reading
+
+
+def _reading(criterion: Criterion) -> tuple[Reading, str]:
+    name, _, argument = criterion.matcher.reading.partition(":")
+    if name not in READINGS:
+        raise GradingError(f"criterion {criterion.id!r}: no reading {name!r} is registered (known: "
+                           f"{sorted(READINGS)}); import the package that defines it (e.g. clinic_env)")
+    return READINGS[name], argument
 
 
 @lru_cache(maxsize=4096)
@@ -50,16 +72,25 @@ def _key(matcher: Matcher) -> tuple:
     return (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions)
 
 
+def _counter(criterion: Criterion) -> Callable[[str], int]:
+    """How many matches one message holds for this criterion: a reading's yes as 1, else ``_counts``."""
+    if criterion.matcher.reading is not None:
+        reading, argument = _reading(criterion)
+        return lambda text: int(reading(text, argument))
+    key = _key(criterion.matcher)
+    return lambda text: _counts(*key, text)
+
+
 @per_rubric
 def _plan(rubric: Rubric) -> tuple[list[tuple], set[tuple[str, tuple[str, ...]]]]:
-    """Per criterion (id, matcher, count key, ``before`` phrases), and the ``before`` windows."""
+    """Per criterion (id, matcher, counter, ``before`` phrases), and the ``before`` windows."""
     missing = [c.id for c in rubric.criteria if c.matcher is None]
     if missing:
         raise GradingError(
             f"criterion {missing[0]!r} has no matcher; the offline grader cannot judge free text "
             "(use an LLM judge, or an ensemble with one)"
         )
-    plan = [(c.id, c.matcher, _key(c.matcher), tuple(c.matcher.before)) for c in rubric.criteria]
+    plan = [(c.id, c.matcher, _counter(c), tuple(c.matcher.before)) for c in rubric.criteria]
     return plan, {(m.speaker, before) for _, m, _, before in plan if before}
 
 
@@ -95,7 +126,7 @@ class MatcherSession:
         speakers = [s for s, roles in SPEAKER_ROLES.items() if role in roles]
         closing = {(s, before) for s, before in self._windows - self._closed
                    if s in speakers and _compile(before, None).search(text)}
-        for cid, matcher, key, before in self._plan:
+        for cid, matcher, count, before in self._plan:
             speaker = matcher.speaker
             if speaker not in speakers:
                 continue
@@ -104,7 +135,7 @@ class MatcherSession:
             if before and ((speaker, before) in self._closed or (speaker, before) in closing):
                 continue  # only messages before the first one naming a ``before`` phrase count
             if self.counts[cid] < matcher.min_count:
-                self.counts[cid] += _counts(*key, text)
+                self.counts[cid] += count(text)
         self._closed |= closing
         for speaker in speakers:
             self._seen[speaker] += 1
