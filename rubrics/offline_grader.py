@@ -21,7 +21,6 @@ from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message,
 from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 from clinic_rubrics.text import is_negated, is_question, phrase_pattern, sentences, whole_words
 
-
 # A reading decides whether one message counts: reading(text, argument) -> bool.
 Reading = Callable[[str, str], bool]
 READINGS: dict[str, Reading] = {}
