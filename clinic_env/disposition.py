@@ -62,24 +62,24 @@ PHRASES: dict[Level, tuple[str, ...]] = {
         r"(?:immediately|straight|urgently|now) (?:in)?to (?:the )?(?:hospital|emergency department)",
         r"(?:to|into) (?:the )?(?:hospital|emergency department) (?:now|immediately|straight away|right away)",
         r"thrombectomy", r"thrombolys\w+ pathway", r"stroke team", r"crash team", _LABEL + "emergency",
-        r"(?:same[\s-]day|urgent|immediate|emergency|emergent) (?:\w+ ){0,2}(?:surgery|operation|decompression|"
+        r"(?:same[\s-]day|urgent|immediate|emergency|emergent) (?:[\w'-]+ ){0,2}(?:surgery|operation|decompression|"
         r"repair|laparotomy|exploration|angiography|angioplasty|pci|endoscopy|reduction)",
-        r"refer\w* (?:\w+ ){0,4}(?:now|immediately|straight away|as an emergency)",
-        r"on[\s-]call (?:\w+ ){0,4}(?:now|immediately|straight away|right away|tonight)",
-        r"transfer\w* (?:\w+ ){0,3}to (?:the )?(?:\w+ ){0,2}(?:centre|unit|hospital)",
+        r"refer\w* (?:[\w'-]+ ){0,6}(?:now|immediately|straight away|as an emergency)",
+        r"on[\s-]call (?:[\w'-]+ ){0,6}(?:now|immediately|straight away|right away|tonight)",
+        r"transfer\w* (?:[\w'-]+ ){0,3}to (?:the )?(?:[\w'-]+ ){0,2}(?:centre|unit|hospital)",
         r"(?:neurosurgical|cardiothoracic|vascular|major trauma) (?:centre|unit|team|surgeons?)",
     ),
     Level.ADMIT: (
         r"admit\w*", r"admission", r"inpatients?", r"(?:the )?wards?(?! off)", r"(?:keep|keeping|kept) (?:you|him|her|them) in",
         r"stay(?:s|ing)? (?:in hospital|in overnight|in tonight|overnight|with us|here)", r"(?:in|into|to) hospital", r"overnight stay", r"stay overnight",
-        r"under the (?:\w+ )?(?:team|surgeons|physicians|medics|paediatricians|obstetricians|gynaecologists)",
+        r"under the (?:[\w'-]+ )?(?:team|surgeons|physicians|medics|paediatricians|obstetricians|gynaecologists)",
         r"(?:coronary|stroke|medical|surgical|acute medical) (?:care )?unit", r"ccu", r"admissions? unit",
         r"assessment unit", r"observation ward", _LABEL + "admit",
     ),
     Level.SAME_DAY: (
-        r"same[\s-]day", r"urgent(?:ly)? (?:\w+ ){0,2}(?:review|assessment|referral|appointment|clinic|scan|"
-        r"ultrasound|opinion)", r"refer\w* (?:\w+ ){0,3}urgently", r"(?:seen|see you|review\w*|assess\w*) "
-        r"(?:\w+ ){0,2}today", r"this afternoon", r"on[\s-]call", r"eye casualty", r"liaison",
+        r"same[\s-]day", r"urgent(?:ly)? (?:[\w'-]+ ){0,2}(?:review|assessment|referral|appointment|clinic|scan|"
+        r"ultrasound|opinion)", r"refer\w* (?:[\w'-]+ ){0,3}urgently", r"(?:seen|see you|review\w*|assess\w*) "
+        r"(?:[\w'-]+ ){0,2}today", r"this afternoon", r"on[\s-]call", r"eye casualty", r"liaison",
         r"ambulatory emergency", r"sdec",
         r"early pregnancy (?:unit|assessment)",
         r"(?:medical|surgical|admitting|paediatric|gynae\w*|obstetric|orthopaedic|urology|vascular|cardiology|"
@@ -92,7 +92,7 @@ PHRASES: dict[Level, tuple[str, ...]] = {
     Level.GP_FOLLOW_UP: (
         r"(?-i:GP)s?", r"general practitioner", r"family doctor", r"primary care", r"practice nurse",
         r"follow(?:ed)?[\s-]?up", r"(?:see|review|check on|recheck) (?:you|him|her|them) (?:again|back|(?:in|at|after) [\w-]+)",
-        r"review (?:in|after|at) (?:a |an )?[\w-]+ (?:\w+ )?(?:hours?|days?|weeks?|months?)", r"recheck\w*", r"routine review",
+        r"review (?:in|after|at) (?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)", r"recheck\w*", r"routine review",
         _LABEL + "follow",
     ),
     Level.HOME: (
@@ -116,6 +116,7 @@ REASSURANCE = re.compile(
     r"no need (?:for|to) (?:a |any )?(?:scan|tests?|investigations?|see a specialist|worry|come back))\b",
     re.IGNORECASE,
 )
+WINDOW = 300
 _LEVEL_PATTERNS = tuple((level, re.compile(r"(?<!\w)(?:" + "|".join(phrases) + r")(?!\w)", re.IGNORECASE))
                         for level, phrases in PHRASES.items())
 
@@ -141,6 +142,20 @@ def _safety_net(sentence: str, start: int, end: int, level: Level) -> bool:
     return _RESULT.search(sentence, condition.end(), high) is None
 
 
+def _affirmed(sentence: str, start: int, end: int, level: Level) -> bool:
+    """Whether the mention ``sentence[start:end]`` arranges its level: neither denied nor safety-netting.
+    Both are read in a window of ``WINDOW`` characters around it, so that a run-on "sentence" of
+    repeated phrases costs linear time; a clause is far shorter in any real plan."""
+    low, high = max(0, start - WINDOW), min(len(sentence), end + WINDOW)
+    return _affirmed_in_window(sentence[low:high], start - low, end - low, level)
+
+
+@lru_cache(maxsize=4096)
+def _affirmed_in_window(text: str, start: int, end: int, level: Level) -> bool:
+    """``_affirmed`` on one window (memoised: a repeated phrase gives repeated windows)."""
+    return not is_negated(text, start, end) and not _safety_net(text, start, end, level)
+
+
 @lru_cache(maxsize=8192)
 def plan_levels(plan: str) -> frozenset[Level]:
     """The levels of care the plan affirms (see the module doc)."""
@@ -148,13 +163,8 @@ def plan_levels(plan: str) -> frozenset[Level]:
     for sentence in sentences(plan.translate(APOSTROPHES)):
         if is_question(sentence):
             continue
-        for level, pattern in _LEVEL_PATTERNS:
-            if level in found:
-                continue
-            for m in pattern.finditer(sentence):
-                if not is_negated(sentence, m.start(), m.end()) and not _safety_net(sentence, m.start(), m.end(), level):
-                    found.add(level)
-                    break
+        found.update(level for level, pattern in _LEVEL_PATTERNS if level not in found and any(
+            _affirmed(sentence, m.start(), m.end(), level) for m in pattern.finditer(sentence)))
     return frozenset(found)
 
 
