@@ -161,13 +161,14 @@ def _treatment(case: Case) -> list[Criterion]:
                              points=4, dimension="treatment", tags=["disposition"],
                              matcher=Matcher(reading=f"disposition_met:{management.disposition}")))
         if CASE_LEVEL[management.disposition] >= Level.ADMIT:
-            out.append(Criterion(id="unsafe_disposition", text="Sends the patient home or to routine follow-up although "
-                                 f"the case needs: {management.disposition_text}", points=-8, dimension="ethics_safety",
-                                 tags=["unsafe_disposition"], critical=True,
+            out.append(Criterion(id="unsafe_disposition", points=-8, dimension="ethics_safety",
+                                 text=f"Sends the patient home or to routine follow-up although the case needs: "
+                                 f"{management.disposition_text}", tags=["unsafe_disposition"], critical=True,
                                  matcher=Matcher(reading=f"unsafe_disposition:{management.disposition}")))
     for i, contra in enumerate(case.contraindications):
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
-                             f"{contra.reason}", points=-8, dimension="ethics_safety", tags=["contraindication"], critical=True,
+                             f"{contra.reason}", points=-8, dimension="ethics_safety", tags=["contraindication"],
+                             critical=True,
                              matcher=Matcher(any_of=[contra.treatment], affirmed_only=True, exclude_questions=True)))
     return out
 

@@ -50,56 +50,54 @@ CASE_LEVEL: dict[str, Level] = {
     "emergency": Level.EMERGENCY,
 }
 
-_LABEL = r"disposition\s*(?:is|:)?\s*"  # an explicit label: "Disposition: admit."
-
 # Phrases arranging each level (regular expressions, matched case-insensitively as whole words).
 PHRASES: dict[Level, tuple[str, ...]] = {
     Level.EMERGENCY: (
         r"resus\w*", r"intensive care", r"icu", r"itu", r"hdu", r"high[\s-]dependency", r"critical care",
-        r"(?:operating )?theatres?", r"cath(?:eter(?:isation)?)?[\s-]lab", r"primary pci",
+        r"(?:operating )?theatres?", r"cath(?:eter(?:isation)?)?[\s-]lab", r"primary pci", r"thrombectomy",
         r"emergency (?:surgery|operation|repair|laparotomy|department|room|team|theatre|ultrasound|reduction)",
-        r"(?-i:A&E|A and E|ER)", r"ambulance", r"999", r"911", r"112", r"blue[\s-]light\w*", r"trauma team",
+        r"(?-i:A&E|A and E|ER)", r"ambulance", r"999", r"911", r"blue[\s-]light\w*", r"trauma team", r"crash team",
         r"(?:immediately|straight|urgently|now) (?:in)?to (?:the )?(?:hospital|emergency department)",
         r"(?:to|into) (?:the )?(?:hospital|emergency department) (?:now|immediately|straight away|right away)",
-        r"thrombectomy", r"thrombolys\w+ pathway", r"stroke team", r"crash team", _LABEL + "emergency",
-        r"(?:same[\s-]day|urgent|immediate|emergency|emergent) (?:[\w'-]+ ){0,2}(?:surgery|operation|decompression|"
-        r"repair|laparotomy|exploration|angiography|angioplasty|pci|endoscopy|reduction)",
+        r"thrombolys\w+ pathway", r"stroke team", r"disposition:? (?:is )?emergency",
+        r"(?:same[\s-]day|urgent|immediate|emergency|emergent) (?:[\w'-]+ ){0,2}(?:surgery|operation|"
+        r"decompression|repair|laparotomy|exploration|angiography|angioplasty|pci|endoscopy|reduction)",
         r"refer\w* (?:[\w'-]+ ){0,6}(?:now|immediately|straight away|as an emergency)",
         r"on[\s-]call (?:[\w'-]+ ){0,6}(?:now|immediately|straight away|right away|tonight)",
         r"transfer\w* (?:[\w'-]+ ){0,3}to (?:the )?(?:[\w'-]+ ){0,2}(?:centre|unit|hospital)",
         r"(?:neurosurgical|cardiothoracic|vascular|major trauma) (?:centre|unit|team|surgeons?)",
     ),
     Level.ADMIT: (
-        r"admit\w*", r"admission", r"inpatients?", r"(?:the )?wards?(?! off)", r"(?:keep|keeping|kept) (?:you|him|her|them) in",
-        r"stay(?:s|ing)? (?:in hospital|in overnight|in tonight|overnight|with us|here)", r"(?:in|into|to) hospital", r"overnight stay", r"stay overnight",
-        r"under the (?:[\w'-]+ )?(?:team|surgeons|physicians|medics|paediatricians|obstetricians|gynaecologists)",
-        r"(?:coronary|stroke|medical|surgical|acute medical) (?:care )?unit", r"ccu", r"admissions? unit",
-        r"assessment unit", r"observation ward", _LABEL + "admit",
+        r"admit\w*", r"admission", r"inpatients?", r"wards?(?! off)", r"(?:keep|keeping|kept) (?:you|him|her|them) in",
+        r"stay(?:s|ing)? (?:in hospital|in overnight|in tonight|overnight|with us|here)", r"(?:in|into|to) hospital",
+        r"overnight stay", r"under the (?:[\w'-]+ )?(?:team|surgeons|physicians|medics|paediatricians|obstetricians|"
+        r"gynaecologists)", r"(?:coronary|stroke|medical|surgical|acute medical) (?:care )?unit", r"ccu",
+        r"admissions? unit", r"assessment unit", r"observation ward",
     ),
     Level.SAME_DAY: (
         r"same[\s-]day", r"urgent(?:ly)? (?:[\w'-]+ ){0,2}(?:review|assessment|referral|appointment|clinic|scan|"
-        r"ultrasound|opinion)", r"refer\w* (?:[\w'-]+ ){0,3}urgently", r"(?:seen|see you|review\w*|assess\w*) "
-        r"(?:[\w'-]+ ){0,2}today", r"this afternoon", r"on[\s-]call", r"eye casualty", r"liaison",
-        r"ambulatory emergency", r"sdec",
-        r"early pregnancy (?:unit|assessment)",
+        r"ultrasound|opinion)", r"refer\w* (?:[\w'-]+ ){0,3}urgently",
+        r"(?:seen|see you|review\w*|assess\w*) (?:[\w'-]+ ){0,2}today", r"this afternoon", r"on[\s-]call",
+        r"eye casualty", r"liaison", r"ambulatory emergency", r"sdec", r"early pregnancy (?:unit|assessment)",
         r"(?:medical|surgical|admitting|paediatric|gynae\w*|obstetric|orthopaedic|urology|vascular|cardiology|"
         r"respiratory|neurology|ent|hospital) (?:team|registrar|reg|doctors?|consultant|surgeons?)",
     ),
     Level.CLINIC: (
         r"refer\w*", r"specialists?", r"clinic", r"out[\s-]?patients?", r"two[\s-]week[\s-]wait", r"2ww",
-        r"(?!apolog)\w+olog(?:y|ist|ists)", r"physio\w*", r"dietitian", r"ambulatory (?:care|\w+ service|clinic)", r"psychiatr\w+", _LABEL + "refer",
+        r"(?!apolog)\w+olog(?:y|ist|ists)", r"physio\w*", r"dietitian", r"ambulatory (?:care|\w+ service|clinic)",
+        r"psychiatr\w+",
     ),
     Level.GP_FOLLOW_UP: (
         r"(?-i:GP)s?", r"general practitioner", r"family doctor", r"primary care", r"practice nurse",
-        r"follow(?:ed)?[\s-]?up", r"(?:see|review|check on|recheck) (?:you|him|her|them) (?:again|back|(?:in|at|after) [\w-]+)",
-        r"review (?:in|after|at) (?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)", r"recheck\w*", r"routine review",
-        _LABEL + "follow",
+        r"follow(?:ed)?[\s-]?up", r"recheck\w*", r"routine review",
+        r"(?:see|review|check on|recheck) (?:you|him|her|them) (?:again|back|(?:in|at|after) [\w-]+)",
+        r"review (?:in|after|at) (?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)",
     ),
     Level.HOME: (
         r"(?<!nursing )(?<!care )(?<!residential )home(?! (?:oxygen|visit|treatment team|ventilation))",
         r"discharg(?:e|ed|ing) (?:you|him|her|them|home|today|now|later|tomorrow|from)",
         r"(?:be|been|get|gets|is|are|can|was) discharged", r"(?:for|to|on|before|after|at) discharge",
-        r"self[\s-]care", _LABEL + "discharge",
+        r"self[\s-]care",
     ),
 }
 
@@ -112,11 +110,11 @@ _RESULT = re.compile(r"\b(?:scan|ct|mri|x-?ray|ultrasound|echo|ecg|results?|bloo
 REASSURANCE = re.compile(
     r"\b(?:nothing (?:to worry about|serious|sinister|to be alarmed)|no cause for (?:concern|alarm)|reassur\w*|"
     r"(?:i'?m|i am) not (?:worried|concerned)|(?:should|will|tends? to|usually) settle|settle on (?:its|their) own|"
-    r"get(?:s)? better on (?:its|their) own|(?:only|just) a (?:\w+ )?(?:virus|bug|strain|migraine|sprain)|harmless|"
+    r"gets? better on (?:its|their) own|(?:only|just) a (?:\w+ )?(?:virus|bug|strain|migraine|sprain)|harmless|"
     r"no need (?:for|to) (?:a |any )?(?:scan|tests?|investigations?|see a specialist|worry|come back))\b",
     re.IGNORECASE,
 )
-WINDOW = 300
+WINDOW = 300  # characters each side of a mention read for its negation and condition
 _LEVEL_PATTERNS = tuple((level, re.compile(r"(?<!\w)(?:" + "|".join(phrases) + r")(?!\w)", re.IGNORECASE))
                         for level, phrases in PHRASES.items())
 

@@ -31,7 +31,7 @@ PLAN_SENTENCES = [
     # admission
     ("I'd like to admit you to the medical ward for IV antibiotics and fluids.", A),
     ("We'll keep him in overnight on the children's ward so the nurses can watch his breathing.", A),
-    ("She needs to stay in hospital until the acetylcysteine infusion is finished and the psychiatry team has seen her.", A),
+    ("She needs to stay in hospital until the acetylcysteine has finished and the psychiatry team has seen her.", A),
     ("You'll be admitted under the surgical team, nil by mouth, with a drip.", A),
     # same-day assessment
     ("I've arranged for the eye casualty team to see you this afternoon.", S),

@@ -109,7 +109,8 @@ def test_the_env_reward_pays_the_gated_score_and_reports_the_raw_one():
     rubric = build_case_rubric(case)
     assert rubric.harm_cap == HARM_CAP == 0.0
     critical = {c.id for c in rubric.criteria if c.critical}
-    assert critical >= {"unsafe_disposition", "missed_red_flag"} and any(i.startswith("contraindicated_") for i in critical)
+    assert critical >= {"unsafe_disposition", "missed_red_flag"}
+    assert any(i.startswith("contraindicated_") for i in critical)
     # every critical criterion is a tagged harm, so grader-eval counts it as harm found
     assert all({"contraindication", "red_flag", "unsafe_disposition"} & set(c.tags) for c in rubric.criteria
                if c.critical)
