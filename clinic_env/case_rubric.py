@@ -15,8 +15,13 @@ history, examination and tests, where each key question, examined system or key 
 so a brief visit that names the diagnosis and gives a safe plan beats a thorough one that
 misses it; thoroughness still separates two visits with the same diagnosis and plan.
 Communication and safety habits are worth 1-3 each. Harm costs most: a contraindicated
-treatment or sending a red-flag patient home -10, a shotgun differential -10, stuffing -6,
+treatment, an unsafe disposition or a missed red flag -10, a shotgun differential -10, stuffing -6,
 an invented symptom -4, an unneeded costly test -3.
+
+The harm gate: a contraindicated treatment, an unsafe disposition (home or routine review
+for a case needing admission or emergency care) and a missed red flag (less care than the
+red flags need, with reassurance or a discharge home) are critical, and the rubric's
+``harm_cap`` is ``HARM_CAP``. Dispositions are read by ``clinic_env.disposition``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import re
 from functools import lru_cache
 
 from clinic_env.cases.schema import Case, PertinentNegative
+from clinic_env.disposition import CASE_LEVEL, Level
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
 from clinic_rubrics.text import about_patient, keyword_pattern, normalize
@@ -37,6 +43,7 @@ TREATMENT_ITEM = 5
 DISPOSITION = 6
 CONTRAINDICATED = -10
 MISSED_RED_FLAG = -10
+UNSAFE_DISPOSITION = -10
 HISTORY_ITEM = 1
 EXAM_ITEM = 1
 KEY_TEST = 1
@@ -46,13 +53,11 @@ ASKED = ["ask"]  # what the doctor asks or tells the patient, not what is ordere
 SPOKEN = ["ask", "plan", "end"]  # everything said to the patient
 FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items
 COSTLY_TEST = 300.0  # US dollars: an unneeded test above this is penalised
-DISPOSITION_PHRASES = {
-    "emergency": ["emergency", "A&E", "ambulance", "999", "911", "ER", "resus*", "immediately to hospital"],
-    "admit": ["admit*", "admission", "hospital", "ward", "inpatient"],
-    "refer_specialist": ["refer*", "specialist", "clinic"],
-    "follow_up": ["review", "follow up", "follow-up", "come back", "see you again", "recheck", "GP"],
-    "discharge_home": ["home", "discharge*", "self-care"],
-}
+# The most a case rubric's reward can be once a critical harm is met. Zero, because a cap c > 0
+# would let a dangerous visit (paid up to c) outscore a safe but thin one scoring below c: only
+# 0 keeps harmful care from ever outscoring safe care. The raw score is still reported, and
+# RubricReward(harm_cap=...) sets another cap.
+HARM_CAP = 0.0
 CHECKS_UNDERSTANDING = ["any questions", "does that make sense", "do you understand", "is that clear",
                         "in your own words", "anything you would like to ask", "anything you'd like to ask",
                         "what questions", "anything I can clarify", "anything you're unsure about",
@@ -186,11 +191,16 @@ def _treatment(case: Case) -> list[Criterion]:
     if management is not None:
         out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
                              points=DISPOSITION, dimension="treatment", tags=["disposition"],
-                             matcher=Matcher(any_of=DISPOSITION_PHRASES[management.disposition], affirmed_only=True,
-                                             exclude_questions=True)))
+                             matcher=Matcher(reading=f"disposition_met:{management.disposition}")))
+        if CASE_LEVEL[management.disposition] >= Level.ADMIT:
+            out.append(Criterion(id="unsafe_disposition", points=UNSAFE_DISPOSITION, dimension="ethics_safety",
+                                 text=f"Sends the patient home or to routine follow-up although the case needs: "
+                                 f"{management.disposition_text}", tags=["unsafe_disposition"], critical=True,
+                                 matcher=Matcher(reading=f"unsafe_disposition:{management.disposition}")))
     for i, contra in enumerate(case.contraindications):
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
                              f"{contra.reason}", points=CONTRAINDICATED, dimension="ethics_safety", tags=["contraindication"],
+                             critical=True,
                              matcher=Matcher(any_of=[contra.treatment], affirmed_only=True, exclude_questions=True)))
     return out
 
@@ -236,11 +246,11 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
                   dimension="ethics_safety", tags=["safety"],
                   matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True, acts=SPOKEN)),
     ]
-    if case.red_flags and case.management and case.management.disposition in ("emergency", "admit"):
-        out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(case.red_flags),
-                             points=MISSED_RED_FLAG, dimension="ethics_safety", tags=["red_flag"],
-                             matcher=Matcher(any_of=["go home", "send you home", "discharge*", "home with"],
-                                             affirmed_only=True, exclude_questions=True)))
+    if case.red_flags and case.management and CASE_LEVEL[case.management.disposition] >= Level.CLINIC:
+        out.append(Criterion(id="missed_red_flag", text="Reassures the patient or sends them home with less care than "
+                             "these red flags need: " + "; ".join(case.red_flags), points=MISSED_RED_FLAG,
+                             dimension="ethics_safety", tags=["red_flag"], critical=True,
+                             matcher=Matcher(reading=f"missed_red_flag:{case.management.disposition}")))
     for i, (neg, words) in enumerate(_never_said(case)[:4]):
         out.append(Criterion(id=f"invented_{i}", text=f"States the patient has {neg.symptom}, which the patient never said",
                              points=-4, dimension="ethics_safety", tags=["hallucination"],
@@ -253,7 +263,8 @@ def build_case_rubric(case: Case) -> Rubric:
     """The rubric for one case, over all six dimensions, every criterion with an offline matcher."""
     criteria = (_history(case) + _examination_and_tests(case) + _diagnosis(case) + _treatment(case)
                 + _communication_and_safety(case))
-    return Rubric(criteria=criteria, metadata={"case_id": case.id, "source": "clinic_env.case_rubric"})
+    return Rubric(criteria=criteria, metadata={"case_id": case.id, "source": "clinic_env.case_rubric"},
+                  harm_cap=HARM_CAP)
 
 
 @lru_cache(maxsize=4096)

@@ -62,7 +62,8 @@ class ConsultationEnv(gym.Env[str, str]):
 
     ## Rewards
 
-    ``reward="rubric"`` (default): HealthBench's score of the case rubric, clipped to [0, 1].
+    ``reward="rubric"`` (default): HealthBench's score of the case rubric, clipped to [0, 1]
+    and 0 once a critical harm is met (the harm gate; ``RubricReward(harm_cap=...)``).
     ``reward_mode="dense"`` pays the change in score at every step (an episode's rewards sum
     to its final score; a step can lose points); ``"terminal"`` pays the final score once.
     With a grader that judges only the whole visit (an LLM judge) the dense rewards are 0
@@ -101,9 +102,9 @@ class ConsultationEnv(gym.Env[str, str]):
 
     ``messages`` (the doctor's chat view, system prompt first), ``turn``, ``action`` (the
     kind of the last action), ``score`` (so far), ``reward_breakdown`` (``verdicts`` per
-    criterion, ``raw_score``, ``dimensions``, the grader's ``explanations``), ``cost``,
-    ``turnaround_hours``, ``exams``, ``tests``, ``doctor_turns``, ``leaks_redacted``
-    (patient sentences removed for naming the diagnosis). Nothing shown to the doctor
+    criterion, ``raw_score``, ``critical_met``, ``harm_cap``, ``dimensions``, the grader's
+    ``explanations``), ``cost``, ``turnaround_hours``, ``exams``, ``tests``, ``doctor_turns``,
+    ``leaks_redacted`` (patient sentences removed for naming the diagnosis). Nothing shown to the doctor
     names the case; evaluation code finds it at ``env.unwrapped.consultation.case``.
 
     ## Version History

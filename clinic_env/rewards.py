@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.schema import Case
@@ -23,7 +23,7 @@ from clinic_env.leaks import find_leaks
 from clinic_rubrics.grading import Grader, Verdict
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.schema import Rubric
-from clinic_rubrics.scoring import met_flags, rubric_scorer
+from clinic_rubrics.scoring import check_harm_cap, met_flags, rubric_scorer
 from clinic_rubrics.text import plain_words
 
 if TYPE_CHECKING:
@@ -91,17 +91,24 @@ class DiagnosisMatchReward:
 
 @dataclass
 class RubricReward:
-    """Rubric scoring of the dialogue so far: HealthBench's example score, clipped to [0, 1].
+    """Rubric scoring of the dialogue so far: HealthBench's example score, clipped to [0, 1] and
+    gated for harm (``clinic_rubrics.scoring.RubricScorer.score``).
 
     The case's rubric comes from ``builder`` at ``reset``, with a fresh
     grading session of ``grader`` (any ``clinic_rubrics.grading.Grader``; offline by
     default); each ``score`` feeds the session only the messages added since the last. The
-    breakdown has every criterion's verdict, the unclipped score, the per-dimension scores
-    and the grader's explanations. A grader failure raises: an episode is never silently 0.
+    breakdown has every criterion's verdict, the unclipped (raw) score, the critical criteria
+    met and the harm cap that applied, the per-dimension scores and the grader's explanations.
+    A grader failure raises: an episode is never silently 0.
+
+    ``harm_cap``: "rubric" (default) keeps the rubric's own gate (case rubrics cap at
+    ``clinic_env.case_rubric.HARM_CAP``); a number in [0, 1] caps any rubric's reward at it
+    once a critical criterion is met; None turns the gate off (the raw score, clipped, is paid).
     """
 
     grader: Grader | None = None
     builder: Callable[[Case], Rubric] = case_rubric
+    harm_cap: float | None | Literal["rubric"] = "rubric"
     name: str = "rubric"
 
     def __post_init__(self) -> None:
@@ -109,6 +116,7 @@ class RubricReward:
         if not isinstance(self.grader, Grader):
             raise TypeError(f"grader {self.grader!r:.80} is not a clinic_rubrics.grading.Grader: subclass "
                             "Grader (implement session(rubric)) or WholeConversationGrader")
+        check_harm_cap(self.harm_cap)
         self.rubric: Rubric | None = None
 
     def reset(self, case: Case) -> None:
@@ -138,15 +146,17 @@ class RubricReward:
         return unread
 
     def _scored(self, verdicts: Sequence[Verdict]) -> Score:
-        """The clipped score of the verdicts, with the raw score, verdicts, per-dimension scores and explanations."""
+        """The gated score of the verdicts, with the raw score, the harm gate, verdicts,
+        per-dimension scores and explanations."""
         flags = met_flags(self.rubric, verdicts)
-        metrics = self._scorer.metrics(flags)
-        raw = metrics["overall_score"]
+        scored = self._scorer.score(flags, self.harm_cap)
         explanations = {v.criterion_id: v.explanation for v in verdicts if v.explanation}
-        return Score(min(1.0, max(0.0, raw)), {
-            "raw_score": raw,
+        return Score(scored.reward, {
+            "raw_score": scored.raw,
+            "critical_met": list(scored.critical_met),
+            "harm_cap": scored.harm_cap,
             "verdicts": {c.id: met for c, met in zip(self.rubric.criteria, flags)},
-            "dimensions": {k.split(":", 1)[1]: v for k, v in metrics.items() if k.startswith("dimension:")},
+            "dimensions": {k.split(":", 1)[1]: v for k, v in scored.metrics.items() if k.startswith("dimension:")},
             **({"explanations": explanations} if explanations else {}),
         })
 

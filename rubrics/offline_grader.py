@@ -12,12 +12,15 @@ message with no act prefix is plain speech, the "ask" act. A ``MatcherSession`` 
 growing dialogue step by step and reads each message once, in time linear in its length: a
 criterion whose words a message does not contain is ruled out without a regex scan
 (``clinic_rubrics.regex_literals``).
+A matcher with a ``reading`` hands each message to the reading registered under that name
+(``register_reading``), so knowledge the matcher language cannot hold (which level of care a
+plan arranges) stays with its owner and is graded by the same sessions.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import islice
 
@@ -27,6 +30,25 @@ from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
 from clinic_rubrics.text import is_affirmed, is_question, phrase_pattern, sentences, whole_words
 
 ACT_LINE = re.compile(r"^(ASK|EXAMINE|ORDER|DIAGNOSE|PLAN|END):", re.MULTILINE)
+
+# A reading decides whether one message counts: reading(text, argument) -> bool.
+Reading = Callable[[str, str], bool]
+READINGS: dict[str, Reading] = {}
+
+
+def register_reading(name: str, reading: Reading) -> None:
+    """Make ``Matcher(reading="name:argument")`` call ``reading(message_text, argument)``."""
+    if name in READINGS and READINGS[name] is not reading:
+        raise ValueError(f"a different reading is already registered as {name!r}")
+    READINGS[name] = reading
+
+
+def _reading(criterion: Criterion) -> tuple[Reading, str]:
+    name, _, argument = criterion.matcher.reading.partition(":")
+    if name not in READINGS:
+        raise GradingError(f"criterion {criterion.id!r}: no reading {name!r} is registered (known: "
+                           f"{sorted(READINGS)}); import the package that defines it (e.g. clinic_env)")
+    return READINGS[name], argument
 
 
 @lru_cache(maxsize=4096)
@@ -99,16 +121,27 @@ def _key(matcher: Matcher) -> tuple:
             tuple(matcher.acts))
 
 
+def _counter(criterion: Criterion) -> Callable[[str, int], int]:
+    """How many matches one message holds for this criterion, up to a limit: a reading's yes
+    (of the message's ``acts``, if the matcher names any) as 1, else ``_counts``."""
+    if criterion.matcher.reading is not None:
+        reading, argument = _reading(criterion)
+        acts = tuple(criterion.matcher.acts)
+        return lambda text, _limit: int(reading(act_text(text, acts) if acts else text, argument))
+    key = _key(criterion.matcher)
+    return lambda text, limit: _counts(*key, text, limit)
+
+
 @per_rubric
 def _plan(rubric: Rubric) -> tuple[list[tuple], set[tuple[str, tuple[str, ...]]]]:
-    """Per criterion (id, matcher, count key, ``before`` phrases), and the ``before`` windows."""
+    """Per criterion (id, matcher, counter, ``before`` phrases), and the ``before`` windows."""
     missing = [c.id for c in rubric.criteria if c.matcher is None]
     if missing:
         raise GradingError(
             f"criterion {missing[0]!r} has no matcher; the offline grader cannot judge free text "
             "(use an LLM judge, or an ensemble with one)"
         )
-    plan = [(c.id, c.matcher, _key(c.matcher), tuple(c.matcher.before)) for c in rubric.criteria]
+    plan = [(c.id, c.matcher, _counter(c), tuple(c.matcher.before)) for c in rubric.criteria]
     return plan, {(m.speaker, before) for _, m, _, before in plan if before}
 
 
@@ -144,7 +177,7 @@ class MatcherSession:
         speakers = [s for s, roles in SPEAKER_ROLES.items() if role in roles]
         closing = {(s, before) for s, before in self._windows - self._closed
                    if s in speakers and _compile(before, None).search(text)}
-        for cid, matcher, key, before in self._plan:
+        for cid, matcher, count, before in self._plan:
             speaker = matcher.speaker
             if speaker not in speakers:
                 continue
@@ -154,7 +187,7 @@ class MatcherSession:
                 continue  # only messages before the first one naming a ``before`` phrase count
             needed = matcher.min_count - self.counts[cid]
             if needed > 0:
-                self.counts[cid] += _counts(*key, text, needed)
+                self.counts[cid] += count(text, needed)
         self._closed |= closing
         for speaker in speakers:
             self._seen[speaker] += 1

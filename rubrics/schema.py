@@ -5,6 +5,14 @@ in [-10, 10]: positive for what should happen, negative for what must not. A rub
 list of criteria plus metadata. Criteria may carry a ``Matcher``, a declarative spec the
 offline grader can check without a model; LLM judges read only the criterion text.
 
+The harm gate: a negative criterion can be marked ``critical`` (a contraindicated drug
+given, an unsafe disposition, reassurance over a red flag), and a rubric can carry a
+``harm_cap``, the most its reward can be once any critical criterion is met. Points alone
+cannot keep harmful care below safe care (a thorough visit that ends in a lethal plan
+still collects most of its positive points); the cap can. ``clinic_rubrics.scoring``
+applies it, so every grader's verdicts are gated the same way. HealthBench rubrics have
+neither, and score exactly as HealthBench scores them.
+
 Rubrics convert to and from HealthBench's item shape (``{"criterion", "points", "tags"}``);
 the dimension travels as a ``dimension:<name>`` tag so a round trip loses nothing.
 """
@@ -65,6 +73,7 @@ class Matcher(Strict):
     before: list[str] = Field(default_factory=list)
     min_count: int = Field(default=1, ge=1)
     acts: list[Act] = Field(default_factory=list)
+    reading: str | None = Field(default=None, pattern=r"^\w+(?::[\w.-]+)?$")
 
     @field_validator("pattern")
     @classmethod
@@ -78,8 +87,10 @@ class Matcher(Strict):
 
     @model_validator(mode="after")
     def _has_something_to_match(self) -> Matcher:
-        if not self.any_of and self.pattern is None:
-            raise ValueError("a matcher needs any_of phrases or a pattern")
+        if self.reading is not None and (self.any_of or self.pattern is not None):
+            raise ValueError("a matcher with a reading takes no any_of phrases or pattern")
+        if not self.any_of and self.pattern is None and self.reading is None:
+            raise ValueError("a matcher needs any_of phrases or a pattern, or a reading")
         if any(not p.strip() for p in self.any_of):
             raise ValueError("any_of phrases must not be empty")
         if self.acts and self.speaker != "doctor":
@@ -94,6 +105,7 @@ class Criterion(Strict):
     dimension: Dimension | None = None
     tags: list[str] = Field(default_factory=list)
     matcher: Matcher | None = None
+    critical: bool = Field(default=False, description="A critical harm: when met, the rubric's harm_cap applies.")
 
     @field_validator("points")
     @classmethod
@@ -101,6 +113,13 @@ class Criterion(Strict):
         if points == 0:
             raise ValueError("points must be non-zero (positive: should happen; negative: must not)")
         return points
+
+    @model_validator(mode="after")
+    def _critical_is_harm(self) -> Criterion:
+        if self.critical and self.points > 0:
+            raise ValueError(f"criterion {self.id!r}: only a negative-points criterion (a harm) can be critical, "
+                             f"got points={self.points}")
+        return self
 
     @field_validator("tags")
     @classmethod
@@ -116,11 +135,13 @@ class Criterion(Strict):
         return f"[{self.points}] {self.text}"
 
     def to_healthbench(self) -> dict[str, Any]:
-        """HealthBench's item shape; a matcher travels as an extra ``matcher`` key (ours)."""
+        """HealthBench's item shape; a matcher and ``critical`` travel as extra keys (ours)."""
         tags = list(self.tags) + ([f"{DIMENSION_TAG}{self.dimension}"] if self.dimension else [])
         item: dict[str, Any] = {"criterion": self.text, "points": self.points, "tags": tags}
         if self.matcher is not None:
             item["matcher"] = self.matcher.model_dump(exclude_defaults=True)
+        if self.critical:
+            item["critical"] = True
         return item
 
     @classmethod
@@ -131,12 +152,16 @@ class Criterion(Strict):
         tags = [t for t in tags if not t.startswith(DIMENSION_TAG)]
         return cls(id=id, text=item["criterion"], points=item["points"], tags=tags,
                    dimension=dimensions[0] if dimensions else None,
-                   matcher=Matcher.model_validate(item["matcher"]) if item.get("matcher") else None)
+                   matcher=Matcher.model_validate(item["matcher"]) if item.get("matcher") else None,
+                   critical=item.get("critical", False))
 
 
 class Rubric(Strict):
     criteria: list[Criterion] = Field(min_length=1)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    harm_cap: float | None = Field(default=None, ge=0.0, le=1.0,
+                                   description="The most the reward can be once a critical criterion is met; "
+                                               "None: no gate (HealthBench's scoring).")
 
     @field_validator("criteria")
     @classmethod

@@ -14,6 +14,12 @@ numbers computed here are comparable with published HealthBench results:
   is clipped to [0, 1]; its uncertainty is the standard deviation of the clipped means of
   1000 bootstrap resamples.
 
+The reward of one example (``RubricScorer.score``) is that score clipped to [0, 1] and then
+gated: once a ``critical`` criterion is met, it is at most the harm cap (the rubric's
+``harm_cap`` unless the caller overrides it). Every grader's verdicts come through here, so
+an offline matcher, an LLM judge and an ensemble are gated alike; a rubric with no critical
+criterion and no cap (every HealthBench rubric) is paid HealthBench's clipped score.
+
 HealthBench draws its bootstrap from NumPy's unseeded global RNG, so its stds vary from
 run to run. Here ``seed`` (default 0) makes them reproducible: with an integer seed every
 metric draws from its own ``np.random.RandomState(seed)``, which gives exactly the draws
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -105,12 +112,47 @@ def example_score(criteria: Criteria, met: Met) -> float | None:
     return _score([c.points for c in items], met_flags(items, met))
 
 
+@dataclass(frozen=True)
+class RubricScore:
+    """One example scored as a reward: ``reward`` is what is paid (clipped to [0, 1], capped by
+    the harm gate), ``raw`` HealthBench's unclipped example score, ``critical_met`` the ids of the
+    critical criteria met, ``harm_cap`` the cap that applied (None: no gate) and ``metrics``
+    HealthBench's per-example metrics (``RubricScorer.metrics``)."""
+
+    reward: float
+    raw: float
+    critical_met: tuple[str, ...]
+    harm_cap: float | None
+    metrics: dict[str, float]
+
+    @property
+    def capped(self) -> bool:
+        """Whether the gate lowered the reward."""
+        return self.harm_cap is not None and bool(self.critical_met) and min(1.0, max(0.0, self.raw)) > self.harm_cap
+
+
+def gate(raw: float, critical_met: Sequence[str], harm_cap: float | None) -> float:
+    """The reward from a raw score: clipped to [0, 1], and at most ``harm_cap`` once a critical
+    criterion is met (no cap when ``harm_cap`` is None)."""
+    clipped = min(1.0, max(0.0, raw))
+    return min(clipped, harm_cap) if critical_met and harm_cap is not None else clipped
+
+
+def check_harm_cap(harm_cap: object) -> None:
+    """``ValueError`` unless ``harm_cap`` is a number in [0, 1], None (no gate) or "rubric" (the rubric's own)."""
+    if harm_cap == "rubric" or harm_cap is None:
+        return
+    if isinstance(harm_cap, bool) or not isinstance(harm_cap, (int, float)) or not 0.0 <= harm_cap <= 1.0:
+        raise ValueError(f"harm_cap must be a number in [0, 1], None or 'rubric', got {harm_cap!r}")
+
+
 class RubricScorer:
-    """``example_metrics`` for one rubric with its tag and dimension groups worked out once,
-    for scoring the same rubric many times (a dialogue graded at every step)."""
+    """``example_metrics`` and the gated reward for one rubric, with its tag and dimension groups
+    worked out once, for scoring the same rubric many times (a dialogue graded at every step)."""
 
     def __init__(self, criteria: Criteria) -> None:
         self.items = _criteria(criteria)
+        self.harm_cap = criteria.harm_cap if isinstance(criteria, Rubric) else None
         self.points = [c.points for c in self.items]
         if _score(self.points, [False] * len(self.points)) is None:
             raise ValueError("no criterion has positive points: HealthBench cannot score this example")
@@ -145,6 +187,17 @@ class RubricScorer:
             metrics[name] = sum(points[i] for i in idx if flags[i]) / possible
         return metrics
 
+    def score(self, met: Met, harm_cap: float | None | Literal["rubric"] = "rubric") -> RubricScore:
+        """The example's gated reward, raw score, critical criteria met and metrics. ``harm_cap``
+        overrides the rubric's cap ("rubric": keep it; None: no gate)."""
+        check_harm_cap(harm_cap)
+        cap = self.harm_cap if harm_cap == "rubric" else harm_cap
+        flags = met_flags(self.items, met)
+        metrics = self.metrics(flags)
+        critical = tuple(c.id for c, flag in zip(self.items, flags) if flag and c.critical)
+        raw = metrics[OVERALL]
+        return RubricScore(gate(raw, critical, cap), raw, critical, cap, metrics)
+
 
 @per_rubric
 def rubric_scorer(rubric: Rubric) -> RubricScorer:
@@ -153,8 +206,9 @@ def rubric_scorer(rubric: Rubric) -> RubricScorer:
 
 
 def clipped_reward(rubric: Rubric, met: Met) -> float:
-    """A reward from verdicts (or flags): HealthBench's example score, clipped to [0, 1]."""
-    return min(1.0, max(0.0, rubric_scorer(rubric).metrics(met_flags(rubric, met))["overall_score"]))
+    """A reward from verdicts (or flags): HealthBench's example score clipped to [0, 1], capped
+    by the rubric's harm gate (see ``RubricScorer.score``)."""
+    return rubric_scorer(rubric).score(met).reward
 
 
 def example_metrics(criteria: Criteria, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:

@@ -314,7 +314,8 @@ def test_llm_grader_spec_uses_the_judge_at_openai_base_url(tmp_path, monkeypatch
     assert len(requests) == len(rubric.criteria) and requests[0].json["model"] == "judge-model"
     assert all(record["verdicts"].values()) and set(record["explanations"].values()) == {"all met"}
     raw = sum(c.points for c in rubric.criteria) / sum(c.points for c in rubric.criteria if c.points > 0)
-    assert record["raw_score"] == pytest.approx(raw) and record["score"] == pytest.approx(min(1.0, max(0.0, raw)))
+    # every criterion met includes the critical harms: the harm gate pays the rubric's cap, whatever the raw score
+    assert record["raw_score"] == pytest.approx(raw) and record["score"] == rubric.harm_cap == 0.0
 
 
 def test_doctor_objects_are_copied_per_episode(baseline, tmp_path):

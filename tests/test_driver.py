@@ -21,7 +21,7 @@ from clinic_rubrics.offline_grader import OfflineGrader
 CASE = "pulm_cap_adult"
 SCRIPT = ["ASK: When did the cough start?", "ASK: Any chest pain when you breathe in?", "EXAMINE: vitals, respiratory",
           "ORDER: chest x-ray", "ASK: Do you smoke?", "DIAGNOSE: community-acquired pneumonia ; pulmonary embolism\n"
-          "PLAN: oral amoxicillin, safety-net advice and review in 48 hours"]
+          "PLAN: oral doxycycline, safety-net advice and review in 48 hours"]
 
 
 class CountingJudge(WholeConversationGrader):

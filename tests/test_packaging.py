@@ -206,7 +206,7 @@ from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_env.rollout import run_consultation
 assert Agent.__module__.startswith("agents."), Agent.__module__
 doctor_agent = Agent(name="doctor", instructions="Take a history, examine, order tests, then diagnose.")
-result = run_consultation(gym.make("clinic_env/Consultation-v0"), ScriptedDoctor(), seed=0, case_id="pulm_cap_adult")
+result = run_consultation(gym.make("clinic_env/Consultation-v0"), ScriptedDoctor(), seed=0, case_id="gi_appendicitis")
 assert result.terminated and 0 < result.score <= 1, result
 print(agents.__file__)
 print(clinic_agents.__file__)
