@@ -151,16 +151,16 @@ def _treatment(case: Case) -> list[Criterion]:
         if terms:
             out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=3,
                                  dimension="treatment", tags=["treatment"],
-                                 matcher=Matcher(any_of=[t + "*" for t in terms], affirmed_only=True)))
+                                 matcher=Matcher(any_of=[t + "*" for t in terms], polarity="affirmed")))
     if management is not None:
         out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
                              points=4, dimension="treatment", tags=["disposition"],
-                             matcher=Matcher(any_of=DISPOSITION_PHRASES[management.disposition], affirmed_only=True,
+                             matcher=Matcher(any_of=DISPOSITION_PHRASES[management.disposition], polarity="affirmed",
                                              exclude_questions=True)))
     for i, contra in enumerate(case.contraindications):
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
                              f"{contra.reason}", points=-8, dimension="ethics_safety", tags=["contraindication"],
-                             matcher=Matcher(any_of=[contra.treatment], affirmed_only=True, exclude_questions=True)))
+                             matcher=Matcher(any_of=[contra.treatment], polarity="affirmed", exclude_questions=True)))
     return out
 
 
@@ -182,11 +182,11 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
         out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(case.red_flags),
                              points=-6, dimension="ethics_safety", tags=["red_flag"],
                              matcher=Matcher(any_of=["go home", "send you home", "discharge*", "home with"],
-                                             affirmed_only=True, exclude_questions=True)))
+                                             polarity="affirmed", exclude_questions=True)))
     for i, neg in enumerate([n for n in case.pertinent_negatives if _keywords(n.keywords)][:4]):
         out.append(Criterion(id=f"invented_{i}", text=f"States the patient has {neg.symptom}, which the patient never said",
                              points=-4, dimension="ethics_safety", tags=["hallucination"],
-                             matcher=Matcher(pattern=_keywords(neg.keywords), affirmed_only=True, exclude_questions=True)))
+                             matcher=Matcher(pattern=_keywords(neg.keywords), polarity="affirmed", exclude_questions=True)))
     return out
 
 

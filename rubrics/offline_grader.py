@@ -2,7 +2,7 @@
 
 It is speaker-aware (only the doctor's words earn doctor points), negation-aware
 (``clinic_rubrics.text.is_negated``: "denies chest pain", "no chest pain" and "thrombolysis
-is contraindicated" are not affirmed mentions when a matcher asks for those), question-aware
+is contraindicated" are denied mentions, counted only by a matcher of that polarity), question-aware
 (asking is not asserting) and order-aware (``first_n``, ``before``). Phrases match as whole
 words with any spacing or hyphenation; a trailing ``*`` makes a phrase a prefix ("breath*"
 finds "breathless"). A ``MatcherSession`` grades a growing dialogue step by step and reads
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
-from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
+from clinic_rubrics.schema import Criterion, Matcher, Polarity, Rubric, per_rubric
 from clinic_rubrics.text import is_negated, is_question, phrase_pattern, sentences, whole_words
 
 
@@ -31,23 +31,24 @@ def _compile(any_of: tuple[str, ...], pattern: str | None) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=65536)
-def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, exclude_questions: bool,
+def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity, exclude_questions: bool,
             text: str) -> int:
     """How many matches in one message count under these options (memoised per message)."""
     regex = _compile(any_of, pattern)
-    if not affirmed_only and not exclude_questions:
+    if polarity == "any" and not exclude_questions:
         return sum(1 for _ in regex.finditer(text))
     found = 0
     for body in sentences(text):
         if exclude_questions and is_question(body):
             continue
-        found += sum(1 for m in regex.finditer(body) if not (affirmed_only and is_negated(body, m.start(), m.end())))
+        found += sum(1 for m in regex.finditer(body)
+                     if polarity == "any" or is_negated(body, m.start(), m.end()) == (polarity == "denied"))
     return found
 
 
 def _key(matcher: Matcher) -> tuple:
     """The part of a matcher that decides a single message, as a hashable key for ``_counts``."""
-    return (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions)
+    return (tuple(matcher.any_of), matcher.pattern, matcher.polarity, matcher.exclude_questions)
 
 
 @per_rubric

@@ -34,7 +34,7 @@ def test_prefix_phrases():
     ("Avoid amoxicillin; give doxycycline.", False),
 ])
 def test_negation_for_affirmed_only(text, met):
-    assert matches(Matcher(any_of=["chest pain", "amoxicillin"], affirmed_only=True), convo(("doctor", text))) is met
+    assert matches(Matcher(any_of=["chest pain", "amoxicillin"], polarity="affirmed"), convo(("doctor", text))) is met
 
 
 @pytest.mark.parametrize("text, met", [
@@ -45,7 +45,7 @@ def test_negation_for_affirmed_only(text, met):
     ("IV opioid (no pethidine), thrombolysis and antibiotics.", True),  # so does a bracket
 ])
 def test_negation_after_a_treatment_and_clause_ends(text, met):
-    matcher = Matcher(any_of=["thrombolysis", "antibiotics", "activated charcoal"], affirmed_only=True)
+    matcher = Matcher(any_of=["thrombolysis", "antibiotics", "activated charcoal"], polarity="affirmed")
     assert matches(matcher, convo(("doctor", text))) is met
 
 
@@ -112,3 +112,13 @@ def test_schema_validation_and_healthbench_round_trip():
     assert str(rubric.criteria[1]) == "[-8] Prescribes a contraindicated drug"
     with pytest.raises(ValueError, match="ids must be unique"):
         Rubric(criteria=[rubric.criteria[0], rubric.criteria[0]])
+
+
+@pytest.mark.parametrize("text, met", [
+    ("Stop the lamotrigine today.", True),
+    ("Lamotrigine is contraindicated with this rash.", True),
+    ("Continue lamotrigine at the same dose.", False),
+    ("Keep taking your lamotrigine.", False),
+])
+def test_denied_polarity_counts_only_withheld_mentions(text, met):
+    assert matches(Matcher(any_of=["lamotrigine"], polarity="denied"), convo(("doctor", text))) is met
