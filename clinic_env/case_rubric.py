@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from clinic_env.cases.schema import Case
+from clinic_env.cases.schema import WITHHOLD_ACTS, Case
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
-from clinic_rubrics.text import keyword_pattern
+from clinic_rubrics.text import keyword_pattern, phrase_pattern, whole_words
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
 FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items
@@ -40,13 +40,6 @@ PLAIN_EXPLANATION = ["this means", "what this means", "in other words", "let me 
 EMPATHY = ["sorry to hear", "that sounds", "must be", "I understand", "worrying for you", "frightening", "difficult for you"]
 SAFETY_NET = ["come back", "return", "seek urgent", "call 999", "call 911", "if you get worse", "if it gets worse",
               "any worsening", "if things get worse", "straight back", "emergency department"]
-# Words of a management phrase that do not name the treatment itself.
-NON_TREATMENT_WORDS = frozenset(
-    "oral intravenous iv im dose doses daily twice three times once hours hour days weeks with without and or for "
-    "the a an of to in on if as per plus then start started starting give given consider review regular "
-    "high low flow urgent urgently immediate immediately first line therapy treatment management advice "
-    "allergy penicillin-allergic patient patients course short long".split()
-)
 
 
 def _keywords(words: list[str]) -> str | None:
@@ -62,10 +55,9 @@ def _diagnosis_pattern(names: list[str], max_rank: int) -> str:
     return rf"^DIAGNOSE:(?:[^;\n]*;){{0,{max_rank - 1}}}[^;\n]*?(?<!\w)(?:{alternatives})(?!\w)"
 
 
-def _treatment_terms(item: str) -> list[str]:
-    """The words of a first-line treatment that name it: drug or procedure names."""
-    words = re.findall(r"[A-Za-z][A-Za-z\-]{4,}", item)
-    return list(dict.fromkeys(w.lower() for w in words if w.lower() not in NON_TREATMENT_WORDS))[:3]
+def _names_pattern(names: list[str]) -> str:
+    """Any of ``names`` as a whole word, plural included ("NSAIDs", "beta-blockers")."""
+    return whole_words([phrase_pattern(n) + "(?:e?s)?" for n in sorted(names, key=len, reverse=True)])
 
 
 def _history(case: Case) -> list[Criterion]:
@@ -147,11 +139,12 @@ def _treatment(case: Case) -> list[Criterion]:
     management = case.management
     out = []
     for i, item in enumerate(management.first_line if management else []):
-        terms = _treatment_terms(item)
-        if terms:
-            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=3,
+        names = item.all_names()
+        if names:  # advice and monitoring may name nothing to look for
+            polarity = "denied" if item.act in WITHHOLD_ACTS else "affirmed"
+            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item.text}", points=3,
                                  dimension="treatment", tags=["treatment"],
-                                 matcher=Matcher(any_of=[t + "*" for t in terms], polarity="affirmed")))
+                                 matcher=Matcher(pattern=_names_pattern(names), polarity=polarity)))
     if management is not None:
         out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
                              points=4, dimension="treatment", tags=["disposition"],
@@ -160,7 +153,8 @@ def _treatment(case: Case) -> list[Criterion]:
     for i, contra in enumerate(case.contraindications):
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
                              f"{contra.reason}", points=-8, dimension="ethics_safety", tags=["contraindication"],
-                             matcher=Matcher(any_of=[contra.treatment], polarity="affirmed", exclude_questions=True)))
+                             matcher=Matcher(pattern=_names_pattern(contra.all_names()), polarity="affirmed",
+                                             exclude_questions=True)))
     return out
 
 
@@ -179,7 +173,7 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
                   matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True)),
     ]
     if case.red_flags and case.management and case.management.disposition in ("emergency", "admit"):
-        out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(case.red_flags),
+        out.append(Criterion(id="missed_red_flag", text="Sends the patient home despite red flags: " + "; ".join(f.text for f in case.red_flags),
                              points=-6, dimension="ethics_safety", tags=["red_flag"],
                              matcher=Matcher(any_of=["go home", "send you home", "discharge*", "home with"],
                                              polarity="affirmed", exclude_questions=True)))

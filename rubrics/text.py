@@ -109,11 +109,12 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # regenerated reply): only a first-person denial right before the mention counts.
 
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-# Words that deny what follows them in the clause; "stop", "avoid" and "instead of" deny an
-# action ("stop metformin", "use X instead of Y").
+# Words that deny what follows them in the clause; "stop", "hold", "avoid" and "instead of" deny
+# an action ("stop metformin", "withhold aspirin", "use X instead of Y").
 NEGATION = re.compile(
     r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
-    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping)\b"
+    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping|"
+    r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit)\b"
     r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b",
     re.IGNORECASE,
 )
@@ -127,6 +128,11 @@ POST_NEGATION = re.compile(
     r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out)\b",
     re.IGNORECASE,
 )
+# A drug named as what the patient reacts to is not one recommended: "allergic to penicillin",
+# "a reaction to lamotrigine" (just before it); "penicillin allergy", "lamotrigine-induced" (just after).
+_CULPRIT_BEFORE = re.compile(r"\b(?:allergic|allergy|allergies|reaction|reactions|intolerant|intolerance|sensitive|"
+                             r"sensitivity)\s+(?:to|with|of)\s+(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
+_CULPRIT_AFTER = re.compile(r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity)\b", re.IGNORECASE)
 CLAUSE_BREAK = re.compile(
     r"[.;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
     r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
@@ -164,9 +170,11 @@ def clauses(text: str) -> list[str]:
 
 def is_negated(text: str, start: int, end: int) -> bool:
     """Whether the mention ``text[start:end]`` is denied: a negation word earlier in its clause,
-    or a treatment refusal right after it ("... is contraindicated", "... won't help")."""
+    a treatment refusal right after it ("... is contraindicated", "... won't help"), or the mention
+    named as what the patient reacts to ("allergic to ...", "...-induced")."""
     low, high = clause_bounds(text, start, end)
-    return NEGATION.search(text, low, start) is not None or POST_NEGATION.match(text, end, high) is not None
+    return (NEGATION.search(text, low, start) is not None or POST_NEGATION.match(text, end, high) is not None
+            or _CULPRIT_BEFORE.search(text, low, start) is not None or _CULPRIT_AFTER.match(text, end, high) is not None)
 
 
 # A denial just before a mention: "no fever", "haven't had any fever", "I don't get chills",
