@@ -20,7 +20,7 @@ from functools import lru_cache
 from clinic_env.cases.schema import WITHHOLD_ACTS, Case
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
-from clinic_rubrics.text import keyword_pattern, phrase_pattern, whole_words
+from clinic_rubrics.text import keyword_pattern, phrase_pattern
 
 BEFORE_DIAGNOSIS = ["DIAGNOSE:"]
 FOCUSED = r"^(?=DIAGNOSE:(?:[^;\n]*;){0,4}[^;\n]*$)"  # a DIAGNOSE line of at most five items
@@ -56,8 +56,10 @@ def _diagnosis_pattern(names: list[str], max_rank: int) -> str:
 
 
 def _names_pattern(names: list[str]) -> str:
-    """Any of ``names`` as a whole word, plural included ("NSAIDs", "beta-blockers")."""
-    return whole_words([phrase_pattern(n) + "(?:e?s)?" for n in sorted(names, key=len, reverse=True)])
+    """Any of ``names`` as a whole word, plural included ("NSAIDs", "beta-blockers"), never part of
+    a hyphenated word ("non-oestrogen contraception" names no oestrogen)."""
+    alternatives = "|".join(phrase_pattern(n) + "(?:e?s)?" for n in sorted(names, key=len, reverse=True))
+    return rf"(?<![\w-])(?:{alternatives})(?![\w-])"
 
 
 def _history(case: Case) -> list[Criterion]:

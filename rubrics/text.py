@@ -110,29 +110,49 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 # Words that deny what follows them in the clause; "stop", "hold", "avoid" and "instead of" deny
-# an action ("stop metformin", "withhold aspirin", "use X instead of Y").
+# an action ("stop metformin", "withhold aspirin", "use X instead of Y"), as do a refusal ("we won't
+# use aspirin") and what is only usual ("normally we'd give timolol, but ...").
 NEGATION = re.compile(
     r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
     r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping|"
     r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit)\b"
-    r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b",
+    r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b"
+    r"|\b(?:ca|could|wo|would)n['\u2019]t\s+(?:be\s+)?(?:use|using|give|giving|start|starting|prescribe|offer|"
+    r"recommend|add|continue|restart|try)\b"
+    r"|\b(?:normally|usually|ordinarily)\s+(?:we|I)(?:['\u2019]d|\s+would)\b"
+    r"|\b(?:we|I)(?:['\u2019]d|\s+would)\s+(?:normally|usually|ordinarily)\b",
     re.IGNORECASE,
 )
-# Words that deny what comes just before them: at most four words of the same clause (no
-# conjunction among them: "give antibiotics if you don't improve" is no refusal) lead to one.
+# Words that deny what comes just before them: at most four words of the same clause (none that
+# opens a condition: "give antibiotics if you don't improve" is no refusal) lead to one.
 _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually))?\s+(?:given|used|started|prescribed|"
             r"offered|recommended|indicated|needed|necessary|required|appropriate|advised|advisable|safe|helpful|"
-            r"useful|beneficial|effective|help|helps|work|works)")
+            r"useful|beneficial|effective|suitable|help|helps|work|works)")
 POST_NEGATION = re.compile(
-    r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|and|or|as|while|before|after|since|then)\b)"
+    r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
     r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out)\b",
     re.IGNORECASE,
 )
-# A drug named as what the patient reacts to is not one recommended: "allergic to penicillin",
-# "a reaction to lamotrigine" (just before it); "penicillin allergy", "lamotrigine-induced" (just after).
-_CULPRIT_BEFORE = re.compile(r"\b(?:allergic|allergy|allergies|reaction|reactions|intolerant|intolerance|sensitive|"
-                             r"sensitivity)\s+(?:to|with|of)\s+(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
-_CULPRIT_AFTER = re.compile(r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity)\b", re.IGNORECASE)
+# A drug named as the cause of the problem, or as what the patient takes or reacts to, is not
+# recommended: "caused by lamotrigine", "he's on aspirin and ibuprofen", "allergic to penicillin"
+# (a few words before it, none an order such as "give"); "penicillin allergy", "lamotrigine-induced",
+# "amoxicillin caused anaphylaxis", "the combined pill raises your risk" (just after it).
+_CULPRIT_BEFORE = re.compile(
+    r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|reacted badly|anaphylaxis|intolerant|intolerance|"
+    r"sensitive|sensitivity)\s+(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
+    r"tipped over)\s+by|\bdue to|\bbecause of|\bon top of|(?<!benefit )\bfrom"
+    r"|(?:\b(?:is|are|was|were|been)|['\u2019](?:s|re))\s+(?:already\s+|currently\s+|still\s+)?(?:on|taking))"
+    r"\s+(?:(?!(?:give|giving|start|use|prescribe|continue|restart|add|begin|load|commence|offer|try|keep)\b)"
+    r"[\w'\u2019-]+,?\s+){0,5}$",
+    re.IGNORECASE,
+)
+_CULPRIT_AFTER = re.compile(
+    r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity)\b"
+    r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:(?:could|can|may|might|would|will)\s+(?:also\s+)?)?(?:causes?|caused|"
+    r"triggers?|triggered|tighten|tightens|worsens?|worsened|makes?|made|provokes?|provoked|raises?|raised|"
+    r"increases?|adds? to|holds? on to|set off|sets off|precipitated?)\b",
+    re.IGNORECASE,
+)
 CLAUSE_BREAK = re.compile(
     r"[.;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
     r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
