@@ -101,10 +101,13 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # ("denies chest pain", "no fever, cough or rash"), and so does a short treatment refusal after
 # it ("thrombolysis is contraindicated", "antibiotics won't help", "activated charcoal should not
 # be given"). A clause ends where the sense turns ("but", "however", "unless", "because", ", so",
-# ", and") and at sentence punctuation; a list after a comma stays in scope ("no fever, cough or
-# rash"). "Can't" and "won't" report an inability or a refusal, which in a consultation is mostly
-# a symptom ("I can't get my breath", "he won't finish his bottles"), so they deny only as a
-# refusal after a treatment ("aspirin can't be given", "antibiotics won't help").
+# ", and", a comma before a new subject: "rather than NSAIDs, I'll start ...") and at sentence
+# punctuation; a list after a comma stays in scope ("no fever, cough or rash"). "Can't" and
+# "won't" report an inability or a refusal, which in a consultation is mostly a symptom ("I can't
+# get my breath", "he won't finish his bottles"), so they deny only as a refusal of a treatment
+# ("aspirin can't be given", "antibiotics won't help", "we won't use aspirin"). A drug named as a
+# cause, an allergy or a current medicine is not recommended either ("caused by lamotrigine",
+# "allergic to penicillin", "he's on aspirin").
 # ``denied_just_before`` is the strict reading for policing a speaker (a false alarm costs a
 # regenerated reply): only a first-person denial right before the mention counts.
 
@@ -155,6 +158,7 @@ _CULPRIT_AFTER = re.compile(
 )
 CLAUSE_BREAK = re.compile(
     r"[.;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
+    r"|,(?=\s*(?:we|I|you|he|she|they)(?:['\u2019](?:ll|d)|\s+(?:will|would|should|can|must|need))\b)"
     r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
     re.IGNORECASE,
 )
