@@ -122,3 +122,24 @@ def test_schema_validation_and_healthbench_round_trip():
 ])
 def test_denied_polarity_counts_only_withheld_mentions(text, met):
     assert matches(Matcher(any_of=["lamotrigine"], polarity="denied"), convo(("doctor", text))) is met
+
+
+@pytest.mark.parametrize("text, affirmed", [
+    ("I'd rather hold off on adrenaline for now.", False),
+    ("Withhold aspirin, ramipril and bisoprolol while hypotensive.", False),
+    ("We won't use aspirin given your reaction to it.", False),
+    ("Normally we'd give timolol here.", False),
+    ("Rather than NSAIDs, I'll start prednisolone 40 mg daily.", True),
+    ("To avoid surgery, we'll treat it with methotrexate today.", True),
+    ("Nitrofurantoin isn't suitable because it doesn't reach the kidney.", False),
+    ("Steroids and antibiotics don't help bronchiolitis.", False),
+    ("He is allergic to penicillin.", False),
+    ("This rash is lamotrigine-induced.", False),
+    ("The bleed is from the ibuprofen on top of aspirin.", False),
+    ("He's already on aspirin and ibuprofen.", False),
+    ("Give aspirin 300 mg now.", True),
+])
+def test_treatment_polarity_cues(text, affirmed):
+    names = ["adrenaline", "aspirin", "bisoprolol", "timolol", "prednisolone", "methotrexate", "nitrofurantoin",
+             "antibiotics", "penicillin", "lamotrigine", "ibuprofen"]
+    assert matches(Matcher(any_of=names, polarity="affirmed"), convo(("doctor", text))) is affirmed
