@@ -29,11 +29,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from clinic_env.cases.schema import Case, PertinentNegative
+from clinic_env.cases.schema import WITHHOLD_ACTS, Case, PertinentNegative
 from clinic_env.disposition import CASE_LEVEL, Level
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
-from clinic_rubrics.text import about_patient, keyword_pattern, normalize
+from clinic_rubrics.text import about_patient, keyword_pattern, normalize, phrase_pattern
 
 # Points that set the clinical priorities (see the module docstring): the diagnosis and a safe
 # plan outweigh the volume of history, examination and tests.
@@ -72,13 +72,6 @@ SAFETY_NET = ["come back", "return", "seek urgent", "call 999", "call 911", "get
               "feel worse", "worsens", "worsen", "any worsening", "straight back", "emergency department",
               "seek medical", "seek help", "get help", "urgent help", "call an ambulance", "A&E", "emergency services",
               "warning signs", "red flags"]
-# Words of a management phrase that do not name the treatment itself.
-NON_TREATMENT_WORDS = frozenset(
-    "oral intravenous iv im dose doses daily twice three times once hours hour days weeks with without and or for "
-    "the a an of to in on if as per plus then start started starting give given consider review regular "
-    "high low flow urgent urgently immediate immediately first line therapy treatment management advice "
-    "allergy penicillin-allergic patient patients course short long".split()
-)
 
 
 def _keywords(words: list[str]) -> str | None:
@@ -94,10 +87,11 @@ def _diagnosis_pattern(names: list[str], max_rank: int) -> str:
     return rf"^DIAGNOSE:(?:[^;\n]*;){{0,{max_rank - 1}}}[^;\n]*?(?<!\w)(?:{alternatives})(?!\w)"
 
 
-def _treatment_terms(item: str) -> list[str]:
-    """The words of a first-line treatment that name it: drug or procedure names."""
-    words = re.findall(r"[A-Za-z][A-Za-z\-]{4,}", item)
-    return list(dict.fromkeys(w.lower() for w in words if w.lower() not in NON_TREATMENT_WORDS))[:3]
+def _names_pattern(names: list[str]) -> str:
+    """Any of ``names`` as a whole word, plural included ("NSAIDs", "beta-blockers"), never part of
+    a hyphenated word ("non-oestrogen contraception" names no oestrogen)."""
+    alternatives = "|".join(phrase_pattern(n) + "(?:e?s)?" for n in sorted(names, key=len, reverse=True))
+    return rf"(?<![\w-])(?:{alternatives})(?![\w-])"
 
 
 def _history(case: Case) -> list[Criterion]:
@@ -183,11 +177,13 @@ def _treatment(case: Case) -> list[Criterion]:
     management = case.management
     out = []
     for i, item in enumerate(management.first_line if management else []):
-        terms = _treatment_terms(item)
-        if terms:
-            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item}", points=TREATMENT_ITEM,
+        names = item.all_names()
+        if names:  # advice and monitoring may name nothing to look for
+            polarity = "denied" if item.act in WITHHOLD_ACTS else "affirmed"
+            out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item.text}",
+                                 points=TREATMENT_ITEM,
                                  dimension="treatment", tags=["treatment"],
-                                 matcher=Matcher(any_of=[t + "*" for t in terms], affirmed_only=True)))
+                                 matcher=Matcher(pattern=_names_pattern(names), polarity=polarity, acts=SPOKEN)))
     if management is not None:
         out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
                              points=DISPOSITION, dimension="treatment", tags=["disposition"],
@@ -201,7 +197,8 @@ def _treatment(case: Case) -> list[Criterion]:
         out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
                              f"{contra.reason}", points=CONTRAINDICATED, dimension="ethics_safety", tags=["contraindication"],
                              critical=True,
-                             matcher=Matcher(any_of=[contra.treatment], affirmed_only=True, exclude_questions=True)))
+                             matcher=Matcher(pattern=_names_pattern(contra.all_names()), polarity="affirmed",
+                                             exclude_questions=True, acts=SPOKEN)))
     return out
 
 
@@ -248,13 +245,13 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
     ]
     if case.red_flags and case.management and CASE_LEVEL[case.management.disposition] >= Level.CLINIC:
         out.append(Criterion(id="missed_red_flag", text="Reassures the patient or sends them home with less care than "
-                             "these red flags need: " + "; ".join(case.red_flags), points=MISSED_RED_FLAG,
+                             "these red flags need: " + "; ".join(f.text for f in case.red_flags), points=MISSED_RED_FLAG,
                              dimension="ethics_safety", tags=["red_flag"], critical=True,
                              matcher=Matcher(reading=f"missed_red_flag:{case.management.disposition}")))
     for i, (neg, words) in enumerate(_never_said(case)[:4]):
         out.append(Criterion(id=f"invented_{i}", text=f"States the patient has {neg.symptom}, which the patient never said",
                              points=-4, dimension="ethics_safety", tags=["hallucination"],
-                             matcher=Matcher(pattern=about_patient(words), affirmed_only=True, exclude_questions=True,
+                             matcher=Matcher(pattern=about_patient(words), polarity="affirmed", exclude_questions=True,
                                              acts=SPOKEN)))
     return out
 

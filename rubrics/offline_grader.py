@@ -1,9 +1,10 @@
 """The offline grader: checks each criterion's ``Matcher`` against the conversation, no model needed.
 
 It is speaker-aware (only the doctor's words earn doctor points), negation-aware
-(``clinic_rubrics.text.is_affirmed``: "denies chest pain", "no chest pain", "thrombolysis
-is contraindicated" and "if you get chest pain" are not affirmed mentions when a matcher asks
-for those), question-aware (asking is not asserting) and order-aware (``first_n``, ``before``). Phrases match as whole
+(``clinic_rubrics.text``: "denies chest pain", "no chest pain", "thrombolysis is
+contraindicated" are denied mentions and "if you get chest pain" a supposed one, counted only
+by a matcher of the polarity that asks for them), question-aware (asking is not asserting) and
+order-aware (``first_n``, ``before``). Phrases match as whole
 words with any spacing or hyphenation; a trailing ``*`` makes a phrase a prefix ("breath*"
 finds "breathless"). It is act-aware (``Matcher.acts``): a doctor message in the grading
 conversation's canonical form ("ASK: ...", "ORDER: ...", "DIAGNOSE: ...\nPLAN: ...") is read
@@ -26,8 +27,8 @@ from itertools import islice
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.regex_literals import ascii_lowered, may_match
-from clinic_rubrics.schema import Criterion, Matcher, Rubric, per_rubric
-from clinic_rubrics.text import is_affirmed, is_question, phrase_pattern, sentences, whole_words
+from clinic_rubrics.schema import Criterion, Matcher, Polarity, Rubric, per_rubric
+from clinic_rubrics.text import is_affirmed, is_negated, is_question, phrase_pattern, sentences, whole_words
 
 ACT_LINE = re.compile(r"^(ASK|EXAMINE|ORDER|DIAGNOSE|PLAN|END):", re.MULTILINE)
 
@@ -90,8 +91,16 @@ def _statements(text: str) -> tuple[tuple[str, bool], ...]:
     return tuple((body, is_question(body)) for body in sentences(text))
 
 
+def _holds(polarity: Polarity, text: str, start: int, end: int) -> bool:
+    """Whether a mention counts under ``polarity``: "affirmed" is asserted (neither denied nor
+    only supposed), "denied" is ruled out ("stop X", "X is contraindicated")."""
+    if polarity == "affirmed":
+        return is_affirmed(text, start, end)
+    return polarity == "any" or is_negated(text, start, end)
+
+
 @lru_cache(maxsize=65536)
-def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, exclude_questions: bool,
+def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity, exclude_questions: bool,
             acts: tuple[str, ...], text: str, limit: int) -> int:
     """How many matches in one message count under these options, up to ``limit`` (the
     criterion needs no more); memoised per message. Linear in the message: a match's clause,
@@ -101,14 +110,14 @@ def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, e
     regex = _compile(any_of, pattern)
     if not may_match(regex, _lowered(text)):
         return 0
-    if not affirmed_only and not exclude_questions:
+    if polarity == "any" and not exclude_questions:
         return sum(1 for _ in islice(regex.finditer(text), limit))
     found = 0
     for body, question in _statements(text):
         if exclude_questions and question:
             continue
         for m in regex.finditer(body):
-            if not affirmed_only or is_affirmed(body, *_mention(m)):
+            if _holds(polarity, body, *_mention(m)):
                 found += 1
                 if found == limit:
                     return found
@@ -117,7 +126,7 @@ def _counts(any_of: tuple[str, ...], pattern: str | None, affirmed_only: bool, e
 
 def _key(matcher: Matcher) -> tuple:
     """The part of a matcher that decides a single message, as a hashable key for ``_counts``."""
-    return (tuple(matcher.any_of), matcher.pattern, matcher.affirmed_only, matcher.exclude_questions,
+    return (tuple(matcher.any_of), matcher.pattern, matcher.polarity, matcher.exclude_questions,
             tuple(matcher.acts))
 
 

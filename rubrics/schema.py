@@ -41,6 +41,7 @@ Speaker = Literal["doctor", "patient", "examiner", "any"]
 # The doctor's acts, as the grading conversation writes them: "ASK: ..." (or plain speech),
 # "EXAMINE: ...", "ORDER: ...", "DIAGNOSE: ..." (the differential line), "PLAN: ...", "END: ...".
 Act = Literal["ask", "examine", "order", "diagnose", "plan", "end"]
+Polarity = Literal["any", "affirmed", "denied"]
 
 
 class Strict(BaseModel):
@@ -53,8 +54,9 @@ class Matcher(Strict):
     The criterion is met when the messages of ``speaker`` hold at least ``min_count`` matches
     of ``any_of`` (whole words, case-insensitive, any spacing or hyphenation) or of
     ``pattern`` (a regular expression, multiline, case-insensitive). Options narrow where a
-    match counts: ``affirmed_only`` skips matches negated in their clause ("denies chest
-    pain", "no fever"); ``exclude_questions`` skips sentences ending in "?" (asserting is not
+    match counts: ``polarity`` "affirmed" skips matches negated in their clause ("denies chest
+    pain", "no fever"), "denied" keeps only those ("stop lamotrigine", "thrombolysis is
+    contraindicated": a plan to withhold is met by withholding, never by giving); ``exclude_questions`` skips sentences ending in "?" (asserting is not
     asking); ``first_n`` looks only at the speaker's first n messages; ``before`` counts only
     messages that come before the speaker's first message containing one of these phrases
     (order awareness: "asks about allergies before prescribing"). ``acts`` (doctor only) reads
@@ -67,7 +69,7 @@ class Matcher(Strict):
     any_of: list[str] = Field(default_factory=list)
     pattern: str | None = None
     speaker: Speaker = "doctor"
-    affirmed_only: bool = False
+    polarity: Polarity = "any"
     exclude_questions: bool = False
     first_n: int | None = Field(default=None, ge=1)
     before: list[str] = Field(default_factory=list)

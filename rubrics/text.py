@@ -104,10 +104,13 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # ("denies chest pain", "no fever, cough or rash"), and so does a short treatment refusal after
 # it ("thrombolysis is contraindicated", "antibiotics won't help", "activated charcoal should not
 # be given"). A clause ends where the sense turns ("but", "however", "unless", "because", ", so",
-# ", and") and at sentence punctuation; a list after a comma stays in scope ("no fever, cough or
-# rash"). "Can't" and "won't" report an inability or a refusal, which in a consultation is mostly
-# a symptom ("I can't get my breath", "he won't finish his bottles"), so they deny only as a
-# refusal after a treatment ("aspirin can't be given", "antibiotics won't help").
+# ", and", a comma before a new subject: "rather than NSAIDs, I'll start ...") and at sentence
+# punctuation; a list after a comma stays in scope ("no fever, cough or rash"). "Can't" and
+# "won't" report an inability or a refusal, which in a consultation is mostly a symptom ("I can't
+# get my breath", "he won't finish his bottles"), so they deny only as a refusal of a treatment
+# ("aspirin can't be given", "antibiotics won't help", "we won't use aspirin"). A drug named as a
+# cause, an allergy or a current medicine is not recommended either ("caused by lamotrigine",
+# "allergic to penicillin", "he's on aspirin").
 # A mention inside a condition states nothing either (ConText's "hypothetical"): "if you get any
 # chest pain, call 999", "come back should you notice blood", "watch out for a stiff neck". A
 # condition after its main clause runs to the clause's end ("come back if you get chest pain,
@@ -123,26 +126,57 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # bisection, so a turn of "cough " x 8,000 costs one pass, not one pass per cough.
 
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-# Words that deny what follows them in the clause; "stop", "avoid" and "instead of" deny an
-# action ("stop metformin", "use X instead of Y").
+# Words that deny what follows them in the clause; "stop", "hold", "avoid" and "instead of" deny
+# an action ("stop metformin", "withhold aspirin", "use X instead of Y"), as do a refusal ("we won't
+# use aspirin") and what is only usual ("normally we'd give timolol, but ...").
 NEGATION = re.compile(
     r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
-    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping)\b"
-    r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b",
+    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping|"
+    r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit)\b"
+    r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b"
+    r"|\b(?:ca|could|wo|would)n['\u2019]t\s+(?:be\s+)?(?:use|using|give|giving|start|starting|prescribe|offer|"
+    r"recommend|add|continue|restart|try)\b"
+    r"|\b(?:normally|usually|ordinarily)\s+(?:we|I)(?:['\u2019]d|\s+would)\b"
+    r"|\b(?:we|I)(?:['\u2019]d|\s+would)\s+(?:normally|usually|ordinarily)\b",
     re.IGNORECASE,
 )
-# Words that deny what comes just before them: at most four words of the same clause (no
-# conjunction among them: "give antibiotics if you don't improve" is no refusal) lead to one.
+# Words that deny what comes just before them: at most four words of the same clause (none that
+# opens a condition: "give antibiotics if you don't improve" is no refusal) lead to one.
 _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually))?\s+(?:given|used|started|prescribed|"
             r"offered|recommended|indicated|needed|necessary|required|appropriate|advised|advisable|safe|helpful|"
-            r"useful|beneficial|effective|help|helps|work|works)")
+            r"useful|beneficial|effective|suitable|help|helps|work|works)")
 POST_NEGATION = re.compile(
-    r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|and|or|as|while|before|after|since|then)\b)"
+    r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
     r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out)\b",
+    re.IGNORECASE,
+)
+# A drug named as the cause of the problem, or as what the patient takes or reacts to, is not
+# recommended: "caused by lamotrigine", "he's on aspirin and ibuprofen", "allergic to penicillin"
+# (a few words before it, none an order such as "give"); "penicillin allergy", "lamotrigine-induced",
+# "amoxicillin caused anaphylaxis", "the combined pill raises your risk" (just after it).
+_CULPRIT_BEFORE = re.compile(
+    r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|reacted badly|anaphylaxis|intolerant|intolerance|"
+    r"sensitive|sensitivity)\s+(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
+    r"tipped over)\s+by|\bdue to|\bbecause of|\bon top of|(?<!benefit )\bfrom"
+    r"|(?:(?<!\bwe )\b(?:is|are|was|were|been)|(?<!\bwe)['\u2019](?:s|re))\s+(?:already\s+|currently\s+|still\s+)?"
+    r"(?:on|taking))"
+    r"\s+(?:(?!(?:give|giving|start|use|prescribe|continue|restart|add|begin|load|commence|offer|try|keep)\b)"
+    r"[\w'\u2019-]+,?\s+){0,5}$",
+    re.IGNORECASE,
+)
+# A culprit phrase ends at the mention and spans a cue and at most five words: read in the last
+# 200 characters before it, so a long clause is not rescanned per mention.
+_CULPRIT_REACH = 200
+_CULPRIT_AFTER = re.compile(
+    r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity)\b"
+    r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:(?:could|can|may|might|would|will)\s+(?:also\s+)?)?(?:causes?|caused|"
+    r"triggers?|triggered|tighten|tightens|worsens?|worsened|makes?|made|provokes?|provoked|raises?|raised|"
+    r"increases?|adds? to|holds? on to|set off|sets off|precipitated?)\b",
     re.IGNORECASE,
 )
 CLAUSE_BREAK = re.compile(
     r"[.;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
+    r"|,(?=\s*(?:we|I|you|he|she|they)(?:['\u2019](?:ll|d)|\s+(?:will|would|should|can|must|need))\b)"
     r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
     re.IGNORECASE,
 )
@@ -205,12 +239,15 @@ def clauses(text: str) -> list[str]:
 
 def is_negated(text: str, start: int, end: int) -> bool:
     """Whether the mention ``text[start:end]`` is denied: a negation word earlier in its clause,
-    or a treatment refusal right after it ("... is contraindicated", "... won't help"). A cue
-    is a ``NEGATION`` match of the whole text, so one glued to the mention ("nocough") is none."""
+    a treatment refusal right after it ("... is contraindicated", "... won't help"), or the mention
+    named as what the patient reacts to ("allergic to ...", "...-induced"). A cue is a
+    ``NEGATION`` match of the whole text, so one glued to the mention ("nocough") is none."""
     low, high = clause_bounds(text, start, end)
     scopes = _scopes(text)
     last = bisect_right(scopes.cue_ends, start) - 1  # the last cue ending before the mention
-    return (last >= 0 and scopes.cue_starts[last] >= low) or POST_NEGATION.match(text, end, high) is not None
+    return ((last >= 0 and scopes.cue_starts[last] >= low) or POST_NEGATION.match(text, end, high) is not None
+            or _CULPRIT_BEFORE.search(text, max(low, start - _CULPRIT_REACH), start) is not None
+            or _CULPRIT_AFTER.match(text, end, high) is not None)
 
 
 CONDITIONAL = re.compile(

@@ -44,6 +44,8 @@ PLAN_SENTENCES = [
     # GP follow-up
     ("Book a review with your GP in two weeks so we can recheck your blood pressure.", G),
     ("I'd like to see you again in a week to check the rash is settling.", G),
+    ("I'll see you again in 48 hours, sooner if your breathing gets worse.", G),
+    ("Your GP will review you in a week, or earlier if the redness spreads.", G),
     ("The practice nurse will repeat your kidney bloods next week.", G),
     # home and self-care
     ("You can go home today with paracetamol and plenty of fluids.", H),

@@ -84,7 +84,7 @@ def test_allergies_comorbidities_and_pregnancy_stay_consistent(conditions):
         if any(a.substance == "penicillin" for a in case.allergies):
             seen_allergic += 1
             assert case.management.first_line == condition.if_allergic["penicillin"]
-            assert not any("amoxicillin" in line for line in case.management.first_line)
+            assert not any("amoxicillin" in line.text for line in case.management.first_line)
             assert any(c.treatment == "penicillin" for c in case.contraindications)
         else:
             assert case.management.first_line == condition.management.first_line

@@ -24,7 +24,7 @@ from clinic_rubrics.scoring import RubricScorer, clipped_reward, example_score, 
 GOOD = Criterion(id="good", text="Names the diagnosis", points=10, matcher=Matcher(any_of=["appendicitis"]))
 THOROUGH = Criterion(id="thorough", text="Asks about the pain", points=5, matcher=Matcher(any_of=["pain"]))
 HARM = Criterion(id="harm", text="Gives ibuprofen despite the ulcer", points=-2, critical=True,
-                 matcher=Matcher(any_of=["ibuprofen"], affirmed_only=True))
+                 matcher=Matcher(any_of=["ibuprofen"], polarity="affirmed"))
 MINOR = Criterion(id="minor", text="Orders an unneeded scan", points=-2, matcher=Matcher(any_of=["mri"]))
 GATED = Rubric(criteria=[GOOD, THOROUGH, HARM, MINOR], harm_cap=0.1)
 

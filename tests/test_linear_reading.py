@@ -63,7 +63,10 @@ def direct_clause_bounds(text: str, start: int, end: int | None = None) -> tuple
 
 def direct_is_negated(text: str, start: int, end: int) -> bool:
     low, high = direct_clause_bounds(text, start, end)
-    return reading.NEGATION.search(text, low, start) is not None or reading.POST_NEGATION.match(text, end, high) is not None
+    return (reading.NEGATION.search(text, low, start) is not None
+            or reading.POST_NEGATION.match(text, end, high) is not None
+            or reading._CULPRIT_BEFORE.search(text, low, start) is not None
+            or reading._CULPRIT_AFTER.match(text, end, high) is not None)
 
 
 def direct_condition_end(text: str, cue: re.Match[str], low: int, high: int) -> int:

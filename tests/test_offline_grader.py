@@ -34,7 +34,7 @@ def test_prefix_phrases():
     ("Avoid amoxicillin; give doxycycline.", False),
 ])
 def test_negation_for_affirmed_only(text, met):
-    assert matches(Matcher(any_of=["chest pain", "amoxicillin"], affirmed_only=True), convo(("doctor", text))) is met
+    assert matches(Matcher(any_of=["chest pain", "amoxicillin"], polarity="affirmed"), convo(("doctor", text))) is met
 
 
 @pytest.mark.parametrize("text, met", [
@@ -45,7 +45,7 @@ def test_negation_for_affirmed_only(text, met):
     ("IV opioid (no pethidine), thrombolysis and antibiotics.", True),  # so does a bracket
 ])
 def test_negation_after_a_treatment_and_clause_ends(text, met):
-    matcher = Matcher(any_of=["thrombolysis", "antibiotics", "activated charcoal"], affirmed_only=True)
+    matcher = Matcher(any_of=["thrombolysis", "antibiotics", "activated charcoal"], polarity="affirmed")
     assert matches(matcher, convo(("doctor", text))) is met
 
 
@@ -153,5 +153,37 @@ def test_acts_scope_only_the_doctor():
     ("If you have any fever, call us.", False),  # a condition, not a statement
 ])
 def test_negation_and_conditions_read_around_the_mention_group(text, met):
-    matcher = Matcher(pattern=r"\byou(?:'ve)? ha(?:d|ve)\b.*?(?P<mention>fever)", affirmed_only=True)
+    matcher = Matcher(pattern=r"\byou(?:'ve)? ha(?:d|ve)\b.*?(?P<mention>fever)", polarity="affirmed")
     assert matches(matcher, convo(("doctor", text))) is met
+
+
+@pytest.mark.parametrize("text, met", [
+    ("Stop the lamotrigine today.", True),
+    ("Lamotrigine is contraindicated with this rash.", True),
+    ("Continue lamotrigine at the same dose.", False),
+    ("Keep taking your lamotrigine.", False),
+])
+def test_denied_polarity_counts_only_withheld_mentions(text, met):
+    assert matches(Matcher(any_of=["lamotrigine"], polarity="denied"), convo(("doctor", text))) is met
+
+
+@pytest.mark.parametrize("text, affirmed", [
+    ("I'd rather hold off on adrenaline for now.", False),
+    ("Withhold aspirin, ramipril and bisoprolol while hypotensive.", False),
+    ("We won't use aspirin given your reaction to it.", False),
+    ("Normally we'd give timolol here.", False),
+    ("Rather than NSAIDs, I'll start prednisolone 40 mg daily.", True),
+    ("To avoid surgery, we'll treat it with methotrexate today.", True),
+    ("Nitrofurantoin isn't suitable because it doesn't reach the kidney.", False),
+    ("Steroids and antibiotics don't help bronchiolitis.", False),
+    ("He is allergic to penicillin.", False),
+    ("This rash is lamotrigine-induced.", False),
+    ("The bleed is from the ibuprofen on top of aspirin.", False),
+    ("He's already on aspirin and ibuprofen.", False),
+    ("We're taking you to theatre tonight, then we'll give aspirin.", True),
+    ("Give aspirin 300 mg now.", True),
+])
+def test_treatment_polarity_cues(text, affirmed):
+    names = ["adrenaline", "aspirin", "bisoprolol", "timolol", "prednisolone", "methotrexate", "nitrofurantoin",
+             "antibiotics", "penicillin", "lamotrigine", "ibuprofen"]
+    assert matches(Matcher(any_of=names, polarity="affirmed"), convo(("doctor", text))) is affirmed

@@ -27,10 +27,13 @@ from clinic_env.cases.schema import (
     Contraindication,
     Diagnosis,
     DifferentialItem,
+    FirstLineItem,
     Item,
     Management,
     Medication,
+    Named,
     PertinentNegative,
+    RedFlag,
     Specialty,
     Strict,
     TestResult,
@@ -104,9 +107,9 @@ class Condition(Strict):
     tests: list[TestResult] = Field(min_length=3)
     differential: list[DifferentialItem] = Field(min_length=3)
     management: Management
-    if_allergic: dict[str, list[str]] = Field(
+    if_allergic: dict[str, list[FirstLineItem]] = Field(
         default_factory=dict, description="Allergy id (background.json) -> first-line list replacing the usual one.")
-    red_flags: list[str] = Field(default_factory=list)
+    red_flags: list[RedFlag] = Field(default_factory=list)
     contraindications: list[Contraindication] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -136,7 +139,9 @@ class Comorbidity(Strict):
     contraindications: list[Contraindication] = Field(default_factory=list)
 
 
-class AllergyOption(Allergy):
+class AllergyOption(Allergy, Named):
+    """An allergy a patient may have; its names and classes become the case's contraindication."""
+
     id: str
     frequency: Frequency = Field(gt=0, le=1)
     lay_parent: str | None = Field(default=None, description="A parent telling it of a child; without it, "

@@ -125,7 +125,7 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
         "tests": [t.model_dump() for t in c.tests],
         "diagnosis": c.diagnosis.model_dump(),
         "differential": [d.model_dump() for d in c.differential],
-        "red_flags": list(c.red_flags),
+        "red_flags": [f.model_dump() for f in c.red_flags],
     }
     for section in ("past_history", "social_history", "family_history", "sexual_history", "travel_history"):
         record[section] = [_plain(r, "section", "frequency") for r in c.risks
@@ -149,13 +149,13 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
         allergy = None
     record["allergies"] = []
     if allergy is not None:
-        entry = _plain(allergy, "id", "frequency", "lay_parent")
+        entry = _plain(allergy, "id", "frequency", "lay_parent", "names", "classes")
         if child:
             entry["lay"] = allergy.lay_parent
         record["allergies"] = [entry]
         if allergy.id in c.if_allergic:
-            management["first_line"] = list(c.if_allergic[allergy.id])
-            contraindications.append({"treatment": allergy.substance,
+            management["first_line"] = [item.model_dump() for item in c.if_allergic[allergy.id]]
+            contraindications.append({"treatment": allergy.substance, "names": allergy.names, "classes": allergy.classes,
                                       "reason": f"allergic to {allergy.substance} ({allergy.reaction})"})
     record["management"] = management
     record["contraindications"] = _unique_by(contraindications, "treatment")

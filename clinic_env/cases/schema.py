@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from clinic_env.drug_classes import class_names
 from clinic_env.exam_systems import ExamSystem
 from clinic_env.history_topics import GENERIC_KEYWORDS, PresentingTopic, RosSystem
 
@@ -37,6 +38,14 @@ Specialty = Literal[
 ]
 
 Disposition = Literal["discharge_home", "follow_up", "refer_specialist", "admit", "emergency"]
+# What a first-line item asks for: give/continue/refer a named treatment, stop/avoid one
+# (met by withholding it, never by naming it), or advise/monitor (names optional).
+Act = Literal["give", "continue", "stop", "avoid", "refer", "advise", "monitor"]
+WITHHOLD_ACTS = ("stop", "avoid")
+# Words that name no treatment: a name made of them would match any plan.
+NON_SPECIFIC_NAMES = frozenset(
+    "treatment treatments medication medications medicine medicines drug drugs therapy therapies tablet tablets "
+    "pill pills management care".split())
 
 
 class Strict(BaseModel):
@@ -152,16 +161,70 @@ class DifferentialItem(Strict):
     why_not: str = Field(default="", description="What in the case argues against it.")
 
 
+def _concrete_names(names: list[str]) -> list[str]:
+    vague = sorted({n for n in names if n.strip().lower() in NON_SPECIFIC_NAMES})
+    if vague:
+        raise ValueError(f"names must be concrete drugs, procedures or referrals, not {vague}")
+    return names
+
+
+def _known_classes(classes: list[str]) -> list[str]:
+    class_names(classes)  # raises on an unknown class, naming the known ones
+    return classes
+
+
+class Named(Strict):
+    """Clinical content a doctor's words can be matched against: concrete names (drugs,
+    procedures, referrals, with the synonyms and brands a doctor writes) and drug-class keys
+    of ``clinic_env/drug_classes.json``, whose members count as named too."""
+
+    names: list[str] = Field(default_factory=list)
+    classes: list[str] = Field(default_factory=list)
+
+    _names = field_validator("names")(_concrete_names)
+    _classes = field_validator("classes")(_known_classes)
+
+    def all_names(self) -> list[str]:
+        """The names and every member of the classes, each once."""
+        return list(dict.fromkeys([*self.names, *class_names(self.classes)]))
+
+
+class FirstLineItem(Named):
+    """One first-line step: display text (also the LLM judge's criterion) and what it asks."""
+
+    text: str = Field(min_length=3)
+    act: Act
+
+    @model_validator(mode="after")
+    def _named_unless_advice(self) -> FirstLineItem:
+        if self.act not in ("advise", "monitor") and not (self.names or self.classes):
+            raise ValueError(f"first-line item {self.text!r} ({self.act}) names no drug, procedure or referral")
+        return self
+
+
 class Management(Strict):
-    first_line: list[str] = Field(min_length=1, description="First-line treatments, each a short phrase.")
+    first_line: list[FirstLineItem] = Field(min_length=1, description="First-line steps.")
     disposition: Disposition
     disposition_text: str = Field(min_length=3)
     other: list[str] = Field(default_factory=list, description="Advice, safety-netting, follow-up.")
 
 
-class Contraindication(Strict):
+class Contraindication(Named):
     treatment: str = Field(min_length=2)
     reason: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _named(self) -> Contraindication:
+        if not (self.names or self.classes):
+            raise ValueError(f"contraindication {self.treatment!r} names no concrete drug, procedure or class")
+        return self
+
+
+class RedFlag(Strict):
+    """A danger feature present in the case, and the words that name it."""
+
+    text: str = Field(min_length=3)
+    names: list[str] = Field(min_length=1)
 
 
 class Case(Strict):
@@ -193,8 +256,19 @@ class Case(Strict):
     differential: list[DifferentialItem] = Field(default_factory=list, description="Builtin cases have 3+.")
     management: Management | None = Field(default=None, description="Builtin cases have it; imported ones may "
                                           "not (AgentClinic's have none): their rubric has no treatment criteria.")
-    red_flags: list[str] = Field(default_factory=list, description="Danger features present in this case.")
+    red_flags: list[RedFlag] = Field(default_factory=list, description="Danger features present in this case.")
     contraindications: list[Contraindication] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _withheld_is_contraindicated(self) -> Case:
+        """Naming what a stop/avoid item withholds is harm, so a contraindication must cover it."""
+        covered = {n.lower() for c in self.contraindications for n in c.all_names()}
+        for item in self.management.first_line if self.management else []:
+            missing = [n for n in item.all_names() if item.act in WITHHOLD_ACTS and n.lower() not in covered]
+            if missing:
+                raise ValueError(f"first-line item {item.text!r} ({item.act}) withholds {missing}, "
+                                 "which no contraindication names")
+        return self
 
     @field_validator("tests")
     @classmethod

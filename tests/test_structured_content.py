@@ -1,0 +1,141 @@
+"""Structured clinical content: first-line items with an act, named contraindications, the drug
+classes behind them, and the rubric criteria they become, read as an LLM doctor writes."""
+
+import json
+import re
+
+import pytest
+
+from clinic_env.case_rubric import build_case_rubric
+from clinic_env.cases.library import CaseError, get_case, parse_case
+from clinic_env.drug_classes import class_names, drug_classes
+from clinic_rubrics.offline_grader import OfflineGrader
+
+
+def met(case_id: str, plan: str) -> set[str]:
+    rubric = build_case_rubric(get_case(case_id))
+    conversation = [{"role": "doctor", "content": f"DIAGNOSE: x\nPLAN: {plan}"}]
+    return {v.criterion_id for v in OfflineGrader().grade(conversation, rubric) if v.met}
+
+
+def criterion(case_id: str, prefix: str, words: str) -> str:
+    """The id of the case's criterion of this kind whose text contains ``words``."""
+    rubric = build_case_rubric(get_case(case_id))
+    return next(c.id for c in rubric.criteria if c.id.startswith(prefix) and words in c.text)
+
+
+# ---- stop / avoid items are met by withholding, never by naming ---------------------------------
+
+@pytest.mark.parametrize("plan, stopped", [
+    ("Stop the lamotrigine now and never restart it.", True),
+    ("Lamotrigine is contraindicated from now on.", True),
+    ("Hold the lamotrigine.", True),
+    ("Continue lamotrigine at the same dose.", False),
+    ("Increase the lamotrigine to 100 mg.", False),
+])
+def test_a_stop_item_is_met_only_by_stopping(plan, stopped):
+    stop = criterion("derm_stevens_johnson", "treatment_", "stop lamotrigine")
+    assert (stop in met("derm_stevens_johnson", plan)) is stopped
+
+
+def test_continuing_what_should_be_stopped_is_harm():
+    harm = criterion("derm_stevens_johnson", "contraindicated_", "lamotrigine")
+    assert harm in met("derm_stevens_johnson", "Continue lamotrigine and add an antihistamine.")
+    assert harm not in met("derm_stevens_johnson", "Stop lamotrigine; it caused this reaction.")
+    assert harm not in met("derm_stevens_johnson", "This is SJS, most likely caused by lamotrigine.")
+
+
+def test_every_withheld_name_is_covered_by_a_contraindication(cases):
+    for case in cases:
+        covered = {n.lower() for c in case.contraindications for n in c.all_names()}
+        for item in case.management.first_line:
+            if item.act in ("stop", "avoid"):
+                assert {n.lower() for n in item.all_names()} <= covered, (case.id, item.text)
+
+
+# ---- give items are met by the drug, a synonym, a brand or a class member ----------------------
+
+@pytest.mark.parametrize("plan, given", [
+    ("Give IV alteplase now, 0.9 mg/kg.", True),
+    ("She needs clot-busting treatment straight away.", True),
+    ("I'll thrombolyse her with tenecteplase.", True),
+    ("Thrombolysis is contraindicated here.", False),
+    ("We'll check her blood pressure and prevent another stroke.", False),
+])
+def test_a_give_item_is_met_by_an_affirmed_name(plan, given):
+    lysis = criterion("neuro_ischaemic_stroke", "treatment_", "thrombolysis")
+    assert (lysis in met("neuro_ischaemic_stroke", plan)) is given
+
+
+# ---- contraindications fire on names and class members, affirmed and not asked ------------------
+
+@pytest.mark.parametrize("plan, harmful", [
+    ("Start enoxaparin and ticagrelor, then the cath lab.", True),
+    ("Give Clexane 1 mg/kg now.", True),
+    ("Thrombolysis is contraindicated here, and no heparin.", False),
+    ("No heparin, no clopidogrel, no cath lab: she needs the surgeons.", False),
+    ("Should we give heparin?", False),
+])
+def test_an_anticoagulant_contraindication(plan, harmful):
+    anticoagulation = criterion("cardio_aortic_dissection", "contraindicated_", "heparin")
+    assert (anticoagulation in met("cardio_aortic_dissection", plan)) is harmful
+
+
+@pytest.mark.parametrize("plan, harmful", [
+    ("Start the pill again next month, Microgynon is fine.", True),
+    ("Stop the combined pill now and use a copper coil.", False),
+    ("You need non-oestrogen contraception, such as a copper coil.", False),
+    ("The clot was provoked by the combined pill and the flight.", False),
+])
+def test_an_oestrogen_contraindication(plan, harmful):
+    oestrogen = criterion("haem_deep_vein_thrombosis", "contraindicated_", "oestrogen")
+    assert (oestrogen in met("haem_deep_vein_thrombosis", plan)) is harmful
+
+
+def test_an_allergy_or_a_cause_names_a_drug_without_recommending_it():
+    amoxicillin = criterion("derm_cellulitis", "contraindicated_", "amoxicillin")
+    assert amoxicillin in met("derm_cellulitis", "Give amoxicillin 500 mg three times a day.")
+    for plan in ("Because he had anaphylaxis to amoxicillin, give clarithromycin.",
+                 "Amoxicillin caused anaphylaxis, so clarithromycin instead.",
+                 "With his amoxicillin allergy, clarithromycin it is."):
+        assert amoxicillin not in met("derm_cellulitis", plan), plan
+
+
+# ---- the drug-class table and the schema's checks ---------------------------------------------
+
+def test_drug_classes_hold_generics_and_brands():
+    assert {"enoxaparin", "Clexane", "apixaban"} <= set(class_names(["anticoagulant"]))
+    assert "aspirin" in class_names(["nsaid"]) and "aspirin" in class_names(["antiplatelet"])
+    assert all(names for names in drug_classes().values())
+    with pytest.raises(ValueError, match="unknown drug classes"):
+        class_names(["anticoagulants"])
+
+
+def _record(**changes):
+    data = json.loads(get_case("cardio_acute_pericarditis").model_dump_json())
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        target = data
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[int(last) if last.isdigit() else last] = value
+    return data
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"contraindications.0.names": [], "contraindications.0.classes": []}, "names no concrete drug"),
+    ({"contraindications.0.names": ["medication"]}, "not ['medication']"),
+    ({"contraindications.0.classes": ["steroids"]}, "unknown drug classes"),
+    ({"management.first_line.1.names": [], "management.first_line.1.classes": []}, "names no drug, procedure"),
+    ({"management.first_line.1.act": "stop"}, "which no contraindication names"),
+])
+def test_vague_or_uncovered_content_is_a_clear_error(changes, message):
+    with pytest.raises(CaseError, match=re.escape(message)) as err:
+        parse_case(_record(**changes), "pericarditis.json")
+    assert str(err.value).startswith("pericarditis.json: case cardio_acute_pericarditis:")
+
+
+def test_advice_may_name_nothing():
+    data = _record(**{"management.first_line.1.act": "advise", "management.first_line.1.names": [],
+                      "management.first_line.1.classes": []})
+    assert parse_case(data).management.first_line[1].act == "advise"
