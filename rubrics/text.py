@@ -141,13 +141,16 @@ NEGATION = re.compile(
     re.IGNORECASE,
 )
 # Words that deny what comes just before them: at most four words of the same clause (none that
-# opens a condition: "give antibiotics if you don't improve" is no refusal) lead to one.
+# opens a condition: "give antibiotics if you don't improve" is no refusal) lead to one. A
+# treatment put off ("ramipril restarts only once the kidneys recover", "metformin not until the
+# scan is done") is not given now either.
 _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually))?\s+(?:given|used|started|prescribed|"
             r"offered|recommended|indicated|needed|necessary|required|appropriate|advised|advisable|safe|helpful|"
             r"useful|beneficial|effective|suitable|help|helps|work|works)")
 POST_NEGATION = re.compile(
     r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
-    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out)\b",
+    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out"
+    r"|only (?:when|once|after|if)|(?:not|never) (?:until|before))\b",
     re.IGNORECASE,
 )
 # A drug named as the cause of the problem, or as what the patient takes or reacts to, is not

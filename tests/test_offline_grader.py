@@ -182,6 +182,8 @@ def test_denied_polarity_counts_only_withheld_mentions(text, met):
     ("He's already on aspirin and ibuprofen.", False),
     ("We're taking you to theatre tonight, then we'll give aspirin.", True),
     ("Give aspirin 300 mg now.", True),
+    ("Ramipril restarts only once your kidney function is back to normal.", False),
+    ("Ibuprofen not until the bleeding has been ruled out, please.", False),
 ])
 def test_treatment_polarity_cues(text, affirmed):
     names = ["adrenaline", "aspirin", "bisoprolol", "timolol", "prednisolone", "methotrexate", "nitrofurantoin",
