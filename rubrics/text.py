@@ -132,7 +132,8 @@ SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 NEGATION = re.compile(
     r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
     r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping|"
-    r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit)\b"
+    r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit|"
+    r"dispose of|get rid of|hand in)\b"
     r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b"
     r"|\b(?:ca|could|wo|would)n['\u2019]t\s+(?:be\s+)?(?:use|using|give|giving|start|starting|prescribe|offer|"
     r"recommend|add|continue|restart|try)\b"
@@ -150,7 +151,7 @@ _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually
 POST_NEGATION = re.compile(
     r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
     r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out"
-    r"|only (?:when|once|after|if)|(?:not|never) (?:until|before))\b",
+    r"|only (?:when|once|after|if)|(?:not|never) (?:until|before)|back (?:to|into) (?:the|a|your) (?:pharmacy|chemist))\b",
     re.IGNORECASE,
 )
 # A drug named as the cause of the problem, or as what the patient takes or reacts to, is not
@@ -171,7 +172,8 @@ _CULPRIT_BEFORE = re.compile(
 # 200 characters before it, so a long clause is not rescanned per mention.
 _CULPRIT_REACH = 200
 _CULPRIT_AFTER = re.compile(
-    r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity)\b"
+    r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity|levels?|concentrations?|overdose|"
+    r"poisoning)\b"
     r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:(?:could|can|may|might|would|will)\s+(?:also\s+)?)?(?:causes?|caused|"
     r"triggers?|triggered|tighten|tightens|worsens?|worsened|makes?|made|provokes?|provoked|raises?|raised|"
     r"increases?|adds? to|holds? on to|set off|sets off|precipitated?)\b",
@@ -246,9 +248,27 @@ def is_negated(text: str, start: int, end: int) -> bool:
     named as what the patient reacts to ("allergic to ...", "...-induced"). A cue is a
     ``NEGATION`` match of the whole text, so one glued to the mention ("nocough") is none."""
     low, high = clause_bounds(text, start, end)
+    if _denied_in(text, start, end, low, high):
+        return True
+    # A parenthesis belongs to the clause around it: "avoid NSAIDs (ibuprofen, naproxen)",
+    # "tablets (methotrexate) are not safe".
+    if low > 0 and text[low - 1] == "(" and _cue_before(text, start, clause_bounds(text, low - 1)[0]):
+        return True
+    if high < len(text) and text[high] == ")":
+        return POST_NEGATION.match(text, high + 1, clause_bounds(text, high + 1)[1]) is not None
+    return False
+
+
+def _cue_before(text: str, start: int, low: int) -> bool:
+    """Whether a ``NEGATION`` cue of the text lies in ``text[low:start]`` (found by bisection)."""
     scopes = _scopes(text)
     last = bisect_right(scopes.cue_ends, start) - 1  # the last cue ending before the mention
-    return ((last >= 0 and scopes.cue_starts[last] >= low) or POST_NEGATION.match(text, end, high) is not None
+    return last >= 0 and scopes.cue_starts[last] >= low
+
+
+def _denied_in(text: str, start: int, end: int, low: int, high: int) -> bool:
+    """``is_negated`` within the clause ``text[low:high]``."""
+    return (_cue_before(text, start, low) or POST_NEGATION.match(text, end, high) is not None
             or _CULPRIT_BEFORE.search(text, max(low, start - _CULPRIT_REACH), start) is not None
             or _CULPRIT_AFTER.match(text, end, high) is not None)
 

@@ -63,10 +63,17 @@ def direct_clause_bounds(text: str, start: int, end: int | None = None) -> tuple
 
 def direct_is_negated(text: str, start: int, end: int) -> bool:
     low, high = direct_clause_bounds(text, start, end)
-    return (reading.NEGATION.search(text, low, start) is not None
+    if (reading.NEGATION.search(text, low, start) is not None
             or reading.POST_NEGATION.match(text, end, high) is not None
             or reading._CULPRIT_BEFORE.search(text, low, start) is not None
-            or reading._CULPRIT_AFTER.match(text, end, high) is not None)
+            or reading._CULPRIT_AFTER.match(text, end, high) is not None):
+        return True
+    if low > 0 and text[low - 1] == "(" and reading.NEGATION.search(
+            text, direct_clause_bounds(text, low - 1)[0], start) is not None:
+        return True
+    if high < len(text) and text[high] == ")":
+        return reading.POST_NEGATION.match(text, high + 1, direct_clause_bounds(text, high + 1)[1]) is not None
+    return False
 
 
 def direct_condition_end(text: str, cue: re.Match[str], low: int, high: int) -> int:

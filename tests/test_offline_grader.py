@@ -183,9 +183,14 @@ def test_denied_polarity_counts_only_withheld_mentions(text, met):
     ("We're taking you to theatre tonight, then we'll give aspirin.", True),
     ("Give aspirin 300 mg now.", True),
     ("Ramipril restarts only once your kidney function is back to normal.", False),
+    ("Avoid anti-inflammatories (ibuprofen, naproxen) for now.", False),
+    ("Tablets (methotrexate) are not safe with this much bleeding.", False),
+    ("Start a blood thinner (apixaban 5 mg twice daily) today.", True),
+    ("We'll check your lithium levels tomorrow.", False),
+    ("Please take the leftover co-codamol back to the pharmacy.", False),
     ("Ibuprofen not until the bleeding has been ruled out, please.", False),
 ])
 def test_treatment_polarity_cues(text, affirmed):
-    names = ["adrenaline", "aspirin", "bisoprolol", "timolol", "prednisolone", "methotrexate", "nitrofurantoin",
+    names = ["adrenaline", "aspirin", "ibuprofen", "methotrexate", "apixaban", "lithium", "co-codamol", "bisoprolol", "timolol", "prednisolone", "methotrexate", "nitrofurantoin",
              "antibiotics", "penicillin", "lamotrigine", "ibuprofen"]
     assert matches(Matcher(any_of=names, polarity="affirmed"), convo(("doctor", text))) is affirmed
