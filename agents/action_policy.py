@@ -32,7 +32,8 @@ ACTIONS = (
     "EXAMINE: skin",
     "ORDER: chest x-ray; complete blood count; c-reactive protein",
     "DIAGNOSE: community-acquired pneumonia; pulmonary embolism; acute bronchitis\n"
-    "PLAN: oral amoxicillin; paracetamol; review in 48 hours and come back at once if you get worse",
+    "PLAN: oral doxycycline, as you are allergic to penicillin; paracetamol; review in 48 hours and come back at "
+    "once if you get worse",
     "DIAGNOSE: myocardial infarction\nPLAN: aspirin",
     "DIAGNOSE: migraine\nPLAN: rest",
     "END: goodbye",

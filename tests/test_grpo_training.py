@@ -56,7 +56,7 @@ def test_grpo_raises_the_rubric_reward_of_a_tiny_policy(env, tmp_path):
     for step in range(40):
         trainer.step(groups_for(env, model, step))
     end = mean_reward(env, model)
-    assert end > start + 0.1 and end > chance + 0.1, (start, chance, end)  # measured: 0.118 and 0.128 -> 0.251
+    assert end > start + 0.1 and end > chance + 0.1, (start, chance, end)  # measured: 0.156 and 0.147 -> 0.406
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == list(range(1, 41))
     assert log[-1]["entropy"] < log[0]["entropy"]  # the policy commits to what the rubric rewards
