@@ -70,6 +70,10 @@ def met_flags(criteria: Criteria, met: Met) -> list[bool]:
     """
     items = _criteria(criteria)
     met = list(met)
+    if all(type(m) is bool for m in met):  # the common case, checked cheaply (once per env step)
+        if len(met) != len(items):
+            raise ValueError(f"{len(met)} met flags for {len(items)} criteria")
+        return met
     if all(isinstance(m, Verdict) for m in met) and met:
         return _flags_from_verdicts(items, met)  # type: ignore[arg-type]
     if not all(_is_bool(m) for m in met):
@@ -175,7 +179,9 @@ class RubricScorer:
         Later keys overwrite earlier ones on a name clash, in HealthBench's order (example tags,
         then rubric tags); dimension scores come last.
         """
-        flags = met_flags(self.items, met)
+        return self._metrics(met_flags(self.items, met), example_tags)
+
+    def _metrics(self, flags: list[bool], example_tags: Iterable[str] = ()) -> dict[str, float]:
         overall = _score(self.points, flags)
         example_tags = list(example_tags)
         if len(set(example_tags)) != len(example_tags):
@@ -193,7 +199,7 @@ class RubricScorer:
         check_harm_cap(harm_cap)
         cap = self.harm_cap if harm_cap == "rubric" else harm_cap
         flags = met_flags(self.items, met)
-        metrics = self.metrics(flags)
+        metrics = self._metrics(flags)
         critical = tuple(c.id for c, flag in zip(self.items, flags) if flag and c.critical)
         raw = metrics[OVERALL]
         return RubricScore(gate(raw, critical, cap), raw, critical, cap, metrics)
