@@ -106,8 +106,9 @@ _CONDITIONAL = re.compile(r"\b(?:if|should (?:you|he|she|they|it|things|symptoms
                           r"would(?: then)? (?:need|have to|require)|'d(?: then)? (?:need|have to))\b", re.IGNORECASE)
 _RESULT = re.compile(r"\b(?:scan|ct|mri|x-?ray|ultrasound|echo|ecg|results?|bloods|blood tests?|tests?|levels?|"
                      r"troponin|films?|swab|culture|biopsy|lumbar puncture|confirms?)\b", re.IGNORECASE)
-# Reassurance that a red flag is nothing: what a missed red flag sounds like in a plan.
+# "See you in 48 hours, sooner if ...": a condition that only brings the plan forward.
 _SOONER = re.compile(r"\b(?:sooner|earlier)\s*$", re.IGNORECASE)
+# Reassurance that a red flag is nothing: what a missed red flag sounds like in a plan.
 REASSURANCE = re.compile(
     r"\b(?:nothing (?:to worry about|serious|sinister|to be alarmed)|no cause for (?:concern|alarm)|reassur\w*|"
     r"(?:i'?m|i am) not (?:worried|concerned)|(?:should|will|tends? to|usually) settle|settle on (?:its|their) own|"
@@ -137,7 +138,7 @@ def _safety_net(sentence: str, start: int, end: int, level: Level) -> bool:
     low, high = clause_bounds(sentence, start, end)
     condition = _CONDITIONAL.search(sentence, low, high)
     if condition is None or _SOONER.search(sentence, low, condition.start()):
-        return False  # "see you in 48 hours, sooner if ...": the condition only brings the plan forward
+        return False
     return _RESULT.search(sentence, condition.end(), high) is None
 
 

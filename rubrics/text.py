@@ -105,7 +105,8 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # it ("thrombolysis is contraindicated", "antibiotics won't help", "activated charcoal should not
 # be given"). A clause ends where the sense turns ("but", "however", "unless", "because", ", so",
 # ", and", a comma before a new subject: "rather than NSAIDs, I'll start ...") and at sentence
-# punctuation; a list after a comma stays in scope ("no fever, cough or rash"). "Can't" and
+# punctuation; a list after a comma stays in scope ("no fever, cough or rash"), and a parenthesis
+# is read with the clause around it ("avoid NSAIDs (ibuprofen)"). "Can't" and
 # "won't" report an inability or a refusal, which in a consultation is mostly a symptom ("I can't
 # get my breath", "he won't finish his bottles"), so they deny only as a refusal of a treatment
 # ("aspirin can't be given", "antibiotics won't help", "we won't use aspirin"). A drug named as a
@@ -121,9 +122,10 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # ``denied_just_before`` is the strict reading for policing a speaker (a false alarm costs a
 # regenerated reply): only a first-person denial right before the mention counts.
 #
-# Every reading is linear in the length of the text: a text's clause breaks and negation cues
-# are found once (``_scopes``, cached per text) and each mention looks its clause and cues up by
-# bisection, so a turn of "cough " x 8,000 costs one pass, not one pass per cough.
+# Every reading is linear in the length of the text: a text's clause breaks, negation cues and
+# condition cues are found once (``_scopes``, cached per text) and each mention looks its clause
+# and cues up by bisection; a culprit phrase is read within ``_CULPRIT_REACH`` characters of the
+# mention. So a turn of "cough " x 8,000 costs one pass, not one pass per cough.
 
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 # Words that deny what follows them in the clause; "stop", "hold", "avoid" and "instead of" deny
