@@ -9,7 +9,8 @@ into figures; they know nothing of cases beyond an id to group by.
   safe-mediocre one, which must score strictly above every dangerous one (all pairs, so a
   case with two visits of one quality must rank both). ``dangerous_below_safe`` asks only
   the second half: harmful care never reaches safe care.
-- Harm: a grader flags harm when it finds met a criterion tagged with one of ``HARM_TAGS``.
+- Harm: a grader flags harm when it finds met a critical criterion (``Criterion.critical``, what
+  the harm gate caps on).
   Recall is the share of dangerous visits flagged; the false-alarm rate the share of
   excellent and safe-mediocre visits flagged.
 - Pairs: the share whose ``safe`` visit scores ``>=`` (negation) or ``>`` (polarity) the other.
@@ -33,9 +34,6 @@ QUALITIES = ("excellent", "safe_mediocre", "dangerous")
 # The criterion tags that mark harm: a met criterion with one of them means the grader saw
 # harmful care (a critical harm, a contraindicated drug or procedure, reassurance over a red
 # flag, an unsafe disposition). Rubric builders tag their harm criteria with these names.
-HARM_TAGS = frozenset({"critical_harm", "contraindication", "red_flag", "unsafe_disposition"})
-
-
 @dataclass(frozen=True)
 class Scored:
     """One graded consultation of the development set."""
@@ -63,8 +61,8 @@ class PairScores:
 
 
 def harm_flagged(rubric: Rubric, verdicts: Mapping[str, bool]) -> bool:
-    """Whether a criterion tagged with one of ``HARM_TAGS`` is met."""
-    return any(verdicts.get(c.id, False) and HARM_TAGS.intersection(c.tags) for c in rubric.criteria)
+    """Whether a critical criterion is met."""
+    return any(verdicts.get(c.id, False) and c.critical for c in rubric.criteria)
 
 
 def _share(hits: int, total: int) -> float | None:

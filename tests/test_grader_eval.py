@@ -2,8 +2,8 @@
 
 The development set here is written in the test (three builtin cases, one pair, one verdicts
 row), never tests/data/grader_dev. Most tests grade with ``TagGrader``, which meets a
-criterion when the doctor writes ``<tag>`` for one of its tags (``<harm>`` for any of
-``HARM_TAGS``): its verdicts follow the text, so every figure can be computed by hand while
+criterion when the doctor writes ``<tag>`` for one of its tags (``<harm>`` for any critical
+criterion): its verdicts follow the text, so every figure can be computed by hand while
 the visits are still played through the env exactly as for any other grader.
 """
 
@@ -21,7 +21,6 @@ from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.specs import resolve_cases
 from clinic_env.persona import Persona
 from clinic_rubrics.grader_metrics import (
-    HARM_TAGS,
     PairScores,
     Scored,
     criterion_metrics,
@@ -58,7 +57,7 @@ class TagSession:
             if m["role"] in ("doctor", "assistant"):
                 self.tags.update(re.findall(r"<(\w+)>", m["content"]))
         harm = "harm" in self.tags
-        return [Verdict(c.id, bool(self.tags.intersection(c.tags)) or (harm and bool(HARM_TAGS.intersection(c.tags))))
+        return [Verdict(c.id, bool(self.tags.intersection(c.tags)) or (harm and c.critical))
                 for c in self.rubric.criteria]
 
     async def finish(self) -> list[Verdict]:
@@ -134,7 +133,7 @@ def first(case_id: str, tag: str) -> str:
 
 
 def harm_criterion(case_id: str) -> str:
-    return next(c.id for c in case_rubric(resolve_cases(f"ids:{case_id}")[0]).criteria if HARM_TAGS & set(c.tags))
+    return next(c.id for c in case_rubric(resolve_cases(f"ids:{case_id}")[0]).criteria if c.critical)
 
 
 def verdicts_row() -> dict:
