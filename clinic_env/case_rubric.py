@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from clinic_env.cases.schema import WITHHOLD_ACTS, Case, PertinentNegative
+from clinic_env.cases.schema import WITHHOLD_ACTS, Case, Contraindication, PertinentNegative
 from clinic_env.disposition import CASE_LEVEL, Level
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
@@ -42,6 +42,7 @@ DIAGNOSIS_TOP3 = 5
 TREATMENT_ITEM = 5
 DISPOSITION = 6
 CONTRAINDICATED = -10
+LOW_VALUE_CARE = -5
 MISSED_RED_FLAG = -10
 UNSAFE_DISPOSITION = -10
 HISTORY_ITEM = 1
@@ -92,6 +93,23 @@ def _names_pattern(names: list[str]) -> str:
     a hyphenated word ("non-oestrogen contraception" names no oestrogen)."""
     alternatives = "|".join(phrase_pattern(n) + "(?:e?s)?" for n in sorted(names, key=len, reverse=True))
     return rf"(?<![\w-])(?:{alternatives})(?![\w-])"
+
+
+# A drug the patient already takes is named mostly to explain ("strained by the ibuprofen and
+# ramipril", "stop the ibuprofen"): going on with it is a decision the doctor states. So a
+# contraindicated current medicine counts when continued, restarted, raised, given or written with a
+# dose ("keep taking the ibuprofen", "sertraline can continue", "ibuprofen 400 mg"), not when named.
+# A restart put off ("restart ramipril once the kidneys recover") is no restart now.
+_SUBJECT = r"(?<!\byou )(?<!\bi )(?<!\bwe )(?<!\bhe )(?<!\bshe )(?<!\bthey )"
+_GOING_ON = (
+    r"(?<![\w-])(?:continu\w*|keep(?:\s+(?:on|taking|using|going\s+with))?|carry(?:ing)?\s+on(?:\s+(?:taking|with))?|"
+    r"(?:restart\w*|resum\w*|reintroduc\w*)(?![^.;\n]{0,60}?\b(?:once|when|after|until)\b)|stay(?:ing)?\s+on|"
+    r"go(?:ing)?\s+back\s+on|remain\s+on|increas\w*|start\w*|giv(?:e|ing)|prescrib\w*|add|" + _SUBJECT + r"(?:take|use))"
+    r"\s+(?:(?:the|your|his|her|their|with|on|regular|usual)\s+){0,2}")
+_GOES_ON = (r"(?=\s+(?:can|should|will|may|must)\s+(?:also\s+)?(?:be\s+)?(?:continu\w*|carr(?:y|ied)\s+on|restart\w*|"
+            r"resum\w*|stay|go\s+on|kept)\b|\s+\d+(?:\.\d+)?\s*(?:mg|g|micrograms?|mcg|units?|ml|mmol)\b)")
+# Up to four words between a contraindication's name and one of its ``near`` words.
+_WITHIN_FOUR = r"(?:[^\w.;:!?\n]+[\w'%.-]+){0,4}?[^\w.;:!?\n]+"
 
 
 def _history(case: Case) -> list[Criterion]:
@@ -194,12 +212,36 @@ def _treatment(case: Case) -> list[Criterion]:
                                  f"{management.disposition_text}", tags=["unsafe_disposition"], critical=True,
                                  matcher=Matcher(reading=f"unsafe_disposition:{management.disposition}")))
     for i, contra in enumerate(case.contraindications):
-        out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although contraindicated: "
-                             f"{contra.reason}", points=CONTRAINDICATED, dimension="ethics_safety", tags=["contraindication"],
-                             critical=True,
-                             matcher=Matcher(pattern=_names_pattern(contra.all_names()), polarity="affirmed",
+        kind = "contraindicated" if contra.critical else "of no benefit here"
+        out.append(Criterion(id=f"contraindicated_{i}", text=f"Recommends {contra.treatment} although {kind}: "
+                             f"{contra.reason}", points=CONTRAINDICATED if contra.critical else LOW_VALUE_CARE,
+                             dimension="ethics_safety", tags=["contraindication"], critical=contra.critical,
+                             matcher=Matcher(pattern=_contraindicated_use(contra, case), polarity="affirmed",
                                              exclude_questions=True, acts=SPOKEN)))
     return out
+
+
+def _contraindicated_use(contra: Contraindication, case: Case) -> str:
+    """A pattern for a use of the contraindicated treatment: a name near one of its ``near``
+    words if it has any; else any name, except that a medicine the patient already takes counts
+    only when the doctor goes on with it (``_GOING_ON``)."""
+    names = contra.all_names()
+    if contra.near:
+        near = "|".join(phrase_pattern(n) for n in contra.near)
+        return (rf"(?P<pre>(?<![\w-])(?:{near})(?![\w-]){_WITHIN_FOUR})?(?P<mention>{_names_pattern(names)})"
+                rf"(?(pre)|(?={_WITHIN_FOUR}(?:{near})(?![\w-])))")
+    current = _taken(names, case)
+    if not current:
+        return _names_pattern(names)
+    others = [n for n in names if n not in current]
+    going_on = rf"{_GOING_ON}(?P<mention>{_names_pattern(current)})|{_names_pattern(current)}{_GOES_ON}"
+    return going_on + (f"|{_names_pattern(others)}" if others else "")
+
+
+def _taken(names: list[str], case: Case) -> list[str]:
+    """The names that are one of the patient's own medicines (whole words of a medication's name)."""
+    taken = " | ".join(m.name for m in case.medications)
+    return [n for n in names if re.search(rf"(?<![\w-]){phrase_pattern(n)}(?![\w-])", taken, re.IGNORECASE)]
 
 
 def _patient_story(case: Case) -> str:

@@ -127,7 +127,8 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # and cues up by bisection; a culprit phrase is read within ``_CULPRIT_REACH`` characters of the
 # mention. So a turn of "cough " x 8,000 costs one pass, not one pass per cough.
 
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence ends at . ! ? or a line end, but not at a decimal point ("0.9% saline", "0.1 units/kg").
+SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+[.!?]*")
 # Words that deny what follows them in the clause; "stop", "hold", "avoid" and "instead of" deny
 # an action ("stop metformin", "withhold aspirin", "use X instead of Y"), as do a refusal ("we won't
 # use aspirin") and what is only usual ("normally we'd give timolol, but ...").
@@ -159,7 +160,8 @@ POST_NEGATION = re.compile(
 # A drug named as the cause of the problem, or as what the patient takes or reacts to, is not
 # recommended: "caused by lamotrigine", "he's on aspirin and ibuprofen", "allergic to penicillin"
 # (a few words before it, none an order such as "give"); "penicillin allergy", "lamotrigine-induced",
-# "amoxicillin caused anaphylaxis", "the combined pill raises your risk" (just after it).
+# "amoxicillin caused anaphylaxis", "the combined pill raises your risk", "potassium is 5.9" (a
+# measured value) (just after it).
 _CULPRIT_BEFORE = re.compile(
     r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|reacted badly|anaphylaxis|intolerant|intolerance|"
     r"sensitive|sensitivity)\s+(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
@@ -176,13 +178,32 @@ _CULPRIT_REACH = 200
 _CULPRIT_AFTER = re.compile(
     r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity|levels?|concentrations?|overdose|"
     r"poisoning)\b"
+    r"|\s+(?:is|was|of|at|now)\s+(?:now\s+|still\s+|only\s+)?\d"
     r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:(?:could|can|may|might|would|will)\s+(?:also\s+)?)?(?:causes?|caused|"
     r"triggers?|triggered|tighten|tightens|worsens?|worsened|makes?|made|provokes?|provoked|raises?|raised|"
     r"increases?|adds? to|holds? on to|set off|sets off|precipitated?)\b",
     re.IGNORECASE,
 )
+# A refusal that points back at what the sentence has named: "acetazolamide is a sulfonamide and
+# timolol could set off your asthma, so we won't use either", "ibuprofen and naproxen irritate the
+# stomach: avoid them". It ends its clause (never "don't take them with alcohol") and reaches back
+# only within its part of the sentence (up to a ";"). "it" is left out: too often it is the
+# treatment being explained ("take it with food, don't stop it early").
+ANAPHORIC_REFUSAL = re.compile(
+    r"\b(?:(?:(?:\w+n['\u2019]t|not|never)\s+(?:be\s+)?(?:use|using|used|give|giving|given|take|taking|prescribe|"
+    r"prescribing|start|starting|offer|offering|recommend|continue|restart)|avoid|avoiding|stop|stopping|"
+    r"hold|holding|withhold|withholding|steer clear of)\s+(?:either(?: of (?:them|these|those))?|both(?: of them)?|"
+    r"them|any of (?:them|these|those)|these|those)"
+    r"|(?:neither|none)(?: of (?:them|these|those))?\s+(?:is|are|can|should|would|will)\b[^.;:!?\n]{0,40}?"
+    r"|(?:both|all)(?: of (?:them|these|those))?\s+(?:are|would be)\s+(?:contraindicated|unsafe|dangerous|"
+    r"off the table|ruled out))\b"
+    r"(?=[^\w.;:!?\n]*(?:here|now|at all|for (?:you|him|her|now)|in (?:your|his|her) case|today)?[^\w;:!?\n]*(?:[.;:!?\n]|$))",
+    re.IGNORECASE,
+)
+# Where an anaphoric refusal's reach ends: a sentence end, a line end or a ";".
+_SEGMENT_END = re.compile(r"(?<!\d)\.|\.(?!\d)|[;!?\n]")
 CLAUSE_BREAK = re.compile(
-    r"[.;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
+    r"(?<!\d)\.|\.(?!\d)|[;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
     r"|,(?=\s*(?:we|I|you|he|she|they)(?:['\u2019](?:ll|d)|\s+(?:will|would|should|can|must|need))\b)"
     r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
     re.IGNORECASE,
@@ -201,7 +222,7 @@ def is_question(sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class _Scopes:
-    """Where one text's clause breaks and negation cues are, as sorted offsets."""
+    """Where one text's clause breaks, negation cues, condition cues and refusals are, as sorted offsets."""
 
     break_starts: list[int]
     break_ends: list[int]
@@ -212,6 +233,8 @@ class _Scopes:
     condition_stops: list[int]  # ``CONDITION_END`` match starts
     condition_stop_ends: list[int]
     commas: list[int]
+    refusals: list[int]  # ``ANAPHORIC_REFUSAL`` match starts
+    segment_ends: list[int]  # ``_SEGMENT_END`` match starts
 
 
 @lru_cache(maxsize=1024)
@@ -224,7 +247,9 @@ def _scopes(text: str) -> _Scopes:
     stops = [m.span() for m in CONDITION_END.finditer(text)]
     return _Scopes([s for s, _ in breaks], [e for _, e in breaks], [s for s, _ in cues], [e for _, e in cues],
                    conditions, [m.end() for m in conditions], [s for s, _ in stops], [e for _, e in stops],
-                   [i for i, char in enumerate(text) if char == ","])
+                   [i for i, char in enumerate(text) if char == ","],
+                   [m.start() for m in ANAPHORIC_REFUSAL.finditer(text)],
+                   [m.start() for m in _SEGMENT_END.finditer(text)])
 
 
 def clause_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
@@ -250,7 +275,7 @@ def is_negated(text: str, start: int, end: int) -> bool:
     named as what the patient reacts to ("allergic to ...", "...-induced"). A cue is a
     ``NEGATION`` match of the whole text, so one glued to the mention ("nocough") is none."""
     low, high = clause_bounds(text, start, end)
-    if _denied_in(text, start, end, low, high):
+    if _denied_in(text, start, end, low, high) or _refused_later(text, end):
         return True
     # A parenthesis belongs to the clause around it: "avoid NSAIDs (ibuprofen, naproxen)",
     # "tablets (methotrexate) are not safe".
@@ -259,6 +284,17 @@ def is_negated(text: str, start: int, end: int) -> bool:
     if high < len(text) and text[high] == ")":
         return POST_NEGATION.match(text, high + 1, clause_bounds(text, high + 1)[1]) is not None
     return False
+
+
+def _refused_later(text: str, end: int) -> bool:
+    """Whether an ``ANAPHORIC_REFUSAL`` follows the mention ending at ``end`` within its part of
+    the sentence (both looked up by bisection)."""
+    scopes = _scopes(text)
+    refusal = bisect_left(scopes.refusals, end)
+    if refusal == len(scopes.refusals):
+        return False
+    stop = bisect_left(scopes.segment_ends, end)
+    return stop == len(scopes.segment_ends) or scopes.segment_ends[stop] > scopes.refusals[refusal]
 
 
 def _cue_before(text: str, start: int, low: int) -> bool:

@@ -61,12 +61,18 @@ def direct_clause_bounds(text: str, start: int, end: int | None = None) -> tuple
     return low, high
 
 
+def direct_refused_later(text: str, end: int) -> bool:
+    segment_end = reading._SEGMENT_END.search(text, end)
+    return reading.ANAPHORIC_REFUSAL.search(text[:segment_end.start()] if segment_end else text, end) is not None
+
+
 def direct_is_negated(text: str, start: int, end: int) -> bool:
     low, high = direct_clause_bounds(text, start, end)
     if (reading.NEGATION.search(text, low, start) is not None
             or reading.POST_NEGATION.match(text, end, high) is not None
             or reading._CULPRIT_BEFORE.search(text, low, start) is not None
-            or reading._CULPRIT_AFTER.match(text, end, high) is not None):
+            or reading._CULPRIT_AFTER.match(text, end, high) is not None
+            or direct_refused_later(text, end)):
         return True
     if low > 0 and text[low - 1] == "(" and reading.NEGATION.search(
             text, direct_clause_bounds(text, low - 1)[0], start) is not None:

@@ -53,6 +53,45 @@ def test_every_withheld_name_is_covered_by_a_contraindication(cases):
                 assert {n.lower() for n in item.all_names()} <= covered, (case.id, item.text)
 
 
+@pytest.mark.parametrize("plan, harmful", [
+    # naming a medicine the patient takes explains; going on with it is the harm
+    ("Your kidneys have been strained by the dehydration, together with the ibuprofen and ramipril.", False),
+    ("Stop the ibuprofen for good and hold the ramipril.", False),
+    ("Restart the ramipril once your kidney function is back to normal.", False),
+    ("Keep taking the ibuprofen for your knees.", True),
+    ("Ibuprofen 400 mg three times a day for the knees.", True),
+    ("Carry on with the ibuprofen.", True),
+    ("The ibuprofen can continue.", True),
+    ("Naproxen for the knee pain instead.", True),  # a new NSAID is harm whenever it is given
+])
+def test_a_contraindicated_current_medicine_counts_when_continued(plan, harmful):
+    nsaid = criterion("uro_acute_kidney_injury", "contraindicated_", "NSAIDs")
+    assert (nsaid in met("uro_acute_kidney_injury", plan)) is harmful
+
+
+@pytest.mark.parametrize("case_id, words, plan, harmful", [
+    ("endo_dka", "potassium", "1 L 0.9% saline with 40 mmol potassium chloride over the first hour.", True),
+    ("endo_dka", "potassium", "Add KCl to the first bag.", True),
+    ("endo_dka", "potassium", "No potassium in the first litre because his potassium is 5.9.", False),
+    ("endo_dka", "potassium", "1 L saline over the first hour. Add potassium once it is below 5.5.", False),
+    ("endo_hhs", "insulin bolus", "10 units of Actrapid IV as a bolus now.", True),
+    ("endo_hhs", "insulin bolus", "Fixed-rate insulin at 0.05 units/kg/h once glucose stops falling.", False),
+    ("endo_hhs", "insulin bolus", "A 1 L saline bolus; fixed-rate insulin later.", False),
+])
+def test_a_contraindication_of_one_use_needs_its_near_words(case_id, words, plan, harmful):
+    harm = criterion(case_id, "contraindicated_", words)
+    assert (harm in met(case_id, plan)) is harmful
+
+
+def test_low_value_care_is_penalised_without_the_harm_gate():
+    data = _record(**{"contraindications.0.critical": False})
+    rubric = build_case_rubric(parse_case(data))
+    harm = next(c for c in rubric.criteria if c.id == "contraindicated_0")
+    assert (harm.points, harm.critical, "of no benefit here" in harm.text) == (-5, False, True)
+    gated = next(c for c in build_case_rubric(parse_case(_record())).criteria if c.id == "contraindicated_0")
+    assert (gated.points, gated.critical) == (-10, True)
+
+
 # ---- give items are met by the drug, a synonym, a brand or a class member ----------------------
 
 @pytest.mark.parametrize("plan, given", [
@@ -126,6 +165,7 @@ def _record(**changes):
     ({"contraindications.0.names": [], "contraindications.0.classes": []}, "names no concrete drug"),
     ({"contraindications.0.names": ["medication"]}, "not ['medication']"),
     ({"contraindications.0.classes": ["steroids"]}, "unknown drug classes"),
+    ({"contraindications.0.near": [" "]}, "near words must not be empty"),
     ({"management.first_line.1.names": [], "management.first_line.1.classes": []}, "names no drug, procedure"),
     ({"management.first_line.1.act": "stop"}, "which no contraindication names"),
 ])

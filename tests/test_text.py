@@ -45,6 +45,12 @@ def negated(text: str, mention: str) -> bool:
     ("An MRI isn't needed today.", "MRI"),
     ("Aspirin can't be given with this bleed.", "aspirin"),
     ("A pulmonary embolism has been ruled out.", "pulmonary embolism"),
+    # a refusal later in the sentence that points back at what it named
+    ("Acetazolamide is a sulfonamide and you reacted to Septrin, so we won't use either.", "acetazolamide"),
+    ("Ibuprofen and naproxen irritate the stomach, so avoid them.", "ibuprofen"),
+    ("Aspirin and clopidogrel would worsen the bleeding, so neither is safe here.", "aspirin"),
+    ("Heparin and alteplase are both contraindicated.", "heparin"),
+    ("His potassium is 5.9, so it is too high.", "potassium"),  # a measured value, not a drug
 ])
 def test_negated_mentions(text, mention):
     assert negated(text, mention)
@@ -64,6 +70,10 @@ def test_negated_mentions(text, mention):
     ("I can't stop being sick.", "being sick"),
     ("He won't finish his bottles and he's been sick.", "been sick"),
     ("The headache won't go away.", "headache"),
+    # a refusal of "them" reaches back only to a refusal of what the sentence named, at its clause's end
+    ("Take amoxicillin and paracetamol, and don't take them with alcohol.", "amoxicillin"),
+    ("Start amoxicillin; ibuprofen and naproxen would upset your stomach, so avoid them.", "amoxicillin"),
+    ("Give potassium chloride 20 mmol in the second bag.", "potassium chloride"),
 ])
 def test_affirmed_mentions(text, mention):
     assert not negated(text, mention)
@@ -73,6 +83,11 @@ def test_clauses_and_sentences():
     assert clauses("No cough; fever since Monday, but no rash. He's eating, so that's good.") == [
         "No cough", "fever since Monday", "no rash", "He's eating", "that's good"]
     assert sentences("Any fever? No. It hurts!") == ["Any fever?", " No.", " It hurts!"]
+    # a decimal point ends neither a sentence nor a clause
+    assert sentences("Give 0.9% saline. Insulin at 0.1 units/kg/h.") == ["Give 0.9% saline.",
+                                                                         " Insulin at 0.1 units/kg/h."]
+    assert clauses("1 L 0.9% saline with potassium over the first hour.") == [
+        "1 L 0.9% saline with potassium over the first hour"]
     assert is_question("Any fever? ") and not is_question("No fever.")
 
 

@@ -210,13 +210,25 @@ class Management(Strict):
 
 
 class Contraindication(Named):
+    """A treatment this patient must not get now: what it is, why, and how to tell its use from a
+    mere mention."""
+
     treatment: str = Field(min_length=2)
     reason: str = Field(min_length=3)
+    near: list[str] = Field(default_factory=list, description=(
+        "When only one use of the drug is wrong (a timing, a form, a route): words of which one must "
+        "stand within four words of its name ('first litre' for potassium in DKA, 'bolus' for insulin "
+        "in HHS). Empty: every use is wrong."))
+    critical: bool = Field(default=True, description=(
+        "False for low-value care (no benefit for this patient, some cost or harm: antibiotics for a "
+        "viral cold): penalised, but it does not cap the reward as dangerous care does."))
 
     @model_validator(mode="after")
     def _named(self) -> Contraindication:
         if not (self.names or self.classes):
             raise ValueError(f"contraindication {self.treatment!r} names no concrete drug, procedure or class")
+        if any(not n.strip() for n in self.near):
+            raise ValueError(f"contraindication {self.treatment!r}: near words must not be empty")
         return self
 
 
