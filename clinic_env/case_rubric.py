@@ -201,7 +201,8 @@ def _treatment(case: Case) -> list[Criterion]:
             out.append(Criterion(id=f"treatment_{i}", text=f"Recommends first-line treatment: {item.text}",
                                  points=TREATMENT_ITEM,
                                  dimension="treatment", tags=["treatment"],
-                                 matcher=Matcher(pattern=_names_pattern(names), polarity=polarity, acts=SPOKEN)))
+                                 matcher=Matcher(pattern=_names_pattern(names), polarity=polarity, acts=SPOKEN,
+                                                 unless_refused=polarity == "affirmed")))
     if management is not None:
         out.append(Criterion(id="disposition", text=f"Gives the right disposition: {management.disposition_text}",
                              points=DISPOSITION, dimension="treatment", tags=["disposition"],

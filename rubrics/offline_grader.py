@@ -28,7 +28,7 @@ from itertools import islice
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.regex_literals import ascii_lowered, may_match
 from clinic_rubrics.schema import Criterion, Matcher, Polarity, Rubric, per_rubric
-from clinic_rubrics.text import is_affirmed, is_negated, is_question, phrase_pattern, sentences, whole_words
+from clinic_rubrics.text import is_affirmed, is_negated, is_question, is_refused, phrase_pattern, sentences, whole_words
 
 ACT_LINE = re.compile(r"^(ASK|EXAMINE|ORDER|DIAGNOSE|PLAN|END):", re.MULTILINE)
 
@@ -91,16 +91,19 @@ def _statements(text: str) -> tuple[tuple[str, bool], ...]:
     return tuple((body, is_question(body)) for body in sentences(text))
 
 
-def _holds(polarity: Polarity, text: str, start: int, end: int) -> bool:
+def _holds(polarity: Polarity | str, text: str, start: int, end: int) -> bool:
     """Whether a mention counts under ``polarity``: "affirmed" is asserted (neither denied nor
-    only supposed), "denied" is ruled out ("stop X", "X is contraindicated")."""
+    only supposed), "denied" is ruled out ("stop X", "X is contraindicated"), "refused" is
+    explicitly not to be given ("do not give X": ``unless_refused``)."""
     if polarity == "affirmed":
         return is_affirmed(text, start, end)
+    if polarity == "refused":
+        return is_refused(text, start, end)
     return polarity == "any" or is_negated(text, start, end)
 
 
 @lru_cache(maxsize=65536)
-def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity, exclude_questions: bool,
+def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity | str, exclude_questions: bool,
             acts: tuple[str, ...], text: str, limit: int) -> int:
     """How many matches in one message count under these options, up to ``limit`` (the
     criterion needs no more); memoised per message. Linear in the message: a match's clause,
@@ -130,6 +133,16 @@ def _key(matcher: Matcher) -> tuple:
             tuple(matcher.acts))
 
 
+def _refusal(criterion: Criterion) -> Callable[[str], bool] | None:
+    """For an ``unless_refused`` matcher, whether a statement of one message (in the matcher's
+    acts) refuses what it names; None for any other matcher."""
+    matcher = criterion.matcher
+    if not matcher.unless_refused:
+        return None
+    key = (tuple(matcher.any_of), matcher.pattern, "refused", True, tuple(matcher.acts))
+    return lambda text: _counts(*key, text, 1) > 0
+
+
 def _counter(criterion: Criterion) -> Callable[[str, int], int]:
     """How many matches one message holds for this criterion, up to a limit: a reading's yes
     (of the message's ``acts``, if the matcher names any) as 1, else ``_counts``."""
@@ -143,21 +156,22 @@ def _counter(criterion: Criterion) -> Callable[[str, int], int]:
 
 @per_rubric
 def _plan(rubric: Rubric) -> tuple[list[tuple], set[tuple[str, tuple[str, ...]]]]:
-    """Per criterion (id, matcher, counter, ``before`` phrases), and the ``before`` windows."""
+    """Per criterion (id, matcher, counter, ``before`` phrases, refusal test), and the ``before`` windows."""
     missing = [c.id for c in rubric.criteria if c.matcher is None]
     if missing:
         raise GradingError(
             f"criterion {missing[0]!r} has no matcher; the offline grader cannot judge free text "
             "(use an LLM judge, or an ensemble with one)"
         )
-    plan = [(c.id, c.matcher, _counter(c), tuple(c.matcher.before)) for c in rubric.criteria]
-    return plan, {(m.speaker, before) for _, m, _, before in plan if before}
+    plan = [(c.id, c.matcher, _counter(c), tuple(c.matcher.before), _refusal(c)) for c in rubric.criteria]
+    return plan, {(m.speaker, before) for _, m, _, before, _ in plan if before}
 
 
 class MatcherSession:
     """Grades one growing conversation: each ``update`` reads only the messages added since the last.
 
-    Per criterion it keeps how many messages have counted so far; per speaker, how many
+    Per criterion it keeps how many messages have counted so far (and, for an ``unless_refused``
+    matcher, whether one has refused it); per speaker, how many
     messages it has seen (for ``first_n``); per ``before`` phrase list, whether its window
     has closed. Grading a whole conversation is one update, so both paths share this code.
     """
@@ -166,6 +180,7 @@ class MatcherSession:
         self.rubric = rubric
         self._plan, self._windows = _plan(rubric)
         self.counts = {c.id: 0 for c in rubric.criteria}
+        self.refused: set[str] = set()
         self._seen = {speaker: 0 for speaker in SPEAKER_ROLES}
         self._closed: set[tuple[str, tuple[str, ...]]] = set()
 
@@ -179,14 +194,15 @@ class MatcherSession:
         return self._verdicts()
 
     def _verdicts(self) -> list[Verdict]:
-        return [Verdict(cid, self.counts[cid] >= matcher.min_count, grader=OfflineGrader.name)
-                for cid, matcher, _, _ in self._plan]
+        return [Verdict(cid, self.counts[cid] >= matcher.min_count and cid not in self.refused,
+                        grader=OfflineGrader.name)
+                for cid, matcher, _, _, _ in self._plan]
 
     def _read(self, role: str, text: str) -> None:
         speakers = [s for s, roles in SPEAKER_ROLES.items() if role in roles]
         closing = {(s, before) for s, before in self._windows - self._closed
                    if s in speakers and _compile(before, None).search(text)}
-        for cid, matcher, count, before in self._plan:
+        for cid, matcher, count, before, refuses in self._plan:
             speaker = matcher.speaker
             if speaker not in speakers:
                 continue
@@ -197,6 +213,8 @@ class MatcherSession:
             needed = matcher.min_count - self.counts[cid]
             if needed > 0:
                 self.counts[cid] += count(text, needed)
+            if refuses is not None and cid not in self.refused and refuses(text):
+                self.refused.add(cid)
         self._closed |= closing
         for speaker in speakers:
             self._seen[speaker] += 1

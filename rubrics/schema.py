@@ -63,7 +63,10 @@ class Matcher(Strict):
     only those parts of the doctor's messages (scope: a history question counts when asked,
     not when a test of that name is ordered); empty reads every act. A ``pattern`` may name
     its group ``mention``: negation and hypothetical scope are then read around that group
-    rather than the whole match ("you've had (?P<mention>fever)").
+    rather than the whole match ("you've had (?P<mention>fever)"). ``unless_refused`` (with polarity
+    "affirmed") fails the criterion once a statement explicitly refuses to give what it names ("do
+    not give IM adrenaline"), whatever else mentions it: a plan that refuses a treatment has not
+    recommended it.
     """
 
     any_of: list[str] = Field(default_factory=list)
@@ -75,6 +78,7 @@ class Matcher(Strict):
     before: list[str] = Field(default_factory=list)
     min_count: int = Field(default=1, ge=1)
     acts: list[Act] = Field(default_factory=list)
+    unless_refused: bool = False
     reading: str | None = Field(default=None, pattern=r"^\w+(?::[\w.-]+)?$")
 
     @field_validator("pattern")
@@ -95,6 +99,8 @@ class Matcher(Strict):
             raise ValueError("a matcher needs any_of phrases or a pattern, or a reading")
         if any(not p.strip() for p in self.any_of):
             raise ValueError("any_of phrases must not be empty")
+        if self.unless_refused and self.polarity != "affirmed":
+            raise ValueError("unless_refused needs polarity 'affirmed': it reads refusals of a recommendation")
         if self.acts and self.speaker != "doctor":
             raise ValueError(f"acts {self.acts} scope the doctor's messages; speaker is {self.speaker!r}")
         return self

@@ -229,7 +229,8 @@ class _Scopes:
     cue_starts: list[int]
     cue_ends: list[int]
     conditions: list[re.Match[str]]  # ``CONDITIONAL`` matches
-    condition_ends: list[int]  # ``CONDITIONAL`` match ends, for bisection
+    condition_starts: list[int]  # ``CONDITIONAL`` match starts and ends, for bisection
+    condition_ends: list[int]
     condition_stops: list[int]  # ``CONDITION_END`` match starts
     condition_stop_ends: list[int]
     commas: list[int]
@@ -246,7 +247,8 @@ def _scopes(text: str) -> _Scopes:
     conditions = list(CONDITIONAL.finditer(text))
     stops = [m.span() for m in CONDITION_END.finditer(text)]
     return _Scopes([s for s, _ in breaks], [e for _, e in breaks], [s for s, _ in cues], [e for _, e in cues],
-                   conditions, [m.end() for m in conditions], [s for s, _ in stops], [e for _, e in stops],
+                   conditions, [m.start() for m in conditions], [m.end() for m in conditions],
+                   [s for s, _ in stops], [e for _, e in stops],
                    [i for i, char in enumerate(text) if char == ","],
                    [m.start() for m in ANAPHORIC_REFUSAL.finditer(text)],
                    [m.start() for m in _SEGMENT_END.finditer(text)])
@@ -362,6 +364,33 @@ def is_hypothetical(text: str, start: int, end: int | None = None) -> bool:
     if last < 0 or scopes.conditions[last].start() < low:
         return False
     return start < _condition_end(text, scopes.conditions[last], low, high)
+
+
+# An explicit refusal to give what follows: "do not give IM adrenaline", "we won't start
+# warfarin", "no need to prescribe antibiotics" (at most two words between it and the mention).
+# Narrower than a denial: a cause, a level or "stop ... if" is no refusal of the treatment.
+_REFUSAL = re.compile(
+    r"\b(?:do not|don['\u2019]t|never|must not|mustn['\u2019]t|should not|shouldn['\u2019]t|will not|won['\u2019]t|"
+    r"(?:we|I)(?:['\u2019]m| am| are|['\u2019]re) not going to|no need to)\s+(?:be\s+)?"
+    r"(?:give|giving|use|using|start|starting|prescribe|prescribing|administer|administering|offer|offering)"
+    r"(?:\s+[\w'\u2019-]+){0,2}\s+$",
+    re.IGNORECASE,
+)
+
+
+def is_refused(text: str, start: int, end: int) -> bool:
+    """Whether the mention ``text[start:end]`` is a treatment the statement explicitly refuses to
+    give (``_REFUSAL`` just before it in its clause), in a clause with no condition ("if he
+    improves, don't give a second dose" refuses nothing now)."""
+    low, high = clause_bounds(text, start, end)
+    return _REFUSAL.search(text, max(low, start - _CULPRIT_REACH), start) is not None and not _conditioned(text, low, high)
+
+
+def _conditioned(text: str, low: int, high: int) -> bool:
+    """Whether a ``CONDITIONAL`` cue starts in ``text[low:high]`` (looked up by bisection)."""
+    starts = _scopes(text).condition_starts
+    first = bisect_left(starts, low)
+    return first < len(starts) and starts[first] < high
 
 
 def is_affirmed(text: str, start: int, end: int) -> bool:

@@ -194,3 +194,24 @@ def test_treatment_polarity_cues(text, affirmed):
     names = ["adrenaline", "aspirin", "ibuprofen", "methotrexate", "apixaban", "lithium", "co-codamol", "bisoprolol", "timolol", "prednisolone", "methotrexate", "nitrofurantoin",
              "antibiotics", "penicillin", "lamotrigine", "ibuprofen"]
     assert matches(Matcher(any_of=names, polarity="affirmed"), convo(("doctor", text))) is affirmed
+
+
+@pytest.mark.parametrize("plan, met", [
+    ("Give IM adrenaline 500 micrograms now. Two adrenaline auto-injectors before discharge.", True),
+    ("Do not give IM adrenaline yet; observe. Two adrenaline auto-injectors before discharge.", False),
+    ("We won't start adrenaline. Nebulised salbutamol after adrenaline.", False),
+    # a condition, a level or a reason is no refusal of the treatment
+    ("Give IM adrenaline now. If he improves, don't give a second adrenaline dose.", True),
+    ("Give IM adrenaline now; adrenaline levels are not measured.", True),
+])
+def test_a_refused_recommendation_is_not_met(plan, met):
+    matcher = Matcher(any_of=["adrenaline"], polarity="affirmed", unless_refused=True)
+    assert matches(matcher, convo(("doctor", plan))) is met
+    # the refusal holds across messages: a later "give" does not undo an explicit "do not give"
+    if not met:
+        assert not matches(matcher, convo(("doctor", plan), ("doctor", "Give adrenaline.")))
+
+
+def test_unless_refused_reads_recommendations_only():
+    with pytest.raises(ValueError, match="unless_refused needs polarity 'affirmed'"):
+        Matcher(any_of=["adrenaline"], polarity="denied", unless_refused=True)
