@@ -98,16 +98,20 @@ def _names_pattern(names: list[str]) -> str:
 # A drug the patient already takes is named mostly to explain ("strained by the ibuprofen and
 # ramipril", "stop the ibuprofen"): going on with it is a decision the doctor states. So a
 # contraindicated current medicine counts when continued, restarted, raised, given or written with a
-# dose ("keep taking the ibuprofen", "sertraline can continue", "ibuprofen 400 mg"), not when named.
+# dose ("keep taking the ibuprofen", "continue bisoprolol and spironolactone", "sertraline can
+# continue", "leave the sertraline as it is", "ibuprofen 400 mg"), not when named.
 # A restart put off ("restart ramipril once the kidneys recover") is no restart now.
 _SUBJECT = r"(?<!\byou )(?<!\bi )(?<!\bwe )(?<!\bhe )(?<!\bshe )(?<!\bthey )"
 _GOING_ON = (
     r"(?<![\w-])(?:continu\w*|keep(?:\s+(?:on|taking|using|going\s+with))?|carry(?:ing)?\s+on(?:\s+(?:taking|with))?|"
     r"(?:restart\w*|resum\w*|reintroduc\w*)(?![^.;\n]{0,60}?\b(?:once|when|after|until)\b)|stay(?:ing)?\s+on|"
-    r"go(?:ing)?\s+back\s+on|remain\s+on|increas\w*|start\w*|giv(?:e|ing)|prescrib\w*|add|" + _SUBJECT + r"(?:take|use))"
-    r"\s+(?:(?:the|your|his|her|their|with|on|regular|usual)\s+){0,2}")
+    r"go(?:ing)?\s+back\s+on|remain\s+on|increas\w*|reduc\w*|start\w*|giv(?:e|ing)|prescrib\w*|add|"
+    + _SUBJECT + r"(?:take|use))\s+(?:(?:the|your|his|her|their|with|on|regular|usual)\s+){0,2}"
+    r"(?:[^.;:!?\n]{0,60}?[\s,])?")  # a list may follow the cue: "continue bisoprolol, spironolactone and ..."
 _GOES_ON = (r"(?=\s+(?:can|should|will|may|must)\s+(?:also\s+)?(?:be\s+)?(?:continu\w*|carr(?:y|ied)\s+on|restart\w*|"
-            r"resum\w*|stay|go\s+on|kept)\b|\s+\d+(?:\.\d+)?\s*(?:mg|g|micrograms?|mcg|units?|ml|mmol)\b)")
+            r"resum\w*|stay|go\s+on|kept)\b|\s+\d+(?:\.\d+)?\s*(?:mg|g|micrograms?|mcg|units?|ml|mmol)\b"
+            r"|\s*[:\-\u2013]\s*(?:continu\w*|keep|carry on)\b|\s+(?:as it is|as is|unchanged|at the same dose|as normal|"
+            r"as before)\b)")
 # Up to four words between a contraindication's name and one of its ``near`` words.
 _WITHIN_FOUR = r"(?:[^\w.;:!?\n]+[\w'%.-]+){0,4}?[^\w.;:!?\n]+"
 

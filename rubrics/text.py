@@ -150,10 +150,11 @@ NEGATION = re.compile(
 # scan is done") is not given now either.
 _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually))?\s+(?:given|used|started|prescribed|"
             r"offered|recommended|indicated|needed|necessary|required|appropriate|advised|advisable|safe|helpful|"
-            r"useful|beneficial|effective|suitable|help|helps|work|works)")
+            r"useful|beneficial|effective|suitable|help|helps|work|works|reach|reaches)")
 POST_NEGATION = re.compile(
     r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
-    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|ruled out"
+    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|unsuitable|ruled out"
+    r"|avoided|suspended|withheld|discontinued|on hold|not an option|(?:would|should) (?:normally|usually|ordinarily)"
     r"|only (?:when|once|after|if)|(?:not|never) (?:until|before)|back (?:to|into) (?:the|a|your) (?:pharmacy|chemist))\b",
     re.IGNORECASE,
 )
@@ -164,7 +165,7 @@ POST_NEGATION = re.compile(
 # measured value) (just after it).
 _CULPRIT_BEFORE = re.compile(
     r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|reacted badly|anaphylaxis|intolerant|intolerance|"
-    r"sensitive|sensitivity)\s+(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
+    r"sensitive|sensitivity|resistant|resistance|rash)\s+(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
     r"tipped over)\s+by|\bdue to|\bbecause of|\bon top of|(?<!benefit )\bfrom"
     r"|(?:(?<!\bwe )\b(?:is|are|was|were|been)|(?<!\bwe)['\u2019](?:s|re))\s+(?:already\s+|currently\s+|still\s+)?"
     r"(?:on|taking))"
@@ -178,10 +179,12 @@ _CULPRIT_REACH = 200
 _CULPRIT_AFTER = re.compile(
     r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity|levels?|concentrations?|overdose|"
     r"poisoning)\b"
-    r"|\s+(?:is|was|of|at|now)\s+(?:now\s+|still\s+|only\s+)?\d"
+    r"|\s+(?:is|was|of|now)\s+(?:now\s+|still\s+|only\s+)?\d"
     r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:(?:could|can|may|might|would|will)\s+(?:also\s+)?)?(?:causes?|caused|"
     r"triggers?|triggered|tighten|tightens|worsens?|worsened|makes?|made|provokes?|provoked|raises?|raised|"
-    r"increases?|adds? to|holds? on to|set off|sets off|precipitated?)\b",
+    r"increases?|adds? to|holds? on to|set off|sets off|precipitated?|strained|damaged|harmed|injured|risks)\b"
+    r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:could|can|may|might|would|will)\s+(?:also\s+)?(?:drop|lower|harm|damage|"
+    r"strain|risk)\b",
     re.IGNORECASE,
 )
 # A refusal that points back at what the sentence has named: "acetazolamide is a sulfonamide and

@@ -63,6 +63,10 @@ def test_every_withheld_name_is_covered_by_a_contraindication(cases):
     ("Carry on with the ibuprofen.", True),
     ("The ibuprofen can continue.", True),
     ("Naproxen for the knee pain instead.", True),  # a new NSAID is harm whenever it is given
+    ("Continue atorvastatin, paracetamol and ibuprofen as before.", True),  # a list after the cue
+    ("Ibuprofen: continue for the knees.", True),
+    ("Leave the ibuprofen as it is for now.", True),
+    ("Continue the atorvastatin, but stop the ibuprofen.", False),
 ])
 def test_a_contraindicated_current_medicine_counts_when_continued(plan, harmful):
     nsaid = criterion("uro_acute_kidney_injury", "contraindicated_", "NSAIDs")

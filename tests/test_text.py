@@ -51,6 +51,14 @@ def negated(text: str, mention: str) -> bool:
     ("Aspirin and clopidogrel would worsen the bleeding, so neither is safe here.", "aspirin"),
     ("Heparin and alteplase are both contraindicated.", "heparin"),
     ("His potassium is 5.9, so it is too high.", "potassium"),  # a measured value, not a drug
+    ("Nitrofurantoin won't reach the kidney.", "nitrofurantoin"),
+    ("Codeine would normally be an option but is not here.", "codeine"),
+    ("NSAIDs are avoided in late pregnancy.", "NSAIDs"),
+    ("Her ramipril and amlodipine are on hold.", "ramipril"),
+    ("The urine grew E. coli resistant to trimethoprim.", "trimethoprim"),
+    ("She had a rash with penicillin as a child.", "penicillin"),
+    ("A nitrate could drop his pressure dangerously.", "nitrate"),
+    ("The ibuprofen has strained your kidneys.", "ibuprofen"),
 ])
 def test_negated_mentions(text, mention):
     assert negated(text, mention)
@@ -74,6 +82,8 @@ def test_negated_mentions(text, mention):
     ("Take amoxicillin and paracetamol, and don't take them with alcohol.", "amoxicillin"),
     ("Start amoxicillin; ibuprofen and naproxen would upset your stomach, so avoid them.", "amoxicillin"),
     ("Give potassium chloride 20 mmol in the second bag.", "potassium chloride"),
+    ("Potassium chloride at 10 mmol/h through the pump.", "potassium chloride"),  # a rate is a dose
+    ("Start apixaban, which lowers your stroke risk.", "apixaban"),
 ])
 def test_affirmed_mentions(text, mention):
     assert not negated(text, mention)
