@@ -27,7 +27,7 @@ from enum import IntEnum
 from functools import lru_cache
 
 from clinic_rubrics.offline_grader import register_reading
-from clinic_rubrics.text import APOSTROPHES, clause_bounds, is_negated, is_question, sentences
+from clinic_rubrics.text import APOSTROPHES, clause_bounds, condition_in, is_negated, is_question, sentences
 
 
 class Level(IntEnum):
@@ -101,9 +101,11 @@ PHRASES: dict[Level, tuple[str, ...]] = {
     ),
 }
 
-# A condition in the mention's clause, and conditions that are results awaited rather than warning signs.
-_CONDITIONAL = re.compile(r"\b(?:if|should (?:you|he|she|they|it|things|symptoms)|in case|whenever|otherwise|"
-                          r"would(?: then)? (?:need|have to|require)|'d(?: then)? (?:need|have to))\b", re.IGNORECASE)
+# Care someone "would need" is not arranged ("you'd need to go to A&E"): read as a condition, beside
+# the conditions of ``clinic_rubrics.text.condition_in``. Conditions that are results awaited
+# rather than warning signs do not make safety-netting.
+_WOULD_NEED = re.compile(r"\b(?:would(?: then)? (?:need|have to|require)|'d(?: then)? (?:need|have to))\b",
+                         re.IGNORECASE)
 _RESULT = re.compile(r"\b(?:scan|ct|mri|x-?ray|ultrasound|echo|ecg|results?|bloods|blood tests?|tests?|levels?|"
                      r"troponin|films?|swab|culture|biopsy|lumbar puncture|confirms?)\b", re.IGNORECASE)
 # "See you in 48 hours, sooner if ...": a condition that only brings the plan forward.
@@ -136,7 +138,7 @@ def _safety_net(sentence: str, start: int, end: int, level: Level) -> bool:
     if level == Level.HOME:
         return False
     low, high = clause_bounds(sentence, start, end)
-    condition = _CONDITIONAL.search(sentence, low, high)
+    condition = condition_in(sentence, start, end) or _WOULD_NEED.search(sentence, low, high)
     if condition is None or _SOONER.search(sentence, low, condition.start()):
         return False
     return _RESULT.search(sentence, condition.end(), high) is None

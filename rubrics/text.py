@@ -317,8 +317,8 @@ def _denied_in(text: str, start: int, end: int, low: int, high: int) -> bool:
 
 
 CONDITIONAL = re.compile(
-    r"\b(?:if|in case|in the event|should (?:you|she|he|they)|whether|were you to|"
-    r"watch(?: out)? for|look(?: out)? for|keep an eye (?:out )?for)\b",
+    r"\b(?:if|in case|in the event|should (?:you|she|he|they|it|things|symptoms)|whether|were you to|whenever|"
+    r"otherwise|watch(?: out)? for|look(?: out)? for|keep an eye (?:out )?for)\b",
     re.IGNORECASE,
 )
 _SUBJECT_MODAL = (r"\b(?:you|we|i|they|she|he)(?:['\u2019](?:ll|d)|\s+(?:will|would|can|could|should|must|may|"
@@ -385,15 +385,21 @@ def is_refused(text: str, start: int, end: int) -> bool:
     """Whether the mention ``text[start:end]`` is a treatment the statement explicitly refuses to
     give (``_REFUSAL`` just before it in its clause), in a clause with no condition ("if he
     improves, don't give a second dose" refuses nothing now)."""
+    low, _ = clause_bounds(text, start, end)
+    return (_REFUSAL.search(text, max(low, start - _CULPRIT_REACH), start) is not None
+            and condition_in(text, start, end) is None)
+
+
+def condition_in(text: str, start: int, end: int) -> re.Match[str] | None:
+    """The first ``CONDITIONAL`` cue anywhere in the clause of the mention ``text[start:end]``,
+    before or after it ("go to A&E if it gets worse"), looked up by bisection; None if there is none.
+    Wider than ``is_hypothetical``: a main clause under a condition is advice, not a plan."""
     low, high = clause_bounds(text, start, end)
-    return _REFUSAL.search(text, max(low, start - _CULPRIT_REACH), start) is not None and not _conditioned(text, low, high)
-
-
-def _conditioned(text: str, low: int, high: int) -> bool:
-    """Whether a ``CONDITIONAL`` cue starts in ``text[low:high]`` (looked up by bisection)."""
-    starts = _scopes(text).condition_starts
-    first = bisect_left(starts, low)
-    return first < len(starts) and starts[first] < high
+    scopes = _scopes(text)
+    first = bisect_left(scopes.condition_starts, low)
+    if first < len(scopes.conditions) and scopes.condition_starts[first] < high:
+        return scopes.conditions[first]
+    return None
 
 
 def is_affirmed(text: str, start: int, end: int) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from clinic_rubrics.text import (
     about_patient,
     clauses,
+    condition_in,
     denied_just_before,
     is_affirmed,
     is_hypothetical,
@@ -181,3 +182,15 @@ def test_orders_plans_and_other_subjects_are_not_statements_about_the_patient(te
 def test_keywords_read_closed_up_and_hyphenated_compounds(said):
     """A doctor asking about "blackouts" asks about the keyword "black out"."""
     assert keyword_pattern(["black out"]).search(normalize(said))
+
+
+@pytest.mark.parametrize("text, mention, cue", [
+    ("Go to A&E if it gets worse.", "A&E", "if"),  # the condition may follow the main clause
+    ("Otherwise, see your GP next week.", "GP", "Otherwise"),
+    ("Should things change, call 999.", "999", "Should things"),
+    ("Go to A&E now, and I'll call ahead if needed.", "A&E", None),  # ", and" ends the clause
+])
+def test_the_condition_of_a_clause(text, mention, cue):
+    start = text.index(mention)
+    found = condition_in(text, start, start + len(mention))
+    assert (found.group() if found else None) == cue
