@@ -126,23 +126,23 @@ def _history(case: Case) -> list[Criterion]:
         if not words and cue is None:
             continue
         matcher = Matcher(pattern="|".join(f"(?:{p})" for p in (words, cue) if p), before=BEFORE_DIAGNOSIS,
-                          acts=ASKED)
+                          acts=ASKED, asking_only=True)
         out.append(Criterion(id=f"history_{i}", text=f"Asks about: {fact.text}", points=HISTORY_ITEM,
                              dimension="consultation_logic", tags=["history"], matcher=matcher))
     for i, neg in enumerate([n for n in case.pertinent_negatives if n.key and _keywords(n.keywords)][:3]):
         out.append(Criterion(id=f"negative_{i}", text=f"Asks about {neg.symptom} (absent here, but it must be checked)",
                              points=HISTORY_ITEM, dimension="consultation_logic", tags=["history"],
                              matcher=Matcher(pattern=_keywords(neg.keywords), before=BEFORE_DIAGNOSIS,
-                                             acts=ASKED)))
+                                             acts=ASKED, asking_only=True)))
     out.append(Criterion(id="medications", text="Asks what medicines the patient takes", points=HISTORY_ITEM,
                          dimension="consultation_logic", tags=["history"],
                          matcher=Matcher(any_of=["medic*", "tablets", "pills", "prescri*"], before=BEFORE_DIAGNOSIS,
-                                         acts=ASKED)))
+                                         acts=ASKED, asking_only=True)))
     out.append(Criterion(id="past_history", text="Asks about past medical history", points=HISTORY_ITEM,
                          dimension="consultation_logic", tags=["history"],
                          matcher=Matcher(any_of=["medical history", "medical conditions", "health problems",
                                                  "past history", "operations", "conditions", "illnesses"],
-                                         before=BEFORE_DIAGNOSIS, acts=ASKED)))
+                                         before=BEFORE_DIAGNOSIS, acts=ASKED, asking_only=True)))
     out.append(Criterion(id="recites_list", text="Recites long lists of symptoms instead of asking questions", points=-6,
                          dimension="consultation_logic", tags=["stuffing"],
                          matcher=Matcher(pattern=r"^ASK:(?:[^\n,;]*[,;]){10,}")))
@@ -285,7 +285,7 @@ def _communication_and_safety(case: Case) -> list[Criterion]:
                   dimension="communication", tags=["communication"], matcher=Matcher(any_of=EMPATHY, acts=SPOKEN)),
         Criterion(id="allergies_before_treatment", text="Asks about allergies before recommending treatment", points=3,
                   dimension="ethics_safety", tags=["safety"],
-                  matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS, acts=ASKED)),
+                  matcher=Matcher(any_of=["allerg*"], before=BEFORE_DIAGNOSIS, acts=ASKED, asking_only=True)),
         Criterion(id="safety_net", text="Tells the patient when to seek urgent help (safety-netting)", points=2,
                   dimension="ethics_safety", tags=["safety"],
                   matcher=Matcher(any_of=SAFETY_NET, exclude_questions=True, acts=SPOKEN)),

@@ -28,7 +28,16 @@ from itertools import islice
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
 from clinic_rubrics.regex_literals import ascii_lowered, may_match
 from clinic_rubrics.schema import Criterion, Matcher, Polarity, Rubric, per_rubric
-from clinic_rubrics.text import is_affirmed, is_negated, is_question, is_refused, phrase_pattern, sentences, whole_words
+from clinic_rubrics.text import (
+    is_affirmed,
+    is_asking,
+    is_negated,
+    is_question,
+    is_refused,
+    phrase_pattern,
+    sentences,
+    whole_words,
+)
 
 ACT_LINE = re.compile(r"^(ASK|EXAMINE|ORDER|DIAGNOSE|PLAN|END):", re.MULTILINE)
 
@@ -85,10 +94,10 @@ def _lowered(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1024)
-def _statements(text: str) -> tuple[tuple[str, bool], ...]:
-    """The sentences of one message, each with whether it is a question: split once per
-    message, not once per criterion."""
-    return tuple((body, is_question(body)) for body in sentences(text))
+def _statements(text: str) -> tuple[tuple[str, bool, bool], ...]:
+    """The sentences of one message, each with whether it is a question and whether it asks
+    (``is_asking``): split once per message, not once per criterion."""
+    return tuple((body, is_question(body), is_asking(body)) for body in sentences(text))
 
 
 def _holds(polarity: Polarity | str, text: str, start: int, end: int) -> bool:
@@ -104,7 +113,7 @@ def _holds(polarity: Polarity | str, text: str, start: int, end: int) -> bool:
 
 @lru_cache(maxsize=65536)
 def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity | str, exclude_questions: bool,
-            acts: tuple[str, ...], text: str, limit: int) -> int:
+            asking_only: bool, acts: tuple[str, ...], text: str, limit: int) -> int:
     """How many matches in one message count under these options, up to ``limit`` (the
     criterion needs no more); memoised per message. Linear in the message: a match's clause,
     negation and condition are looked up in offsets found once per sentence."""
@@ -113,11 +122,11 @@ def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity | s
     regex = _compile(any_of, pattern)
     if not may_match(regex, _lowered(text)):
         return 0
-    if polarity == "any" and not exclude_questions:
+    if polarity == "any" and not exclude_questions and not asking_only:
         return sum(1 for _ in islice(regex.finditer(text), limit))
     found = 0
-    for body, question in _statements(text):
-        if exclude_questions and question:
+    for body, question, asking in _statements(text):
+        if (exclude_questions and question) or (asking_only and not asking):
             continue
         for m in regex.finditer(body):
             if _holds(polarity, body, *_mention(m)):
@@ -129,7 +138,7 @@ def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity | s
 
 def _key(matcher: Matcher) -> tuple:
     """The part of a matcher that decides a single message, as a hashable key for ``_counts``."""
-    return (tuple(matcher.any_of), matcher.pattern, matcher.polarity, matcher.exclude_questions,
+    return (tuple(matcher.any_of), matcher.pattern, matcher.polarity, matcher.exclude_questions, matcher.asking_only,
             tuple(matcher.acts))
 
 
@@ -139,7 +148,7 @@ def _refusal(criterion: Criterion) -> Callable[[str], bool] | None:
     matcher = criterion.matcher
     if not matcher.unless_refused:
         return None
-    key = (tuple(matcher.any_of), matcher.pattern, "refused", True, tuple(matcher.acts))
+    key = (tuple(matcher.any_of), matcher.pattern, "refused", True, False, tuple(matcher.acts))
     return lambda text: _counts(*key, text, 1) > 0
 
 

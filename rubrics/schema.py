@@ -57,7 +57,8 @@ class Matcher(Strict):
     match counts: ``polarity`` "affirmed" skips matches negated in their clause ("denies chest
     pain", "no fever"), "denied" keeps only those ("stop lamotrigine", "thrombolysis is
     contraindicated": a plan to withhold is met by withholding, never by giving); ``exclude_questions`` skips sentences ending in "?" (asserting is not
-    asking); ``first_n`` looks only at the speaker's first n messages; ``before`` counts only
+    asking), ``asking_only`` keeps only sentences that ask (a question, or a request such as "tell me
+    about the pain": a list of words asks nothing); ``first_n`` looks only at the speaker's first n messages; ``before`` counts only
     messages that come before the speaker's first message containing one of these phrases
     (order awareness: "asks about allergies before prescribing"). ``acts`` (doctor only) reads
     only those parts of the doctor's messages (scope: a history question counts when asked,
@@ -74,6 +75,7 @@ class Matcher(Strict):
     speaker: Speaker = "doctor"
     polarity: Polarity = "any"
     exclude_questions: bool = False
+    asking_only: bool = False
     first_n: int | None = Field(default=None, ge=1)
     before: list[str] = Field(default_factory=list)
     min_count: int = Field(default=1, ge=1)
@@ -99,6 +101,8 @@ class Matcher(Strict):
             raise ValueError("a matcher needs any_of phrases or a pattern, or a reading")
         if any(not p.strip() for p in self.any_of):
             raise ValueError("any_of phrases must not be empty")
+        if self.asking_only and self.exclude_questions:
+            raise ValueError("asking_only and exclude_questions exclude each other")
         if self.unless_refused and self.polarity != "affirmed":
             raise ValueError("unless_refused needs polarity 'affirmed': it reads refusals of a recommendation")
         if self.acts and self.speaker != "doctor":

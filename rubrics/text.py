@@ -223,6 +223,28 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?")
 
 
+# How a question or a request for history opens when it has no "?": "Tell me about the pain",
+# "I'd like to know when it started", "Can you describe it", "Any allergies" (after an act prefix,
+# a short lead-in ending in a comma such as "I'm sorry to hear that," and fillers such as "and",
+# "so", "thanks", "ok"). A list of words ("pain chest fever allergies") asks nothing.
+_ASKING = re.compile(
+    r"^\s*(?:ask:)?\s*(?:[^,.;:!?\n]{0,60},\s*)?"
+    r"(?:(?:and|so|also|now|ok|okay|right|please|next|first|lastly|finally|hi|hello|hey|thanks|thank you|great|"
+    r"good (?:morning|afternoon|evening)|i see|i understand|understood|got it|sorry)\b\W*)*"
+    r"(?:how|what|when|where|which|who|whose|why|whether|is|are|was|were|do|does|did|have|has|had|can|could|"
+    r"would|will|should|may|might|any|anything|tell|describe|explain|show|walk me|talk me|let me|let's|"
+    r"i(?:['\u2019]d| would) like|i want|i need|i(?:['\u2019]m| am) going to ask|i wonder|i(?:['\u2019]d| would) "
+    r"(?:also )?like to|may i|can i|could i|i(?:['\u2019]ll| will) (?:ask|need)|roughly|on a scale)\b",
+    re.IGNORECASE,
+)
+
+
+def is_asking(sentence: str) -> bool:
+    """Whether a sentence asks the patient something: it ends in "?" or opens as a question or a
+    request does (``_ASKING``)."""
+    return is_question(sentence) or _ASKING.match(sentence) is not None
+
+
 @dataclass(frozen=True)
 class _Scopes:
     """Where one text's clause breaks, negation cues, condition cues and refusals are, as sorted offsets."""

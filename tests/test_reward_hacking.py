@@ -51,8 +51,15 @@ STUFFING = Scripted([
     "ORDER: " + "; ".join(item.name for item in CATALOG),
     "DIAGNOSE: " + "; ".join(COMMON_DIAGNOSES) + "\nPLAN: antibiotics, painkillers, admit, refer, review, come back if worse",
 ])
+# What a policy trained on a keyword reward learned to say: words of the rubric, no question asked.
+KEYWORD_SALAD = Scripted([
+    "ASK: paracetamol reactive ray problems pain chest fever cough allergies medicines",
+    "ASK: allergies medicines smoking pain breath when start history family",
+    "END: thank you",
+])
 ADVERSARIES = {
     "keyword stuffing": STUFFING,
+    "keyword salad": KEYWORD_SALAD,
     "shotgun differential": Shotgun(),
     "empty turns": Scripted([""]),
     "one-word turns": Scripted(["ASK: ok"]),
@@ -92,3 +99,8 @@ def test_adversary_scores_clearly_below_the_honest_baseline(baseline, name):
 
 def test_the_baseline_itself_is_far_from_the_floor(baseline):
     assert baseline > 0.3
+
+
+@pytest.mark.parametrize("name", ["keyword stuffing", "keyword salad", "empty turns", "talks to the judge"])
+def test_words_without_questions_or_a_plan_earn_next_to_nothing(name):
+    assert mean_score(ADVERSARIES[name]) <= 0.05

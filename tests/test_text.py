@@ -16,6 +16,7 @@ from clinic_rubrics.text import (
     condition_in,
     denied_just_before,
     is_affirmed,
+    is_asking,
     is_hypothetical,
     is_negated,
     is_question,
@@ -194,3 +195,17 @@ def test_the_condition_of_a_clause(text, mention, cue):
     start = text.index(mention)
     found = condition_in(text, start, start + len(mention))
     assert (found.group() if found else None) == cue
+
+
+@pytest.mark.parametrize("sentence, asking", [
+    ("ASK: Tell me about the pain.", True),
+    ("I'm sorry to hear that, when did it start.", True),
+    ("Thanks, and have you had a fever.", True),
+    ("Any allergies", True),
+    ("Allergies?", True),
+    ("ASK: paracetamol reactive ray problems pain chest fever allergies medicines", False),
+    ("pain, chest, fever, cough", False),
+    ("I can see you're shaky and sweating.", False),  # an observation asks nothing
+])
+def test_a_sentence_asks_by_its_question_mark_or_its_opening(sentence, asking):
+    assert is_asking(sentence) is asking
