@@ -111,7 +111,7 @@ _GOING_ON = (
 _GOES_ON = (r"(?=\s+(?:can|should|will|may|must)\s+(?:also\s+)?(?:be\s+)?(?:continu\w*|carr(?:y|ied)\s+on|restart\w*|"
             r"resum\w*|stay|go\s+on|kept)\b|\s+\d+(?:\.\d+)?\s*(?:mg|g|micrograms?|mcg|units?|ml|mmol)\b"
             r"|\s*[:\-\u2013]\s*(?:continu\w*|keep|carry on)\b|\s+(?:as it is|as is|unchanged|at the same dose|as normal|"
-            r"as before)\b)")
+            r"as before)\b|(?:\s+[\w'\u2019-]+){0,3}?\s+(?:is|are)\s+(?:fine|ok|okay|safe)\b)")
 # Up to four words between a contraindication's name and one of its ``near`` words.
 _WITHIN_FOUR = r"(?:[^\w.;:!?\n]+[\w'%.-]+){0,4}?[^\w.;:!?\n]+"
 

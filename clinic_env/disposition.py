@@ -53,9 +53,12 @@ CASE_LEVEL: dict[str, Level] = {
 # Phrases arranging each level (regular expressions, matched case-insensitively as whole words).
 PHRASES: dict[Level, tuple[str, ...]] = {
     Level.EMERGENCY: (
-        r"resus\w*", r"intensive care", r"icu", r"itu", r"hdu", r"high[\s-]dependency", r"critical care",
+        r"resus\w*", r"intensive care", r"[mscpn]?icu", r"itu", r"hdu", r"high[\s-]dependency", r"critical care",
         r"(?:operating )?theatres?", r"cath(?:eter(?:isation)?)?[\s-]lab", r"primary pci", r"thrombectomy",
-        r"emergency (?:surgery|operation|repair|laparotomy|department|room|team|theatre|ultrasound|reduction)",
+        r"emergency (?:surgery|operation|repair|laparotomy|laparoscopy|exploration|endoscopy|department|room|team|"
+        r"theatre|ultrasound|reduction)",
+        r"(?:emergent|stat|emergency) (?:[\w/'-]+ ){0,2}(?:consult\w*|review|evaluation|exploration|surgery)",
+        r"(?-i:(?:to|in|into) (?:the )?OR)",
         r"(?-i:A&E|A and E|ER)", r"ambulance", r"999", r"911", r"blue[\s-]light\w*", r"trauma team", r"crash team",
         r"(?:immediately|straight|urgently|now) (?:in)?to (?:the )?(?:hospital|emergency department)",
         r"(?:to|into) (?:the )?(?:hospital|emergency department) (?:now|immediately|straight away|right away)",
@@ -89,7 +92,7 @@ PHRASES: dict[Level, tuple[str, ...]] = {
     ),
     Level.GP_FOLLOW_UP: (
         r"(?-i:GP)s?", r"general practitioner", r"family doctor", r"primary care", r"practice nurse",
-        r"follow(?:ed)?[\s-]?up", r"recheck\w*", r"routine review",
+        r"follow(?:ed)?[\s-]?up", r"f/u", r"recheck\w*", r"routine review",
         r"(?:see|review|check on|recheck) (?:you|him|her|them) (?:again|back|(?:in|at|after) [\w-]+)",
         r"review (?:in|after|at) (?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)",
     ),
@@ -198,7 +201,9 @@ def unsafe_disposition(plan: str, disposition: str) -> bool:
 
 def missed_red_flag(plan: str, disposition: str) -> bool:
     """Whether a case whose red flags need specialist, hospital or emergency care gets less, with
-    reassurance or a discharge home: the red flags were not acted on."""
+    reassurance or a discharge home: the red flags were not acted on. (Routine follow-up for a case
+    needing admission is ``unsafe_disposition``; for one needing a specialist it is a wrong
+    disposition, not a missed red flag.)"""
     needed, level = CASE_LEVEL[disposition], plan_level(plan)
     if needed < Level.CLINIC or (level is not None and level >= needed):
         return False

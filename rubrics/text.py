@@ -136,12 +136,12 @@ NEGATION = re.compile(
     r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
     r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping|"
     r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit|"
-    r"dispose of|get rid of|hand in)\b"
+    r"dispose of|get rid of|hand in|steer clear of|stay away from)\b"
     r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b"
     r"|\b(?:ca|could|wo|would)n['\u2019]t\s+(?:be\s+)?(?:use|using|give|giving|start|starting|prescribe|offer|"
     r"recommend|add|continue|restart|try)\b"
-    r"|\b(?:normally|usually|ordinarily)\s+(?:we|I)(?:['\u2019]d|\s+would)\b"
-    r"|\b(?:we|I)(?:['\u2019]d|\s+would)\s+(?:normally|usually|ordinarily)\b",
+    r"|\b(?:normally|usually|ordinarily)\s+(?:we|I|you|she|he|they)(?:['\u2019]d|\s+would)\b"
+    r"|(?:['\u2019]d|\bwould)\s+(?:normally|usually|ordinarily)\b",
     re.IGNORECASE,
 )
 # Words that deny what comes just before them: at most four words of the same clause (none that
@@ -154,7 +154,11 @@ _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually
 POST_NEGATION = re.compile(
     r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
     r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|unsuitable|ruled out"
-    r"|avoided|suspended|withheld|discontinued|on hold|not an option|(?:would|should) (?:normally|usually|ordinarily)"
+    r"|avoided|suspended|withheld|discontinued|on hold|off the table|(?:would|should) (?:normally|usually|ordinarily)"
+    r"|(?:is|are)\s+out(?!\s+of)|(?:\w+n['\u2019]t|not)\s+(?:an?\s+|the\s+)?(?:options?|choices?)"
+    r"|(?:would|could) be (?:too )?risky"
+    r"|not (?:the right|a good|the best|a safe) (?:thing|choice|idea|option|drug|treatment)"
+    r"|not something (?:I|we)(?:['\u2019]d| would)? (?:recommend|advise|use|give|suggest)"
     r"|only (?:when|once|after|if)|(?:not|never) (?:until|before)|back (?:to|into) (?:the|a|your) (?:pharmacy|chemist))\b",
     re.IGNORECASE,
 )
@@ -165,7 +169,8 @@ POST_NEGATION = re.compile(
 # measured value) (just after it).
 _CULPRIT_BEFORE = re.compile(
     r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|reacted badly|anaphylaxis|intolerant|intolerance|"
-    r"sensitive|sensitivity|resistant|resistance|rash)\s+(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
+    r"sensitive|sensitivity|resistant|resistance|rash|reacted(?: badly)?|reaction (?:you|he|she|they) had)\s+"
+    r"(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
     r"tipped over)\s+by|\bdue to|\bbecause of|\bon top of|(?<!benefit )\bfrom"
     r"|(?:(?<!\bwe )\b(?:is|are|was|were|been)|(?<!\bwe)['\u2019](?:s|re))\s+(?:already\s+|currently\s+|still\s+)?"
     r"(?:on|taking))"
@@ -178,13 +183,16 @@ _CULPRIT_BEFORE = re.compile(
 _CULPRIT_REACH = 200
 _CULPRIT_AFTER = re.compile(
     r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity|levels?|concentrations?|overdose|"
-    r"poisoning)\b"
+    r"poisoning|anaphylaxis)\b"
+    r"|(?:\s+[\w'\u2019-]+){0,3}?\s+gave (?:you|him|her|them|me)\s+(?:a\s+)?(?:rash|reaction|hives|swelling|"
+    r"anaphylaxis)\b"
     r"|\s+(?:is|was|of|now)\s+(?:now\s+|still\s+|only\s+)?\d"
-    r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:(?:could|can|may|might|would|will)\s+(?:also\s+)?)?(?:causes?|caused|"
-    r"triggers?|triggered|tighten|tightens|worsens?|worsened|makes?|made|provokes?|provoked|raises?|raised|"
-    r"increases?|adds? to|holds? on to|set off|sets off|precipitated?|strained|damaged|harmed|injured|risks)\b"
-    r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:could|can|may|might|would|will)\s+(?:also\s+)?(?:drop|lower|harm|damage|"
-    r"strain|risk)\b",
+    r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:causes|caused|triggers|triggered|tightens|worsens|worsened|makes|made|"
+    r"provokes|provoked|raises|raised|increases|adds to|holds on to|sets off|set off|precipitated|strained|"
+    r"damaged|harmed|injured|risks)\b"
+    r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:could|can|may|might|would|will)\s+(?:also\s+)?(?:cause|trigger|tighten|"
+    r"worsen|make|provoke|raise|increase|add to|hold on to|set off|precipitate|drop|lower|harm|damage|strain|"
+    r"risk)\b",
     re.IGNORECASE,
 )
 # A refusal that points back at what the sentence has named: "acetazolamide is a sulfonamide and
@@ -208,9 +216,29 @@ _SEGMENT_END = re.compile(r"(?<!\d)\.|\.(?!\d)|[;!?\n]")
 CLAUSE_BREAK = re.compile(
     r"(?<!\d)\.|\.(?!\d)|[;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
     r"|,(?=\s*(?:we|I|you|he|she|they)(?:['\u2019](?:ll|d)|\s+(?:will|would|should|can|must|need))\b)"
-    r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b",
+    r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b"
+    r"|\b(?:and|then|or)\s+(?=(?:start|restart|reduce|increase|give|continue|add|begin|use|take|keep|switch|"
+    r"change|prescribe|offer|commence|resume)\b)",  # a second order: "stop the ibuprofen and start ramipril"
     re.IGNORECASE,
 )
+# A list entry that withholds the drug it opens: "Ibuprofen: stop", "- Ramipril - withhold".
+_LISTED_REFUSAL = re.compile(
+    r"\s*(?::|\s-|\u2013|\u2014)\s*(?:stop\w*|hold\w*|withh[oe]ld\w*|avoid\w*|discontinu\w*|suspend\w*|omit\w*|"
+    r"cease\w*|contraindicated)\b",
+    re.IGNORECASE,
+)
+_LIST_MARKS = " \t-*\u2022.)0123456789"
+_LIST_HEAD_REACH = 12  # the most characters of bullet or number before a list entry's first word
+
+
+def _refused_in_list(text: str, start: int, end: int) -> bool:
+    """Whether the mention opens a line, a ";" part or a sentence (after at most a bullet or number)
+    and a ``_LISTED_REFUSAL`` follows it."""
+    low = max(0, start - _LIST_HEAD_REACH)
+    cut = max(text.rfind("\n", low, start), text.rfind(";", low, start))
+    if cut < 0 and low > 0:
+        return False
+    return not text[cut + 1:start].strip(_LIST_MARKS) and _LISTED_REFUSAL.match(text, end) is not None
 
 
 def sentences(text: str) -> list[str]:
@@ -302,7 +330,7 @@ def is_negated(text: str, start: int, end: int) -> bool:
     named as what the patient reacts to ("allergic to ...", "...-induced"). A cue is a
     ``NEGATION`` match of the whole text, so one glued to the mention ("nocough") is none."""
     low, high = clause_bounds(text, start, end)
-    if _denied_in(text, start, end, low, high) or _refused_later(text, end):
+    if _denied_in(text, start, end, low, high) or _refused_later(text, end) or _refused_in_list(text, start, end):
         return True
     # A parenthesis belongs to the clause around it: "avoid NSAIDs (ibuprofen, naproxen)",
     # "tablets (methotrexate) are not safe".

@@ -28,6 +28,10 @@ PLAN_SENTENCES = [
     ("I'm activating the cath lab for primary PCI.", E),
     ("Please call 999 and go to A&E now - don't drive yourself.", E),
     ("I'm referring you to the on-call surgeons as an emergency right now.", E),
+    ("Immediate referral to urology for emergency scrotal exploration - no ultrasound first.", E),
+    ("- Emergent OB/GYN consult for laparoscopy", E),
+    ("Transfer to the MICU for pressors.", E),
+    ("Keep him NPO and take him to the OR for repair.", E),
     # admission
     ("I'd like to admit you to the medical ward for IV antibiotics and fluids.", A),
     ("We'll keep him in overnight on the children's ward so the nurses can watch his breathing.", A),
@@ -47,6 +51,7 @@ PLAN_SENTENCES = [
     ("I'll see you again in 48 hours, sooner if your breathing gets worse.", G),
     ("Your GP will review you in a week, or earlier if the redness spreads.", G),
     ("The practice nurse will repeat your kidney bloods next week.", G),
+    ("F/u with PCP in 1 week.", G),
     # home and self-care
     ("You can go home today with paracetamol and plenty of fluids.", H),
     ("This will settle with self-care at home: rest, fluids and honey and lemon for the throat.", H),

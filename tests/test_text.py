@@ -61,6 +61,14 @@ def negated(text: str, mention: str) -> bool:
     ("She had a rash with penicillin as a child.", "penicillin"),
     ("A nitrate could drop his pressure dangerously.", "nitrate"),
     ("The ibuprofen has strained your kidneys.", "ibuprofen"),
+    ("Acetazolamide isn't an option given her sulfonamide reaction.", "acetazolamide"),
+    ("ACE inhibitors are off the table after the angioedema.", "ACE inhibitors"),
+    ("I'd steer clear of cefalexin.", "cefalexin"),
+    ("She would normally get morphine, but her breathing is poor.", "morphine"),
+    ("He reacted to trimethoprim last year.", "trimethoprim"),
+    ("Codeine gave you a rash, so we'll use something else.", "codeine"),
+    ("- Ibuprofen: stop", "ibuprofen"),  # a list entry that withholds what it opens
+    ("Ramipril - withhold until the kidneys recover.", "ramipril"),
 ])
 def test_negated_mentions(text, mention):
     assert negated(text, mention)
@@ -86,6 +94,11 @@ def test_negated_mentions(text, mention):
     ("Give potassium chloride 20 mmol in the second bag.", "potassium chloride"),
     ("Potassium chloride at 10 mmol/h through the pump.", "potassium chloride"),  # a rate is a dose
     ("Start apixaban, which lowers your stroke risk.", "apixaban"),
+    ("Stop the ibuprofen and start ramipril 2.5 mg.", "ramipril"),  # a second order ends the first's scope
+    ("Ibuprofen 400 mg to make her comfortable.", "ibuprofen"),  # "make" is no cause without a modal
+    ("MRI pituitary to exclude a pituitary cause.", "MRI"),
+    ("Give amoxicillin - stop the ibuprofen.", "amoxicillin"),  # the refusal opens its own entry
+    ("Refer for emergency exploration - no scan first.", "exploration"),
 ])
 def test_affirmed_mentions(text, mention):
     assert not negated(text, mention)
