@@ -452,9 +452,26 @@ def condition_in(text: str, start: int, end: int) -> re.Match[str] | None:
     return None
 
 
+# A treatment put off to a later date is not given now: "cardioversion in 3 weeks", "DC cardioversion
+# after at least three weeks of anticoagulation", "once she is anticoagulated" (a few words of its
+# clause after it). Not a denial: "see your GP in a week" arranges the review.
+_DEFERRED = re.compile(
+    r"(?:\s+(?!(?:if|unless|because|so|that|while|before|then)\b)[\w'\u2019-]+){0,4}?\s+(?:"
+    r"(?:in|after) (?:at least |about |around |another )?(?:\d+|a|one|two|three|four|six|eight|twelve|several|a few) "
+    r"(?:weeks?|months?)|(?:once|after)(?: [\w'\u2019-]+){0,4}? anticoagulat\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def is_deferred(text: str, start: int, end: int) -> bool:
+    """Whether the mention ``text[start:end]`` is put off to a later date (``_DEFERRED`` after it in its clause)."""
+    return _DEFERRED.match(text, end, clause_bounds(text, start, end)[1]) is not None
+
+
 def is_affirmed(text: str, start: int, end: int) -> bool:
-    """Whether the mention ``text[start:end]`` is asserted: neither denied nor only supposed."""
-    return not is_negated(text, start, end) and not is_hypothetical(text, start, end)
+    """Whether the mention ``text[start:end]`` is asserted now: neither denied, nor only supposed, nor put off."""
+    return not is_negated(text, start, end) and not is_hypothetical(text, start, end) and not is_deferred(
+        text, start, end)
 
 
 # A statement that the patient has something: "you've had", "you're getting", "she reports",

@@ -161,6 +161,18 @@ def test_main_clauses_are_not_hypothetical(text, mention):
     assert not hypothetical(text, mention)
 
 
+@pytest.mark.parametrize("text, mention, affirmed", [
+    ("Plan DC cardioversion in 3 weeks once anticoagulated.", "cardioversion", False),
+    ("Cardioversion after at least three weeks of anticoagulation.", "Cardioversion", False),
+    ("We'll book DC cardioversion for tomorrow morning.", "cardioversion", True),
+    ("See your GP in a week.", "GP", False),  # put off, but not denied: the review is arranged
+])
+def test_a_treatment_put_off_is_not_given_now(text, mention, affirmed):
+    start = text.index(mention)
+    assert is_affirmed(text, start, start + len(mention)) is affirmed
+    assert not is_negated(text, start, start + len(mention))
+
+
 def test_affirmed_means_neither_denied_nor_supposed():
     text = "You've had no fever, but if you get a rash, call us; you do have a cough."
     assert [is_affirmed(text, text.index(w), text.index(w) + len(w)) for w in ("fever", "rash", "cough")] == [
