@@ -153,7 +153,8 @@ _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually
             r"useful|beneficial|effective|suitable|help|helps|work|works|reach|reaches)")
 POST_NEGATION = re.compile(
     r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
-    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|unsuitable|ruled out"
+    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|unsuitable"
+    r"|(?<!not )(?<!not been )(?<!n't been )(?<!cannot be )(?<!can't be )(?<!yet to be )ruled out"
     r"|avoided|suspended|withheld|discontinued|on hold|off the table|(?:would|should) (?:normally|usually|ordinarily)"
     r"|(?:is|are)\s+out(?!\s+of)|(?:\w+n['\u2019]t|not)\s+(?:an?\s+|the\s+)?(?:options?|choices?)"
     r"|(?:would|could) be (?:too )?risky"

@@ -94,6 +94,8 @@ def test_negated_mentions(text, mention):
     ("Give potassium chloride 20 mmol in the second bag.", "potassium chloride"),
     ("Potassium chloride at 10 mmol/h through the pump.", "potassium chloride"),  # a rate is a dose
     ("Start apixaban, which lowers your stroke risk.", "apixaban"),
+    ("A pulmonary embolism has not been ruled out.", "pulmonary embolism"),  # still possible
+    ("Sepsis cannot be ruled out yet.", "Sepsis"),
     ("Stop the ibuprofen and start ramipril 2.5 mg.", "ramipril"),  # a second order ends the first's scope
     ("Ibuprofen 400 mg to make her comfortable.", "ibuprofen"),  # "make" is no cause without a modal
     ("MRI pituitary to exclude a pituitary cause.", "MRI"),
