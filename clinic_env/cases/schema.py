@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from clinic_env.drug_classes import class_names
+from clinic_env.drug_lexicon import class_names, expand_names
 from clinic_env.exam_systems import ExamSystem
 from clinic_env.history_topics import GENERIC_KEYWORDS, PresentingTopic, RosSystem
 
@@ -175,8 +175,8 @@ def _known_classes(classes: list[str]) -> list[str]:
 
 class Named(Strict):
     """Clinical content a doctor's words can be matched against: concrete names (drugs,
-    procedures, referrals, with the synonyms and brands a doctor writes) and drug-class keys
-    of ``clinic_env/drug_classes.json``, whose members count as named too."""
+    procedures, referrals) and drug-class keys of ``clinic_env/drug_classes.json``, whose members
+    count as named too; ``clinic_env.drug_lexicon`` adds every other name of each drug."""
 
     names: list[str] = Field(default_factory=list)
     classes: list[str] = Field(default_factory=list)
@@ -185,8 +185,9 @@ class Named(Strict):
     _classes = field_validator("classes")(_known_classes)
 
     def all_names(self) -> list[str]:
-        """The names and every member of the classes, each once."""
-        return list(dict.fromkeys([*self.names, *class_names(self.classes)]))
+        """The names, every member of the classes, and the lexicon's other names of each drug and
+        of the products containing it, each once."""
+        return expand_names([*self.names, *class_names(self.classes)])
 
 
 class FirstLineItem(Named):
