@@ -173,6 +173,14 @@ def test_a_first_line_drug_is_met_by_its_other_names(case_id, words, plan):
     assert criterion(case_id, "treatment_", words) in met(case_id, plan)
 
 
+def test_a_contraindication_spares_a_product_whose_partner_removes_the_harm():
+    """The isolate resists amoxicillin, not co-amoxiclav: clavulanate blocks its beta-lactamase."""
+    resisted = criterion("paeds_febrile_uti_infant", "contraindicated_", "amoxicillin")
+    assert resisted in met("paeds_febrile_uti_infant", "Oral amoxicillin 125 mg three times a day.")
+    assert resisted not in met("paeds_febrile_uti_infant", "Oral co-amoxiclav 125/31 three times a day.")
+    assert resisted not in met("paeds_febrile_uti_infant", "Oral Augmentin three times a day.")
+
+
 def test_a_product_named_harmful_does_not_make_its_ingredients_harmful():
     codeine = criterion("uro_acute_kidney_injury", "contraindicated_", "codeine")
     assert codeine in met("uro_acute_kidney_injury", "Co-codamol 30/500 two tablets four times a day.")
@@ -207,6 +215,7 @@ def _record(**changes):
     ({"contraindications.0.names": ["medication"]}, "not ['medication']"),
     ({"contraindications.0.classes": ["steroids"]}, "unknown drug classes"),
     ({"contraindications.0.near": [" "]}, "near words must not be empty"),
+    ({"contraindications.0.spares": ["co-codamol"]}, "spares ['co-codamol'], which it does not name"),
     ({"management.first_line.1.names": [], "management.first_line.1.classes": []}, "names no drug, procedure"),
     ({"management.first_line.1.act": "stop"}, "which no contraindication names"),
 ])
