@@ -67,6 +67,8 @@ def test_every_withheld_name_is_covered_by_a_contraindication(cases):
     ("Ibuprofen: continue for the knees.", True),
     ("Leave the ibuprofen as it is for now.", True),
     ("Continue the atorvastatin, but stop the ibuprofen.", False),
+    ("The Advil you bought has strained your kidneys.", False),  # her ibuprofen under another name
+    ("Keep taking the Nurofen for your knees.", True),
 ])
 def test_a_contraindicated_current_medicine_counts_when_continued(plan, harmful):
     nsaid = criterion("uro_acute_kidney_injury", "contraindicated_", "NSAIDs")
