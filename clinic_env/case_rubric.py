@@ -31,6 +31,7 @@ from functools import lru_cache
 
 from clinic_env.cases.schema import WITHHOLD_ACTS, Case, Contraindication, PertinentNegative
 from clinic_env.disposition import CASE_LEVEL, Level
+from clinic_env.drug_lexicon import expand_names
 from clinic_env.history_topics import TOPIC_CUES
 from clinic_rubrics.schema import Criterion, Matcher, Rubric
 from clinic_rubrics.text import about_patient, keyword_pattern, normalize, phrase_pattern
@@ -244,9 +245,12 @@ def _contraindicated_use(contra: Contraindication, case: Case) -> str:
 
 
 def _taken(names: list[str], case: Case) -> list[str]:
-    """The names that are one of the patient's own medicines (whole words of a medication's name)."""
+    """The names that are one of the patient's own medicines under any of its names, or inside a
+    product the patient takes (whole words of a medication's name): "Advil" when the patient takes
+    ibuprofen, "codeine" when co-codamol."""
     taken = " | ".join(m.name for m in case.medications)
-    return [n for n in names if re.search(rf"(?<![\w-]){phrase_pattern(n)}(?![\w-])", taken, re.IGNORECASE)]
+    return [n for n in names if any(re.search(rf"(?<![\w-]){phrase_pattern(alias)}(?![\w-])", taken, re.IGNORECASE)
+                                    for alias in expand_names([n]))]
 
 
 def _patient_story(case: Case) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from clinic_env.case_rubric import build_case_rubric
 from clinic_env.cases.library import CaseError, get_case, parse_case
-from clinic_env.drug_classes import class_names, drug_classes
+from clinic_env.drug_lexicon import class_names, drug_classes
 from clinic_rubrics.offline_grader import OfflineGrader
 
 
@@ -67,6 +67,8 @@ def test_every_withheld_name_is_covered_by_a_contraindication(cases):
     ("Ibuprofen: continue for the knees.", True),
     ("Leave the ibuprofen as it is for now.", True),
     ("Continue the atorvastatin, but stop the ibuprofen.", False),
+    ("The Advil you bought has strained your kidneys.", False),  # her ibuprofen under another name
+    ("Keep taking the Nurofen for your knees.", True),
 ])
 def test_a_contraindicated_current_medicine_counts_when_continued(plan, harmful):
     nsaid = criterion("uro_acute_kidney_injury", "contraindicated_", "NSAIDs")
@@ -144,6 +146,51 @@ def test_an_allergy_or_a_cause_names_a_drug_without_recommending_it():
         assert amoxicillin not in met("derm_cellulitis", plan), plan
 
 
+# ---- every name of a drug: brands, US names and the products that contain it --------------------
+
+@pytest.mark.parametrize("case_id, words, plan", [
+    ("uro_acute_kidney_injury", "NSAIDs", "For the knee pain, Motrin 600 mg three times a day."),
+    ("uro_acute_kidney_injury", "NSAIDs", "Toradol 30 mg IM for the pain."),
+    ("geri_delirium_uti", "trimethoprim", "Start Bactrim DS one tablet twice daily for the UTI."),
+    ("geri_delirium_uti", "trimethoprim", "Treat with trimethoprim-sulfamethoxazole for five days."),
+    ("cardio_atypical_nstemi", "heparin", "Give Lovenox 1 mg/kg subcutaneously now."),
+    ("pulm_tuberculosis", "fluoroquinolone", "Start Levaquin 750 mg daily for the pneumonia."),
+    ("psych_panic_disorder", "benzodiazepines", "Ativan 1 mg as needed for the attacks."),
+    ("gi_cholecystitis", "ceftriaxone", "Rocephin 2 g IV once daily."),
+    ("endo_primary_hyperparathyroidism", "calcium supplements", "Start Adcal-D3 one tablet twice a day."),
+])
+def test_a_contraindicated_drug_is_harm_under_any_name_and_inside_a_product(case_id, words, plan):
+    assert criterion(case_id, "contraindicated_", words) in met(case_id, plan)
+
+
+@pytest.mark.parametrize("case_id, words, plan", [
+    ("geri_delirium_uti", "ceftriaxone", "Start Keflex 500 mg twice daily."),
+    ("geri_delirium_uti", "ceftriaxone", "Give cephalexin 500 mg twice daily."),
+    ("em_anaphylaxis", "adrenaline", "Give IM epinephrine 0.5 mg now."),
+    ("pulm_asthma_exacerbation", "salbutamol", "Albuterol 5 mg nebulised back to back."),
+    ("cardio_stable_angina", "GTN", "Nitrostat spray under the tongue for any chest pain."),
+    ("cardio_heart_failure", "furosemide", "Lasix 40 mg IV now."),
+])
+def test_a_first_line_drug_is_met_by_its_other_names(case_id, words, plan):
+    assert criterion(case_id, "treatment_", words) in met(case_id, plan)
+
+
+def test_a_contraindication_spares_a_product_whose_partner_removes_the_harm():
+    """The isolate resists amoxicillin, not co-amoxiclav: clavulanate blocks its beta-lactamase."""
+    resisted = criterion("paeds_febrile_uti_infant", "contraindicated_", "amoxicillin")
+    assert resisted in met("paeds_febrile_uti_infant", "Oral amoxicillin 125 mg three times a day.")
+    assert resisted not in met("paeds_febrile_uti_infant", "Oral co-amoxiclav 125/31 three times a day.")
+    assert resisted not in met("paeds_febrile_uti_infant", "Oral Augmentin three times a day.")
+
+
+def test_a_product_named_harmful_does_not_make_its_ingredients_harmful():
+    codeine = criterion("uro_acute_kidney_injury", "contraindicated_", "codeine")
+    assert codeine in met("uro_acute_kidney_injury", "Co-codamol 30/500 two tablets four times a day.")
+    assert codeine not in met("uro_acute_kidney_injury", "Paracetamol 1 g four times a day for the knees.")
+    opioids = criterion("psych_major_depression", "contraindicated_", "co-codamol")
+    assert opioids not in met("psych_major_depression", "Paracetamol 1 g as needed for the headaches.")
+
+
 # ---- the drug-class table and the schema's checks ---------------------------------------------
 
 def test_drug_classes_hold_generics_and_brands():
@@ -170,6 +217,7 @@ def _record(**changes):
     ({"contraindications.0.names": ["medication"]}, "not ['medication']"),
     ({"contraindications.0.classes": ["steroids"]}, "unknown drug classes"),
     ({"contraindications.0.near": [" "]}, "near words must not be empty"),
+    ({"contraindications.0.spares": ["co-codamol"]}, "spares ['co-codamol'], which it does not name"),
     ({"management.first_line.1.names": [], "management.first_line.1.classes": []}, "names no drug, procedure"),
     ({"management.first_line.1.act": "stop"}, "which no contraindication names"),
 ])

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from clinic_env.drug_classes import class_names
+from clinic_env.drug_lexicon import class_names, expand_names, name_key
 from clinic_env.exam_systems import ExamSystem
 from clinic_env.history_topics import GENERIC_KEYWORDS, PresentingTopic, RosSystem
 
@@ -175,8 +175,8 @@ def _known_classes(classes: list[str]) -> list[str]:
 
 class Named(Strict):
     """Clinical content a doctor's words can be matched against: concrete names (drugs,
-    procedures, referrals, with the synonyms and brands a doctor writes) and drug-class keys
-    of ``clinic_env/drug_classes.json``, whose members count as named too."""
+    procedures, referrals) and drug-class keys of ``clinic_env/drug_classes.json``, whose members
+    count as named too; ``clinic_env.drug_lexicon`` adds every other name of each drug."""
 
     names: list[str] = Field(default_factory=list)
     classes: list[str] = Field(default_factory=list)
@@ -185,8 +185,9 @@ class Named(Strict):
     _classes = field_validator("classes")(_known_classes)
 
     def all_names(self) -> list[str]:
-        """The names and every member of the classes, each once."""
-        return list(dict.fromkeys([*self.names, *class_names(self.classes)]))
+        """The names, every member of the classes, and the lexicon's other names of each drug and
+        of the products containing it, each once."""
+        return expand_names([*self.names, *class_names(self.classes)])
 
 
 class FirstLineItem(Named):
@@ -222,6 +223,9 @@ class Contraindication(Named):
     critical: bool = Field(default=True, description=(
         "False for low-value care (no benefit for this patient, some cost or harm: antibiotics for a "
         "viral cold): penalised, but it does not cap the reward as dangerous care does."))
+    spares: list[str] = Field(default_factory=list, description=(
+        "Products the drug lexicon reaches from the names that are safe here because a partner drug "
+        "removes the harm: co-amoxiclav for an isolate resistant to amoxicillin but not to co-amoxiclav."))
 
     @model_validator(mode="after")
     def _named(self) -> Contraindication:
@@ -229,7 +233,17 @@ class Contraindication(Named):
             raise ValueError(f"contraindication {self.treatment!r} names no concrete drug, procedure or class")
         if any(not n.strip() for n in self.near):
             raise ValueError(f"contraindication {self.treatment!r}: near words must not be empty")
+        reached = {name_key(n) for n in super().all_names()}
+        unreached = [n for n in self.spares if name_key(n) not in reached]
+        if unreached:
+            raise ValueError(f"contraindication {self.treatment!r} spares {unreached}, which it does not name")
         return self
+
+    def all_names(self) -> list[str]:
+        """Every name of the contraindicated drugs and of the products containing them, less the
+        products it spares (under any of their names)."""
+        spared = {name_key(n) for n in expand_names(self.spares)}
+        return [n for n in super().all_names() if name_key(n) not in spared]
 
 
 class RedFlag(Strict):
