@@ -448,7 +448,7 @@ def compare_lexicon(statements: list[str], our_names: list[str]) -> None:
     from drug_named_entity_recognition import find_drugs
 
     from clinic_env.cases.library import load_cases
-    from clinic_env.drug_classes import drug_classes
+    from clinic_env.drug_lexicon import drug_classes
 
     def found(name: str) -> str | None:
         """What the library resolves the whole of ``name`` to (it reads one- and two-word names)."""
@@ -505,7 +505,7 @@ def main() -> None:
     need_libraries()
     load_worktree()
     from clinic_env.cases.library import load_cases
-    from clinic_env.drug_classes import drug_classes
+    from clinic_env.drug_lexicon import drug_classes
 
     names = sorted({n for v in drug_classes().values() for n in v}
                    | {n for case in load_cases() for c in case.contraindications for n in c.all_names()})
