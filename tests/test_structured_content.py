@@ -195,7 +195,11 @@ def test_a_product_named_harmful_does_not_make_its_ingredients_harmful():
 
 def test_drug_classes_hold_generics_and_brands():
     assert {"enoxaparin", "Clexane", "apixaban"} <= set(class_names(["anticoagulant"]))
-    assert "aspirin" in class_names(["nsaid"]) and "aspirin" in class_names(["antiplatelet"])
+    # low-dose aspirin is an antiplatelet: a case that means aspirin under "NSAIDs" names it
+    assert "aspirin" not in class_names(["nsaid"]) and "aspirin" in class_names(["antiplatelet"])
+    nsaid = criterion("cardio_heart_failure", "contraindicated_", "NSAIDs")
+    assert nsaid not in met("cardio_heart_failure", "Aspirin: continue. Furosemide 80 mg IV twice daily.")
+    assert nsaid in met("cardio_heart_failure", "Naproxen 250 mg twice daily for the knee.")
     assert all(names for names in drug_classes().values())
     with pytest.raises(ValueError, match="unknown drug classes"):
         class_names(["anticoagulants"])
