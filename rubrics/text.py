@@ -137,6 +137,7 @@ NEGATION = re.compile(
     r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping|"
     r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit|"
     r"dispose of|get rid of|hand in|steer clear of|stay away from)\b"
+    r"|\bd/c\b(?!\s+(?:home|to|from|today|tomorrow|when|once|after|planning|w/|with)\b)"  # US "discontinue"
     r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b"
     r"|\b(?:ca|could|wo|would)n['\u2019]t\s+(?:be\s+)?(?:use|using|give|giving|start|starting|prescribe|offer|"
     r"recommend|add|continue|restart|try)\b"
@@ -152,7 +153,7 @@ _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually
             r"offered|recommended|indicated|needed|necessary|required|appropriate|advised|advisable|safe|helpful|"
             r"useful|beneficial|effective|suitable|help|helps|work|works|reach|reaches)")
 POST_NEGATION = re.compile(
-    r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|as|while|before|after|since|then)\b)"
+    r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|while|before|after|since|then)\b)(?!(?<!such\s)as\b)"
     r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|unsuitable"
     r"|(?<!not )(?<!not been )(?<!n't been )(?<!cannot be )(?<!can't be )(?<!yet to be )ruled out"
     r"|avoided|suspended|withheld|discontinued|on hold|off the table|(?:would|should) (?:normally|usually|ordinarily)"
@@ -165,17 +166,18 @@ POST_NEGATION = re.compile(
 )
 # A drug named as the cause of the problem, or as what the patient takes or reacts to, is not
 # recommended: "caused by lamotrigine", "he's on aspirin and ibuprofen", "allergic to penicillin"
-# (a few words before it, none an order such as "give"); "penicillin allergy", "lamotrigine-induced",
+# (a few words before it, none an order such as "give" nor a "to": "switch the amoxicillin to
+# co-amoxiclav" stops the first only); "penicillin allergy", "lamotrigine-induced",
 # "amoxicillin caused anaphylaxis", "the combined pill raises your risk", "potassium is 5.9" (a
 # measured value) (just after it).
 _CULPRIT_BEFORE = re.compile(
     r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|reacted badly|anaphylaxis|intolerant|intolerance|"
-    r"sensitive|sensitivity|resistant|resistance|rash|reacted(?: badly)?|reaction (?:you|he|she|they) had)\s+"
-    r"(?:to|with|of)|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
+    r"sensitive|sensitivity|resistant|resistance|rash|reacted(?: badly)?|collapsed|reaction (?:you|he|she|they) had)"
+    r"\s+(?:to|with|of)|\b(?:switch|switching|change|changing|swap|swapping)(?:\s+from)?|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
     r"tipped over)\s+by|\bdue to|\bbecause of|\bon top of|(?<!benefit )\bfrom"
     r"|(?:(?<!\bwe )\b(?:is|are|was|were|been)|(?<!\bwe)['\u2019](?:s|re))\s+(?:already\s+|currently\s+|still\s+)?"
     r"(?:on|taking))"
-    r"\s+(?:(?!(?:give|giving|start|use|prescribe|continue|restart|add|begin|load|commence|offer|try|keep)\b)"
+    r"\s+(?:(?!(?:give|giving|start|use|prescribe|continue|restart|add|begin|load|commence|offer|try|keep|to)\b)"
     r"[\w'\u2019-]+,?\s+){0,5}$",
     re.IGNORECASE,
 )

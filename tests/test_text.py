@@ -69,6 +69,10 @@ def negated(text: str, mention: str) -> bool:
     ("Codeine gave you a rash, so we'll use something else.", "codeine"),
     ("- Ibuprofen: stop", "ibuprofen"),  # a list entry that withholds what it opens
     ("Ramipril - withhold until the kidneys recover.", "ramipril"),
+    ("Switch the amoxicillin to doxycycline.", "amoxicillin"),
+    ("- D/c Sudafed and chlorphenamine", "chlorphenamine"),  # US "discontinue"
+    ("He collapsed with amoxicillin in 2009.", "amoxicillin"),
+    ("Penicillins and cephalosporins such as ceftriaxone are out.", "ceftriaxone"),
 ])
 def test_negated_mentions(text, mention):
     assert negated(text, mention)
@@ -101,6 +105,8 @@ def test_negated_mentions(text, mention):
     ("MRI pituitary to exclude a pituitary cause.", "MRI"),
     ("Give amoxicillin - stop the ibuprofen.", "amoxicillin"),  # the refusal opens its own entry
     ("Refer for emergency exploration - no scan first.", "exploration"),
+    ("Switch the amoxicillin to doxycycline.", "doxycycline"),  # what it is switched to is given
+    ("- D/c home with a leg bag", "home"),  # US "discharge"
 ])
 def test_affirmed_mentions(text, mention):
     assert not negated(text, mention)
