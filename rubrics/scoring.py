@@ -158,6 +158,9 @@ class RubricScorer:
         self.items = _criteria(criteria)
         self.harm_cap = criteria.harm_cap if isinstance(criteria, Rubric) else None
         self.points = [c.points for c in self.items]
+        self.ids = [c.id for c in self.items]
+        self._unique_ids = len(set(self.ids)) == len(self.ids)
+        self._critical = [i for i, c in enumerate(self.items) if c.critical]
         if _score(self.points, [False] * len(self.points)) is None:
             raise ValueError("no criterion has positive points: HealthBench cannot score this example")
         tags: dict[str, list[int]] = {}
@@ -179,7 +182,16 @@ class RubricScorer:
         Later keys overwrite earlier ones on a name clash, in HealthBench's order (example tags,
         then rubric tags); dimension scores come last.
         """
-        return self._metrics(met_flags(self.items, met), example_tags)
+        return self._metrics(self.flags(met), example_tags)
+
+    def flags(self, met: Met) -> list[bool]:
+        """``met_flags`` for this rubric. Verdicts already in rubric order with bool ``met`` (what a
+        grading session returns) are read off directly: then none is missing, repeated or unknown."""
+        met = list(met)
+        if (self._unique_ids and all(type(m) is Verdict for m in met) and [v.criterion_id for v in met] == self.ids
+                and all(type(v.met) is bool for v in met)):
+            return [v.met for v in met]
+        return met_flags(self.items, met)
 
     def _metrics(self, flags: list[bool], example_tags: Iterable[str] = ()) -> dict[str, float]:
         overall = _score(self.points, flags)
@@ -190,7 +202,7 @@ class RubricScorer:
         metrics.update({tag: overall for tag in example_tags})
         points = self.points
         for name, idx, possible in self.groups:
-            metrics[name] = sum(points[i] for i in idx if flags[i]) / possible
+            metrics[name] = sum([points[i] for i in idx if flags[i]]) / possible
         return metrics
 
     def score(self, met: Met, harm_cap: float | None | Literal["rubric"] = "rubric") -> RubricScore:
@@ -198,9 +210,9 @@ class RubricScorer:
         overrides the rubric's cap ("rubric": keep it; None: no gate)."""
         check_harm_cap(harm_cap)
         cap = self.harm_cap if harm_cap == "rubric" else harm_cap
-        flags = met_flags(self.items, met)
+        flags = self.flags(met)
         metrics = self._metrics(flags)
-        critical = tuple(c.id for c, flag in zip(self.items, flags) if flag and c.critical)
+        critical = tuple(self.ids[i] for i in self._critical if flags[i])
         raw = metrics[OVERALL]
         return RubricScore(gate(raw, critical, cap), raw, critical, cap, metrics)
 

@@ -14,6 +14,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from clinic_env.cases.schema import Item, PatientProfile, PertinentNegative
 from clinic_env.history_topics import (
@@ -27,6 +28,7 @@ from clinic_env.leaks import redact_leaks
 from clinic_env.patient.prompt import SECTION_NONE
 from clinic_env.patient.protocol import forbidden_tuple
 from clinic_env.persona import Persona
+from clinic_rubrics.regex_literals import Needles, needles
 from clinic_rubrics.text import keyword_pattern, normalize
 
 # What a patient says when asked about a topic the case has nothing on.
@@ -93,30 +95,59 @@ CHATTER = (
 )
 
 
+@dataclass(frozen=True)
+class _Cue:
+    """A pattern looked for in a ``normalize``d (lower-case) question, with the words one of which
+    every match contains (``clinic_rubrics.regex_literals``): an ASCII question holding none of
+    them is ruled out without a regex scan, several times faster for the dozens of cues a reply checks."""
+
+    pattern: re.Pattern[str]
+    needles: Needles
+
+    def found(self, question: str) -> bool:
+        if self.needles is not None and question.isascii() and not any(n in question for n in self.needles):
+            return False
+        return self.pattern.search(question) is not None
+
+
+def _cues(patterns: dict[str, re.Pattern[str]]) -> dict[str, _Cue]:
+    return {name: _Cue(pattern, needles(pattern)) for name, pattern in patterns.items()}
+
+
+TOPIC_CUES, SECTION_CUES, ROS_CUES = _cues(TOPIC_PATTERNS), _cues(SECTION_PATTERNS), _cues(ROS_PATTERNS)
+
+
+@lru_cache(maxsize=4096)
+def _keyword_cue(keywords: tuple[str, ...]) -> _Cue | None:
+    """The cue of ``keyword_pattern(keywords)`` (None when there are no keywords)."""
+    pattern = keyword_pattern(keywords)
+    return None if pattern is None else _Cue(pattern, needles(pattern))
+
+
 @dataclass
 class _Fact:
-    """A disclosable fact: its lay and clinical wording, where it belongs, and its keyword pattern."""
+    """A disclosable fact: its lay and clinical wording, where it belongs, and its keyword cue."""
 
     lay: str
     clinical: str
-    pattern: re.Pattern[str] | None
+    cue: _Cue | None
     topic: str | None = None
     section: str | None = None
 
 
 def _facts(profile: PatientProfile) -> list[_Fact]:
     """Every disclosable fact of a profile, history of the presenting complaint first."""
-    facts = [_Fact(f.lay, f.text, keyword_pattern(f.keywords), topic=f.topic) for f in profile.history]
+    facts = [_Fact(f.lay, f.text, _keyword_cue(tuple(f.keywords)), topic=f.topic) for f in profile.history]
     sections: dict[str, list[Item]] = {
         "past_history": profile.past_history, "social": profile.social_history,
         "family": profile.family_history, "sexual": profile.sexual_history,
         "travel": profile.travel_history, "obstetric": profile.obstetric_history,
     }
     for section, items in sections.items():
-        facts += [_Fact(i.lay, i.text, keyword_pattern(i.keywords), section=section) for i in items]
-    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), keyword_pattern([m.name]), section="medications")
+        facts += [_Fact(i.lay, i.text, _keyword_cue(tuple(i.keywords)), section=section) for i in items]
+    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), _keyword_cue((m.name,)), section="medications")
               for m in profile.medications]
-    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", keyword_pattern([a.substance]), section="allergies")
+    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", _keyword_cue((a.substance,)), section="allergies")
               for a in profile.allergies]
     return facts
 
@@ -133,7 +164,7 @@ class OfflinePatient:
     _persona: Persona = field(default_factory=Persona, init=False)
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _facts: list[_Fact] = field(default_factory=list, init=False, repr=False)
-    _negatives: list[tuple[PertinentNegative, re.Pattern[str] | None]] = field(default_factory=list, init=False, repr=False)
+    _negatives: list[tuple[PertinentNegative, _Cue | None]] = field(default_factory=list, init=False, repr=False)
     _said: set[int] = field(default_factory=set, init=False, repr=False)
     _asked: set[str] = field(default_factory=set, init=False, repr=False)
     _forbidden: tuple[str, ...] = field(default=(), init=False, repr=False)
@@ -143,7 +174,7 @@ class OfflinePatient:
         self._profile, self._persona, self._rng = profile, persona, random.Random(seed)
         self._forbidden = forbidden_tuple(forbidden_names)
         self._facts = _facts(profile)
-        self._negatives = [(n, keyword_pattern(n.keywords)) for n in profile.pertinent_negatives]
+        self._negatives = [(n, _keyword_cue(tuple(n.keywords))) for n in profile.pertinent_negatives]
         self._said, self._asked = set(), set()
         opening = profile.opening_statement
         if persona.anxiety == "high":
@@ -212,15 +243,15 @@ class OfflinePatient:
     def _specific(self, question: str) -> list[_Fact | str]:
         """Facts and denials whose own keywords the question uses ("any fever?", "do you smoke?").
         Relatives' illnesses come only through the family section: "any headaches?" asks about the patient."""
-        matched = [f for f in self._facts if f.section != "family" and f.pattern and f.pattern.search(question)]
-        denials = [n.lay for n, pattern in self._negatives if pattern and pattern.search(question)]
+        matched = [f for f in self._facts if f.section != "family" and f.cue and f.cue.found(question)]
+        denials = [n.lay for n, cue in self._negatives if cue and cue.found(question)]
         return self._disclose(matched, question) + denials
 
     def _by_topic(self, question: str) -> list[_Fact | str]:
         """Facts for the OPQRST topics asked about; "anything else?" reveals unsaid ones in turn."""
         out: list[_Fact | str] = []
-        for topic, pattern in TOPIC_PATTERNS.items():
-            if not pattern.search(question):
+        for topic, cue in TOPIC_CUES.items():
+            if not cue.found(question):
                 continue
             facts = [f for f in self._facts if f.topic == topic]
             if not facts and topic in TOPIC_STAND_INS:
@@ -236,11 +267,11 @@ class OfflinePatient:
 
     def _by_section(self, question: str) -> list[_Fact | str]:
         """Everything in the history sections asked about, or the section's plain "none"."""
-        sections = [s for s, pattern in SECTION_PATTERNS.items() if pattern.search(question) and s in SECTION_NONE]
+        sections = [s for s, cue in SECTION_CUES.items() if cue.found(question) and s in SECTION_NONE]
         out: list[_Fact | str] = []
         for section in sections:
             facts = [f for f in self._facts if f.section == section]
-            named = [f for f in facts if f.pattern and f.pattern.search(question)]
+            named = [f for f in facts if f.cue and f.cue.found(question)]
             out += self._disclose(named or facts, question) if facts else [SECTION_NONE[section]]
         return out
 
@@ -253,7 +284,7 @@ class OfflinePatient:
         return asked_before
 
     def _by_ros(self, question: str) -> list[str]:
-        systems = [s for s, pattern in ROS_PATTERNS.items() if pattern.search(question)]
+        systems = [s for s, cue in ROS_CUES.items() if cue.found(question)]
         ros = self.profile.review_of_systems
         return [ros.get(s) or self._deny(question) for s in systems]
 
