@@ -105,7 +105,7 @@ class _Cue:
     needles: Needles
 
     def found(self, question: str) -> bool:
-        if self.needles is not None and question.isascii() and not any(n in question for n in self.needles):
+        if self.needles is not None and question.isascii() and not any(map(question.__contains__, self.needles)):
             return False
         return self.pattern.search(question) is not None
 
@@ -115,6 +115,14 @@ def _cues(patterns: dict[str, re.Pattern[str]]) -> dict[str, _Cue]:
 
 
 TOPIC_CUES, SECTION_CUES, ROS_CUES = _cues(TOPIC_PATTERNS), _cues(SECTION_PATTERNS), _cues(ROS_PATTERNS)
+
+
+@lru_cache(maxsize=1024)
+def _asked_about(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The history topics and the sections a question asks about: found once per question text
+    (doctors ask the same questions of every patient)."""
+    return (tuple(topic for topic, cue in TOPIC_CUES.items() if cue.found(question)),
+            tuple(section for section, cue in SECTION_CUES.items() if cue.found(question)))
 
 
 @lru_cache(maxsize=4096)
@@ -250,9 +258,7 @@ class OfflinePatient:
     def _by_topic(self, question: str) -> list[_Fact | str]:
         """Facts for the OPQRST topics asked about; "anything else?" reveals unsaid ones in turn."""
         out: list[_Fact | str] = []
-        for topic, cue in TOPIC_CUES.items():
-            if not cue.found(question):
-                continue
+        for topic in _asked_about(question)[0]:
             facts = [f for f in self._facts if f.topic == topic]
             if not facts and topic in TOPIC_STAND_INS:
                 facts = [f for f in self._facts if f.topic == TOPIC_STAND_INS[topic]]
@@ -267,7 +273,7 @@ class OfflinePatient:
 
     def _by_section(self, question: str) -> list[_Fact | str]:
         """Everything in the history sections asked about, or the section's plain "none"."""
-        sections = [s for s, cue in SECTION_CUES.items() if cue.found(question) and s in SECTION_NONE]
+        sections = [s for s in _asked_about(question)[1] if s in SECTION_NONE]
         out: list[_Fact | str] = []
         for section in sections:
             facts = [f for f in self._facts if f.section == section]
