@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import gymnasium as gym
 import pytest
 
 import clinic_rubrics.offline_grader as offline_grader
@@ -31,6 +32,7 @@ from clinic_env.patient.checker import FactChecker
 from clinic_env.patient.offline import OfflinePatient
 from clinic_env.persona import Persona
 from clinic_rubrics import text as reading
+from clinic_rubrics.grading import SPEAKER_ROLES
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.regex_literals import _REPEATS, _parser, ascii_lowered, may_match, needles
 from clinic_rubrics.text import (
@@ -209,6 +211,51 @@ def test_the_prefilter_never_rules_out_a_match_of_a_case_criterion():
                 ruled_out += not may_match(regex, lowered)
                 checked += 1
     assert checked > 20000 and ruled_out > checked / 2
+
+
+def plain_verdicts(rubric, conversation: list[dict]) -> dict[str, bool]:
+    """Each criterion read plainly off the whole conversation: every message of its speaker
+    within ``first_n`` and before its ``before`` window closes, with no prefilter, memo or
+    decided-criterion skipping."""
+    verdicts = {}
+    for criterion in rubric.criteria:
+        m = criterion.matcher
+        texts = [msg["content"] for msg in conversation if msg["role"] in SPEAKER_ROLES[m.speaker]][:m.first_n]
+        if m.before:
+            window = offline_grader._compile(tuple(m.before), None)
+            texts = texts[:next((i for i, text in enumerate(texts) if window.search(text)), len(texts))]
+        count = 0
+        for text in texts:
+            part = offline_grader.act_text(text, tuple(m.acts)) if m.acts else text
+            if m.reading is not None:
+                name, _, argument = m.reading.partition(":")
+                count += offline_grader.READINGS[name](part, argument)
+            else:
+                count += offline_grader._counts.__wrapped__(tuple(m.any_of), m.pattern, m.polarity,
+                                                            m.exclude_questions, part, m.min_count)
+        verdicts[criterion.id] = count >= m.min_count
+    return verdicts
+
+
+def test_a_session_grades_every_step_as_the_plain_reading():
+    """The development set's consultations played in the env, as written and without their
+    questions (so that a plan naming allergies comes before any question about them): at every
+    step the verdicts equal the plain reading of the grading conversation so far. Every visit
+    reaches its plan, so disposition readings, harms and ``before`` windows are all exercised."""
+    steps = met = 0
+    for consultation in dev_consultations():
+        turns = consultation["doctor_turns"]
+        for played in (turns, [turn for turn in turns if not turn.startswith("ASK:")]):
+            env = gym.make("clinic_env/Consultation-v0", cases=[get_case(consultation["case_id"])])
+            env.reset(seed=0)
+            visit = env.unwrapped.consultation
+            rubric = case_rubric(visit.case)
+            for turn in played:
+                info = env.step(turn)[-1]
+                expected = plain_verdicts(rubric, visit.grading_conversation())
+                assert info["reward_breakdown"]["verdicts"] == expected, (consultation["id"], turn)
+                steps, met = steps + 1, met + sum(expected.values())
+    assert steps > 1200 and met > 10000
 
 
 # ---- linear work -----------------------------------------------------------------------------
