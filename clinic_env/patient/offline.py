@@ -96,66 +96,67 @@ CHATTER = (
 
 
 @dataclass(frozen=True)
-class _Cue:
-    """A pattern looked for in a ``normalize``d (lower-case) question, with the words one of which
+class _Prefiltered:
+    """A pattern searched for in ``normalize``d (lower-case) questions, with the words one of which
     every match contains (``clinic_rubrics.regex_literals``): an ASCII question holding none of
-    them is ruled out without a regex scan, several times faster for the dozens of cues a reply checks."""
+    them is ruled out without a regex scan, several times faster for the dozens of patterns a
+    reply checks."""
 
     pattern: re.Pattern[str]
     needles: Needles
 
-    def found(self, question: str) -> bool:
+    def search(self, question: str) -> re.Match[str] | None:
         if self.needles is not None and question.isascii() and not any(map(question.__contains__, self.needles)):
-            return False
-        return self.pattern.search(question) is not None
+            return None
+        return self.pattern.search(question)
 
 
-def _cues(patterns: dict[str, re.Pattern[str]]) -> dict[str, _Cue]:
-    return {name: _Cue(pattern, needles(pattern)) for name, pattern in patterns.items()}
+def _prefiltered(patterns: dict[str, re.Pattern[str]]) -> dict[str, _Prefiltered]:
+    return {name: _Prefiltered(pattern, needles(pattern)) for name, pattern in patterns.items()}
 
 
-TOPIC_CUES, SECTION_CUES, ROS_CUES = _cues(TOPIC_PATTERNS), _cues(SECTION_PATTERNS), _cues(ROS_PATTERNS)
+_TOPICS, _SECTIONS, _SYSTEMS = _prefiltered(TOPIC_PATTERNS), _prefiltered(SECTION_PATTERNS), _prefiltered(ROS_PATTERNS)
 
 
 @lru_cache(maxsize=1024)
 def _asked_about(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The history topics and the sections a question asks about: found once per question text
     (doctors ask the same questions of every patient)."""
-    return (tuple(topic for topic, cue in TOPIC_CUES.items() if cue.found(question)),
-            tuple(section for section, cue in SECTION_CUES.items() if cue.found(question)))
+    return (tuple(topic for topic, pattern in _TOPICS.items() if pattern.search(question)),
+            tuple(section for section, pattern in _SECTIONS.items() if pattern.search(question)))
 
 
 @lru_cache(maxsize=4096)
-def _keyword_cue(keywords: tuple[str, ...]) -> _Cue | None:
-    """The cue of ``keyword_pattern(keywords)`` (None when there are no keywords)."""
+def _keyword_pattern(keywords: tuple[str, ...]) -> _Prefiltered | None:
+    """``keyword_pattern(keywords)``, prefiltered (None when there are no keywords)."""
     pattern = keyword_pattern(keywords)
-    return None if pattern is None else _Cue(pattern, needles(pattern))
+    return None if pattern is None else _Prefiltered(pattern, needles(pattern))
 
 
 @dataclass
 class _Fact:
-    """A disclosable fact: its lay and clinical wording, where it belongs, and its keyword cue."""
+    """A disclosable fact: its lay and clinical wording, where it belongs, and its keyword pattern."""
 
     lay: str
     clinical: str
-    cue: _Cue | None
+    pattern: _Prefiltered | None
     topic: str | None = None
     section: str | None = None
 
 
 def _facts(profile: PatientProfile) -> list[_Fact]:
     """Every disclosable fact of a profile, history of the presenting complaint first."""
-    facts = [_Fact(f.lay, f.text, _keyword_cue(tuple(f.keywords)), topic=f.topic) for f in profile.history]
+    facts = [_Fact(f.lay, f.text, _keyword_pattern(tuple(f.keywords)), topic=f.topic) for f in profile.history]
     sections: dict[str, list[Item]] = {
         "past_history": profile.past_history, "social": profile.social_history,
         "family": profile.family_history, "sexual": profile.sexual_history,
         "travel": profile.travel_history, "obstetric": profile.obstetric_history,
     }
     for section, items in sections.items():
-        facts += [_Fact(i.lay, i.text, _keyword_cue(tuple(i.keywords)), section=section) for i in items]
-    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), _keyword_cue((m.name,)), section="medications")
+        facts += [_Fact(i.lay, i.text, _keyword_pattern(tuple(i.keywords)), section=section) for i in items]
+    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), _keyword_pattern((m.name,)), section="medications")
               for m in profile.medications]
-    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", _keyword_cue((a.substance,)), section="allergies")
+    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", _keyword_pattern((a.substance,)), section="allergies")
               for a in profile.allergies]
     return facts
 
@@ -172,7 +173,7 @@ class OfflinePatient:
     _persona: Persona = field(default_factory=Persona, init=False)
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _facts: list[_Fact] = field(default_factory=list, init=False, repr=False)
-    _negatives: list[tuple[PertinentNegative, _Cue | None]] = field(default_factory=list, init=False, repr=False)
+    _negatives: list[tuple[PertinentNegative, _Prefiltered | None]] = field(default_factory=list, init=False, repr=False)
     _said: set[int] = field(default_factory=set, init=False, repr=False)
     _asked: set[str] = field(default_factory=set, init=False, repr=False)
     _forbidden: tuple[str, ...] = field(default=(), init=False, repr=False)
@@ -182,7 +183,7 @@ class OfflinePatient:
         self._profile, self._persona, self._rng = profile, persona, random.Random(seed)
         self._forbidden = forbidden_tuple(forbidden_names)
         self._facts = _facts(profile)
-        self._negatives = [(n, _keyword_cue(tuple(n.keywords))) for n in profile.pertinent_negatives]
+        self._negatives = [(n, _keyword_pattern(tuple(n.keywords))) for n in profile.pertinent_negatives]
         self._said, self._asked = set(), set()
         opening = profile.opening_statement
         if persona.anxiety == "high":
@@ -251,8 +252,8 @@ class OfflinePatient:
     def _specific(self, question: str) -> list[_Fact | str]:
         """Facts and denials whose own keywords the question uses ("any fever?", "do you smoke?").
         Relatives' illnesses come only through the family section: "any headaches?" asks about the patient."""
-        matched = [f for f in self._facts if f.section != "family" and f.cue and f.cue.found(question)]
-        denials = [n.lay for n, cue in self._negatives if cue and cue.found(question)]
+        matched = [f for f in self._facts if f.section != "family" and f.pattern and f.pattern.search(question)]
+        denials = [n.lay for n, pattern in self._negatives if pattern and pattern.search(question)]
         return self._disclose(matched, question) + denials
 
     def _by_topic(self, question: str) -> list[_Fact | str]:
@@ -277,7 +278,7 @@ class OfflinePatient:
         out: list[_Fact | str] = []
         for section in sections:
             facts = [f for f in self._facts if f.section == section]
-            named = [f for f in facts if f.cue and f.cue.found(question)]
+            named = [f for f in facts if f.pattern and f.pattern.search(question)]
             out += self._disclose(named or facts, question) if facts else [SECTION_NONE[section]]
         return out
 
@@ -290,7 +291,7 @@ class OfflinePatient:
         return asked_before
 
     def _by_ros(self, question: str) -> list[str]:
-        systems = [s for s, cue in ROS_CUES.items() if cue.found(question)]
+        systems = [s for s, pattern in _SYSTEMS.items() if pattern.search(question)]
         ros = self.profile.review_of_systems
         return [ros.get(s) or self._deny(question) for s in systems]
 
