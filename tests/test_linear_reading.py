@@ -231,9 +231,9 @@ def plain_verdicts(rubric, conversation: list[dict]) -> dict[str, bool]:
             name, _, argument = m.reading.partition(":")
             count = sum(offline_grader.READINGS[name](part, argument) for part in parts)
         else:
-            count = sum(counts(tuple(m.any_of), m.pattern, m.polarity, m.exclude_questions, part, m.min_count)
-                        for part in parts)
-        refused = m.unless_refused and any(counts(tuple(m.any_of), m.pattern, "refused", True, part, 1)
+            count = sum(counts(tuple(m.any_of), m.pattern, m.polarity, m.exclude_questions, m.asking_only, part,
+                               m.min_count) for part in parts)
+        refused = m.unless_refused and any(counts(tuple(m.any_of), m.pattern, "refused", True, False, part, 1)
                                            for part in parts)
         verdicts[criterion.id] = count >= m.min_count and not refused
     return verdicts
