@@ -45,6 +45,13 @@ def check_unlisted_tests(value: str) -> None:
         raise ValueError(f"unlisted_tests must be 'normal' or 'not_available', got {value!r}")
 
 
+@lru_cache(maxsize=4096)
+def _names(requested: str) -> tuple[str, ...]:
+    """An order's normalised text, then the catalogue's aliases of it: worked out once per order
+    text (doctors order the same tests again and again, and each alias is normalised)."""
+    return normalize_name(requested), *aliases_of(requested)
+
+
 @lru_cache(maxsize=1024)
 def _test_index(case: Case) -> dict[str, TestResult]:
     """Every normalised name a case's tests answer to (their own aliases and the catalogue's)."""
@@ -97,10 +104,11 @@ class Examiner:
 
     def _find_case_test(self, requested: str) -> TestResult | None:
         """Exact name or alias first, then the catalogue's aliases, then a whole-word containment match."""
-        for name in (normalize_name(requested), *aliases_of(requested)):
+        names = _names(requested)
+        for name in names:
             if name in self._tests:
                 return self._tests[name]
-        words = set(normalize_name(requested).split())
+        words = set(names[0].split())
         if not words:
             return None
         for alias, test in self._tests.items():

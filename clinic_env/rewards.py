@@ -23,7 +23,7 @@ from clinic_env.leaks import find_leaks
 from clinic_rubrics.grading import Grader, Verdict
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.schema import Rubric
-from clinic_rubrics.scoring import check_harm_cap, met_flags, rubric_scorer
+from clinic_rubrics.scoring import check_harm_cap, rubric_scorer
 from clinic_rubrics.text import plain_words
 
 if TYPE_CHECKING:
@@ -148,14 +148,14 @@ class RubricReward:
     def _scored(self, verdicts: Sequence[Verdict]) -> Score:
         """The gated score of the verdicts, with the raw score, the harm gate, verdicts,
         per-dimension scores and explanations."""
-        flags = met_flags(self.rubric, verdicts)
+        flags = self._scorer.flags(verdicts)
         scored = self._scorer.score(flags, self.harm_cap)
         explanations = {v.criterion_id: v.explanation for v in verdicts if v.explanation}
         return Score(scored.reward, {
             "raw_score": scored.raw,
             "critical_met": list(scored.critical_met),
             "harm_cap": scored.harm_cap,
-            "verdicts": {c.id: met for c, met in zip(self.rubric.criteria, flags)},
+            "verdicts": dict(zip(self._scorer.ids, flags)),
             "dimensions": {k.split(":", 1)[1]: v for k, v in scored.metrics.items() if k.startswith("dimension:")},
             **({"explanations": explanations} if explanations else {}),
         })

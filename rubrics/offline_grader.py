@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 
 from clinic_rubrics.grading import SPEAKER_ROLES, Grader, GradingError, Message, Verdict
-from clinic_rubrics.regex_literals import ascii_lowered, may_match
+from clinic_rubrics.regex_literals import ascii_lowered, needles
 from clinic_rubrics.schema import Criterion, Matcher, Polarity, Rubric, per_rubric
 from clinic_rubrics.text import (
     is_affirmed,
@@ -47,7 +48,8 @@ READINGS: dict[str, Reading] = {}
 
 
 def register_reading(name: str, reading: Reading) -> None:
-    """Make ``Matcher(reading="name:argument")`` call ``reading(message_text, argument)``."""
+    """Make ``Matcher(reading="name:argument")`` call ``reading(message_text, argument)``. A reading
+    depends on its two arguments only: its answers are memoised per message."""
     if name in READINGS and READINGS[name] is not reading:
         raise ValueError(f"a different reading is already registered as {name!r}")
     READINGS[name] = reading
@@ -88,9 +90,17 @@ def _mention(match: re.Match[str]) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=1024)
-def _lowered(text: str) -> str | None:
-    """``ascii_lowered`` once per message, not once per criterion."""
-    return ascii_lowered(text)
+def _scoped(text: str, acts: tuple[str, ...]) -> tuple[str, str | None]:
+    """The part of a message a matcher reads (its ``acts``, or all of it) and that part's
+    ``ascii_lowered`` form: worked out once per message and acts, not once per criterion."""
+    scoped = act_text(text, acts) if acts else text
+    return scoped, ascii_lowered(scoped)
+
+
+@lru_cache(maxsize=4096)
+def _reads(reading: Reading, text: str, argument: str) -> bool:
+    """A reading's answer on one message part, memoised (several criteria ask the same reading)."""
+    return reading(text, argument)
 
 
 @lru_cache(maxsize=1024)
@@ -113,15 +123,11 @@ def _holds(polarity: Polarity | str, text: str, start: int, end: int) -> bool:
 
 @lru_cache(maxsize=65536)
 def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity | str, exclude_questions: bool,
-            asking_only: bool, acts: tuple[str, ...], text: str, limit: int) -> int:
-    """How many matches in one message count under these options, up to ``limit`` (the
-    criterion needs no more); memoised per message. Linear in the message: a match's clause,
-    negation and condition are looked up in offsets found once per sentence."""
-    if acts:
-        text = act_text(text, acts)
+            asking_only: bool, text: str, limit: int) -> int:
+    """How many matches in the part of one message a matcher reads count under these options,
+    up to ``limit`` (the criterion needs no more); memoised per message. Linear in the message:
+    a match's clause, negation and condition are looked up in offsets found once per sentence."""
     regex = _compile(any_of, pattern)
-    if not may_match(regex, _lowered(text)):
-        return 0
     if polarity == "any" and not exclude_questions and not asking_only:
         return sum(1 for _ in islice(regex.finditer(text), limit))
     found = 0
@@ -137,9 +143,21 @@ def _counts(any_of: tuple[str, ...], pattern: str | None, polarity: Polarity | s
 
 
 def _key(matcher: Matcher) -> tuple:
-    """The part of a matcher that decides a single message, as a hashable key for ``_counts``."""
-    return (tuple(matcher.any_of), matcher.pattern, matcher.polarity, matcher.exclude_questions, matcher.asking_only,
-            tuple(matcher.acts))
+    """The part of a matcher that decides a single message part, as a hashable key for ``_counts``."""
+    return tuple(matcher.any_of), matcher.pattern, matcher.polarity, matcher.exclude_questions, matcher.asking_only
+
+
+def _match_counter(key: tuple, acts: tuple[str, ...]) -> Callable[[str, int], int]:
+    """``_counts`` of one message's ``acts`` part under ``key``, up to a limit; a part holding
+    none of the words every match contains counts 0 without a regex scan."""
+    found = needles(_compile(*key[:2]))
+
+    def count(text: str, limit: int) -> int:
+        scoped, lowered = _scoped(text, acts)
+        if found is not None and lowered is not None and not any(map(lowered.__contains__, found)):
+            return 0
+        return _counts(*key, scoped, limit)
+    return count
 
 
 def _refusal(criterion: Criterion) -> Callable[[str], bool] | None:
@@ -148,48 +166,67 @@ def _refusal(criterion: Criterion) -> Callable[[str], bool] | None:
     matcher = criterion.matcher
     if not matcher.unless_refused:
         return None
-    key = (tuple(matcher.any_of), matcher.pattern, "refused", True, False, tuple(matcher.acts))
-    return lambda text: _counts(*key, text, 1) > 0
+    count = _match_counter((tuple(matcher.any_of), matcher.pattern, "refused", True, False), tuple(matcher.acts))
+    return lambda text: count(text, 1) > 0
 
 
 def _counter(criterion: Criterion) -> Callable[[str, int], int]:
     """How many matches one message holds for this criterion, up to a limit: a reading's yes
-    (of the message's ``acts``, if the matcher names any) as 1, else ``_counts``."""
+    (of the message's ``acts``, if the matcher names any) as 1, else ``_match_counter``'s count."""
+    acts = tuple(criterion.matcher.acts)
     if criterion.matcher.reading is not None:
         reading, argument = _reading(criterion)
-        acts = tuple(criterion.matcher.acts)
-        return lambda text, _limit: int(reading(act_text(text, acts) if acts else text, argument))
-    key = _key(criterion.matcher)
-    return lambda text, limit: _counts(*key, text, limit)
+        return lambda text, _limit: int(_reads(reading, _scoped(text, acts)[0], argument))
+    return _match_counter(_key(criterion.matcher), acts)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one rubric is graded: per speaker, its criteria as (index, ``first_n``, ``before``
+    phrases, ``min_count``, counter, refusal test); each criterion's verdicts (unmet, met), built
+    once as verdicts are immutable; and the ``before`` windows."""
+
+    by_speaker: dict[str, list[tuple]]
+    verdicts: list[tuple[Verdict, Verdict]]
+    windows: set[tuple[str, tuple[str, ...]]]
 
 
 @per_rubric
-def _plan(rubric: Rubric) -> tuple[list[tuple], set[tuple[str, tuple[str, ...]]]]:
-    """Per criterion (id, matcher, counter, ``before`` phrases, refusal test), and the ``before`` windows."""
+def _plan(rubric: Rubric) -> _Plan:
+    """The rubric's ``_Plan``, worked out once and shared by every session grading it."""
     missing = [c.id for c in rubric.criteria if c.matcher is None]
     if missing:
         raise GradingError(
             f"criterion {missing[0]!r} has no matcher; the offline grader cannot judge free text "
             "(use an LLM judge, or an ensemble with one)"
         )
-    plan = [(c.id, c.matcher, _counter(c), tuple(c.matcher.before), _refusal(c)) for c in rubric.criteria]
-    return plan, {(m.speaker, before) for _, m, _, before, _ in plan if before}
+    by_speaker: dict[str, list[tuple]] = {speaker: [] for speaker in SPEAKER_ROLES}
+    for i, c in enumerate(rubric.criteria):
+        m = c.matcher
+        by_speaker[m.speaker].append((i, m.first_n, tuple(m.before), m.min_count, _counter(c), _refusal(c)))
+    verdicts = [tuple(Verdict(c.id, met, grader=OfflineGrader.name) for met in (False, True)) for c in rubric.criteria]
+    windows = {(c.matcher.speaker, tuple(c.matcher.before)) for c in rubric.criteria if c.matcher.before}
+    return _Plan(by_speaker, verdicts, windows)
 
 
 class MatcherSession:
     """Grades one growing conversation: each ``update`` reads only the messages added since the last.
 
-    Per criterion it keeps how many messages have counted so far (and, for an ``unless_refused``
-    matcher, whether one has refused it); per speaker, how many
-    messages it has seen (for ``first_n``); per ``before`` phrase list, whether its window
-    has closed. Grading a whole conversation is one update, so both paths share this code.
+    Per criterion it keeps how many messages have counted so far, its verdict and (for an
+    ``unless_refused`` matcher) whether one has refused it; per speaker, how many messages it
+    has seen (for ``first_n``) and the criteria still open (one met that no refusal can undo,
+    refused, past its ``first_n`` or whose window has closed is decided for good, and never
+    looked at again); per ``before`` phrase list, whether its window has closed. Grading a
+    whole conversation is one update, so both paths share this code.
     """
 
     def __init__(self, rubric: Rubric) -> None:
         self.rubric = rubric
-        self._plan, self._windows = _plan(rubric)
-        self.counts = {c.id: 0 for c in rubric.criteria}
+        self._plan = _plan(rubric)
+        self.counts = [0] * len(rubric.criteria)
         self.refused: set[str] = set()
+        self._verdicts = [unmet for unmet, _ in self._plan.verdicts]
+        self._open = dict(self._plan.by_speaker)
         self._seen = {speaker: 0 for speaker in SPEAKER_ROLES}
         self._closed: set[tuple[str, tuple[str, ...]]] = set()
 
@@ -197,33 +234,32 @@ class MatcherSession:
         """Read the new messages; one verdict per criterion on everything read, in rubric order."""
         for message in new_messages:
             self._read(message.get("role", ""), str(message.get("content", "")))
-        return self._verdicts()
+        return list(self._verdicts)
 
     async def finish(self) -> list[Verdict]:
-        return self._verdicts()
-
-    def _verdicts(self) -> list[Verdict]:
-        return [Verdict(cid, self.counts[cid] >= matcher.min_count and cid not in self.refused,
-                        grader=OfflineGrader.name)
-                for cid, matcher, _, _, _ in self._plan]
+        return list(self._verdicts)
 
     def _read(self, role: str, text: str) -> None:
         speakers = [s for s, roles in SPEAKER_ROLES.items() if role in roles]
-        closing = {(s, before) for s, before in self._windows - self._closed
+        closing = {(s, before) for s, before in self._plan.windows - self._closed
                    if s in speakers and _compile(before, None).search(text)}
-        for cid, matcher, count, before, refuses in self._plan:
-            speaker = matcher.speaker
-            if speaker not in speakers:
-                continue
-            if matcher.first_n is not None and self._seen[speaker] >= matcher.first_n:
-                continue
-            if before and ((speaker, before) in self._closed or (speaker, before) in closing):
-                continue  # only messages before the first one naming a ``before`` phrase count
-            needed = matcher.min_count - self.counts[cid]
-            if needed > 0:
-                self.counts[cid] += count(text, needed)
-            if refuses is not None and cid not in self.refused and refuses(text):
-                self.refused.add(cid)
+        for speaker in speakers:
+            seen, still_open = self._seen[speaker], []
+            for criterion in self._open[speaker]:
+                i, first_n, before, min_count, count, refuses = criterion
+                if (first_n is not None and seen >= first_n) or (before and (speaker, before) in closing):
+                    continue  # decided for good: past its first n messages, or its ``before`` window closes here
+                if self.counts[i] < min_count:
+                    self.counts[i] += count(text, min_count - self.counts[i])
+                if refuses is not None and refuses(text):
+                    self.refused.add(self.rubric.criteria[i].id)
+                    self._verdicts[i] = self._plan.verdicts[i][0]
+                    continue  # refused: never met
+                if self.counts[i] >= min_count:
+                    self._verdicts[i] = self._plan.verdicts[i][1]
+                if self.counts[i] < min_count or refuses is not None:
+                    still_open.append(criterion)
+            self._open[speaker] = still_open
         self._closed |= closing
         for speaker in speakers:
             self._seen[speaker] += 1

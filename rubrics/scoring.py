@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Literal
 
 import numpy as np
@@ -158,6 +159,9 @@ class RubricScorer:
         self.items = _criteria(criteria)
         self.harm_cap = criteria.harm_cap if isinstance(criteria, Rubric) else None
         self.points = [c.points for c in self.items]
+        self.ids = [c.id for c in self.items]
+        self._unique_ids = len(set(self.ids)) == len(self.ids)
+        self._critical = [i for i, c in enumerate(self.items) if c.critical]
         if _score(self.points, [False] * len(self.points)) is None:
             raise ValueError("no criterion has positive points: HealthBench cannot score this example")
         tags: dict[str, list[int]] = {}
@@ -172,6 +176,11 @@ class RubricScorer:
         named = [*tags.items(), *((f"{DIMENSION_TAG}{d}", idx) for d, idx in dims.items())]
         self.groups = [(name, idx, sum(self.points[i] for i in idx if self.points[i] > 0)) for name, idx in named]
         self.groups = [g for g in self.groups if g[2] > 0]
+        # Per criterion, the groups it counts in (as often as it is listed in each).
+        self._groups_of: list[list[int]] = [[] for _ in self.items]
+        for g, (_, idx, _) in enumerate(self.groups):
+            for i in idx:
+                self._groups_of[i].append(g)
 
     def metrics(self, met: Met, example_tags: Iterable[str] = ()) -> dict[str, float]:
         """All per-example metrics: ``overall_score``, example tags, rubric tags, ``dimension:<d>``.
@@ -179,7 +188,21 @@ class RubricScorer:
         Later keys overwrite earlier ones on a name clash, in HealthBench's order (example tags,
         then rubric tags); dimension scores come last.
         """
-        return self._metrics(met_flags(self.items, met), example_tags)
+        return self._metrics(self.flags(met), example_tags)
+
+    def flags(self, met: Met) -> list[bool]:
+        """``met_flags`` for this rubric, with its two common cases read off directly: aligned bools,
+        and verdicts in rubric order with bool ``met`` (what a grading session returns; then none
+        is missing, repeated or unknown)."""
+        met = list(met)
+        kinds = set(map(type, met))
+        if kinds == {bool} and len(met) == len(self.ids):
+            return met
+        if kinds == {Verdict} and self._unique_ids and [v.criterion_id for v in met] == self.ids:
+            flags = [v.met for v in met]
+            if set(map(type, flags)) == {bool}:
+                return flags
+        return met_flags(self.items, met)
 
     def _metrics(self, flags: list[bool], example_tags: Iterable[str] = ()) -> dict[str, float]:
         overall = _score(self.points, flags)
@@ -188,9 +211,12 @@ class RubricScorer:
             raise ValueError(f"example tags must be unique, got {example_tags}")
         metrics = {OVERALL: overall}
         metrics.update({tag: overall for tag in example_tags})
-        points = self.points
-        for name, idx, possible in self.groups:
-            metrics[name] = sum(points[i] for i in idx if flags[i]) / possible
+        achieved = [0] * len(self.groups)
+        for i in compress(range(len(flags)), flags):
+            for g in self._groups_of[i]:
+                achieved[g] += self.points[i]
+        for (name, _, possible), points in zip(self.groups, achieved):
+            metrics[name] = points / possible
         return metrics
 
     def score(self, met: Met, harm_cap: float | None | Literal["rubric"] = "rubric") -> RubricScore:
@@ -198,9 +224,9 @@ class RubricScorer:
         overrides the rubric's cap ("rubric": keep it; None: no gate)."""
         check_harm_cap(harm_cap)
         cap = self.harm_cap if harm_cap == "rubric" else harm_cap
-        flags = met_flags(self.items, met)
+        flags = self.flags(met)
         metrics = self._metrics(flags)
-        critical = tuple(c.id for c, flag in zip(self.items, flags) if flag and c.critical)
+        critical = tuple(self.ids[i] for i in self._critical if flags[i])
         raw = metrics[OVERALL]
         return RubricScore(gate(raw, critical, cap), raw, critical, cap, metrics)
 

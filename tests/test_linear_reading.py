@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import gymnasium as gym
 import pytest
 
 import clinic_rubrics.offline_grader as offline_grader
@@ -31,6 +32,7 @@ from clinic_env.patient.checker import FactChecker
 from clinic_env.patient.offline import OfflinePatient
 from clinic_env.persona import Persona
 from clinic_rubrics import text as reading
+from clinic_rubrics.grading import SPEAKER_ROLES
 from clinic_rubrics.offline_grader import OfflineGrader
 from clinic_rubrics.regex_literals import _REPEATS, _parser, ascii_lowered, may_match, needles
 from clinic_rubrics.text import (
@@ -209,6 +211,61 @@ def test_the_prefilter_never_rules_out_a_match_of_a_case_criterion():
                 ruled_out += not may_match(regex, lowered)
                 checked += 1
     assert checked > 20000 and ruled_out > checked / 2
+
+
+def plain_verdicts(rubric, conversation: list[dict]) -> dict[str, bool]:
+    """Each criterion read plainly off the whole conversation: every message of its speaker
+    within ``first_n`` and before its ``before`` window closes, met by ``min_count`` matches
+    unless one of those messages refuses it (``unless_refused``), with no prefilter, memo or
+    decided-criterion skipping."""
+    counts = offline_grader._counts.__wrapped__
+    verdicts = {}
+    for criterion in rubric.criteria:
+        m = criterion.matcher
+        texts = [msg["content"] for msg in conversation if msg["role"] in SPEAKER_ROLES[m.speaker]][:m.first_n]
+        if m.before:
+            window = offline_grader._compile(tuple(m.before), None)
+            texts = texts[:next((i for i, text in enumerate(texts) if window.search(text)), len(texts))]
+        parts = [offline_grader.act_text(text, tuple(m.acts)) if m.acts else text for text in texts]
+        if m.reading is not None:
+            name, _, argument = m.reading.partition(":")
+            count = sum(offline_grader.READINGS[name](part, argument) for part in parts)
+        else:
+            count = sum(counts(tuple(m.any_of), m.pattern, m.polarity, m.exclude_questions, m.asking_only, part,
+                               m.min_count) for part in parts)
+        refused = m.unless_refused and any(counts(tuple(m.any_of), m.pattern, "refused", True, False, part, 1)
+                                           for part in parts)
+        verdicts[criterion.id] = count >= m.min_count and not refused
+    return verdicts
+
+
+def dev_visits() -> list[tuple[str, list[str]]]:
+    """(case id, doctor turns) of every visit of the development set: its consultations, and
+    both sides of its negation and polarity pairs."""
+    pairs = [json.loads(line) for path in sorted(DEV_SET.glob("pairs_*.jsonl"))
+             for line in path.read_text().splitlines() if line.strip()]
+    return ([(c["case_id"], c["doctor_turns"]) for c in dev_consultations()]
+            + [(p["case_id"], p[side]) for p in pairs for side in ("safe", "other")])
+
+
+def test_a_session_grades_every_step_as_the_plain_reading():
+    """The development set's visits played in the env, as written and without their questions
+    (so that a plan naming allergies comes before any question about them): at every step the
+    verdicts equal the plain reading of the grading conversation so far. Every visit reaches its
+    plan, so disposition readings, harms, refusals and ``before`` windows are all exercised."""
+    steps = met = 0
+    for case_id, turns in dev_visits():
+        for played in (turns, [turn for turn in turns if not turn.startswith("ASK:")]):
+            env = gym.make("clinic_env/Consultation-v0", cases=[get_case(case_id)])
+            env.reset(seed=0)
+            visit = env.unwrapped.consultation
+            rubric = case_rubric(visit.case)
+            for turn in played:
+                info = env.step(turn)[-1]
+                expected = plain_verdicts(rubric, visit.grading_conversation())
+                assert info["reward_breakdown"]["verdicts"] == expected, (case_id, turn)
+                steps, met = steps + 1, met + sum(expected.values())
+    assert steps > 2000 and met > 18000
 
 
 # ---- linear work -----------------------------------------------------------------------------

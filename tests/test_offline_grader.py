@@ -207,9 +207,11 @@ def test_treatment_polarity_cues(text, affirmed):
 def test_a_refused_recommendation_is_not_met(plan, met):
     matcher = Matcher(any_of=["adrenaline"], polarity="affirmed", unless_refused=True)
     assert matches(matcher, convo(("doctor", plan))) is met
-    # the refusal holds across messages: a later "give" does not undo an explicit "do not give"
+    # the refusal holds across messages: a later "give" does not undo an explicit "do not give",
+    # and a later "do not give" undoes an earlier "give"
     if not met:
         assert not matches(matcher, convo(("doctor", plan), ("doctor", "Give adrenaline.")))
+        assert not matches(matcher, convo(("doctor", "Give adrenaline."), ("doctor", plan)))
 
 
 def test_unless_refused_reads_recommendations_only():

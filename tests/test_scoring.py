@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from clinic_rubrics.grading import Verdict
 from clinic_rubrics.schema import DIMENSIONS, Criterion, Rubric
 from clinic_rubrics.scoring import (
+    RubricScorer,
     Stat,
     aggregate,
     bootstrap_std,
@@ -124,6 +125,22 @@ def test_met_must_be_bools_or_verdicts(met):
 
 def test_numpy_bools_are_bools():
     assert example_score(BASIC, list(np.array([True, False, True]))) == pytest.approx(0.375)
+
+
+def test_a_scorer_reads_verdicts_in_rubric_order_as_met_flags_and_refuses_the_same_errors():
+    scorer = RubricScorer(BASIC)
+    in_order = [Verdict("c0", True), Verdict("c1", False), Verdict("c2", True)]
+    assert scorer.flags(in_order) == scorer.flags(in_order[::-1]) == met_flags(BASIC, in_order) == [True, False, True]
+    numpy_met = scorer.flags([Verdict("c0", np.bool_(True)), Verdict("c1", False), Verdict("c2", False)])
+    assert numpy_met == [True, False, False] and {type(flag) for flag in numpy_met} == {bool}
+    assert scorer.score(in_order).raw == pytest.approx(0.375)  # (5 - 2) / 8
+    with pytest.raises(TypeError, match="c1"):
+        scorer.score([Verdict("c0", True), Verdict("c1", None), Verdict("c2", False)])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="3 met flags for 4 criteria"):
+        RubricScorer([*BASIC, crit("c3", 1)]).score([True, False, True])
+    same_ids = RubricScorer([crit("c0", 5), crit("c0", 3)])  # a criteria list, unlike a rubric, may repeat an id
+    with pytest.raises(ValueError, match="two verdicts for criterion 'c0'"):
+        same_ids.flags([Verdict("c0", True), Verdict("c0", False)])
 
 
 # --- tags, dimensions and example tags ---------------------------------------------------------

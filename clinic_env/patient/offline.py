@@ -14,6 +14,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from clinic_env.cases.schema import Item, PatientProfile, PertinentNegative
 from clinic_env.history_topics import (
@@ -27,6 +28,7 @@ from clinic_env.leaks import redact_leaks
 from clinic_env.patient.prompt import SECTION_NONE
 from clinic_env.patient.protocol import forbidden_tuple
 from clinic_env.persona import Persona
+from clinic_rubrics.regex_literals import Needles, needles
 from clinic_rubrics.text import keyword_pattern, normalize
 
 # What a patient says when asked about a topic the case has nothing on.
@@ -93,30 +95,68 @@ CHATTER = (
 )
 
 
+@dataclass(frozen=True)
+class _Prefiltered:
+    """A pattern searched for in ``normalize``d (lower-case) questions, with the words one of which
+    every match contains (``clinic_rubrics.regex_literals``): an ASCII question holding none of
+    them is ruled out without a regex scan, several times faster for the dozens of patterns a
+    reply checks."""
+
+    pattern: re.Pattern[str]
+    needles: Needles
+
+    def search(self, question: str) -> re.Match[str] | None:
+        if self.needles is not None and question.isascii() and not any(map(question.__contains__, self.needles)):
+            return None
+        return self.pattern.search(question)
+
+
+def _prefiltered(patterns: dict[str, re.Pattern[str]]) -> dict[str, _Prefiltered]:
+    return {name: _Prefiltered(pattern, needles(pattern)) for name, pattern in patterns.items()}
+
+
+_TOPICS, _SECTIONS, _SYSTEMS = _prefiltered(TOPIC_PATTERNS), _prefiltered(SECTION_PATTERNS), _prefiltered(ROS_PATTERNS)
+
+
+@lru_cache(maxsize=1024)
+def _asked_about(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The history topics and the sections a question asks about: found once per question text
+    (doctors ask the same questions of every patient)."""
+    return (tuple(topic for topic, pattern in _TOPICS.items() if pattern.search(question)),
+            tuple(section for section, pattern in _SECTIONS.items() if pattern.search(question)))
+
+
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keywords: tuple[str, ...]) -> _Prefiltered | None:
+    """``keyword_pattern(keywords)``, prefiltered (None when there are no keywords)."""
+    pattern = keyword_pattern(keywords)
+    return None if pattern is None else _Prefiltered(pattern, needles(pattern))
+
+
 @dataclass
 class _Fact:
     """A disclosable fact: its lay and clinical wording, where it belongs, and its keyword pattern."""
 
     lay: str
     clinical: str
-    pattern: re.Pattern[str] | None
+    pattern: _Prefiltered | None
     topic: str | None = None
     section: str | None = None
 
 
 def _facts(profile: PatientProfile) -> list[_Fact]:
     """Every disclosable fact of a profile, history of the presenting complaint first."""
-    facts = [_Fact(f.lay, f.text, keyword_pattern(f.keywords), topic=f.topic) for f in profile.history]
+    facts = [_Fact(f.lay, f.text, _keyword_pattern(tuple(f.keywords)), topic=f.topic) for f in profile.history]
     sections: dict[str, list[Item]] = {
         "past_history": profile.past_history, "social": profile.social_history,
         "family": profile.family_history, "sexual": profile.sexual_history,
         "travel": profile.travel_history, "obstetric": profile.obstetric_history,
     }
     for section, items in sections.items():
-        facts += [_Fact(i.lay, i.text, keyword_pattern(i.keywords), section=section) for i in items]
-    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), keyword_pattern([m.name]), section="medications")
+        facts += [_Fact(i.lay, i.text, _keyword_pattern(tuple(i.keywords)), section=section) for i in items]
+    facts += [_Fact(m.lay, f"{m.name} {m.dose}".strip(), _keyword_pattern((m.name,)), section="medications")
               for m in profile.medications]
-    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", keyword_pattern([a.substance]), section="allergies")
+    facts += [_Fact(a.lay, f"{a.substance} ({a.reaction})", _keyword_pattern((a.substance,)), section="allergies")
               for a in profile.allergies]
     return facts
 
@@ -133,7 +173,7 @@ class OfflinePatient:
     _persona: Persona = field(default_factory=Persona, init=False)
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _facts: list[_Fact] = field(default_factory=list, init=False, repr=False)
-    _negatives: list[tuple[PertinentNegative, re.Pattern[str] | None]] = field(default_factory=list, init=False, repr=False)
+    _negatives: list[tuple[PertinentNegative, _Prefiltered | None]] = field(default_factory=list, init=False, repr=False)
     _said: set[int] = field(default_factory=set, init=False, repr=False)
     _asked: set[str] = field(default_factory=set, init=False, repr=False)
     _forbidden: tuple[str, ...] = field(default=(), init=False, repr=False)
@@ -143,7 +183,7 @@ class OfflinePatient:
         self._profile, self._persona, self._rng = profile, persona, random.Random(seed)
         self._forbidden = forbidden_tuple(forbidden_names)
         self._facts = _facts(profile)
-        self._negatives = [(n, keyword_pattern(n.keywords)) for n in profile.pertinent_negatives]
+        self._negatives = [(n, _keyword_pattern(tuple(n.keywords))) for n in profile.pertinent_negatives]
         self._said, self._asked = set(), set()
         opening = profile.opening_statement
         if persona.anxiety == "high":
@@ -219,9 +259,7 @@ class OfflinePatient:
     def _by_topic(self, question: str) -> list[_Fact | str]:
         """Facts for the OPQRST topics asked about; "anything else?" reveals unsaid ones in turn."""
         out: list[_Fact | str] = []
-        for topic, pattern in TOPIC_PATTERNS.items():
-            if not pattern.search(question):
-                continue
+        for topic in _asked_about(question)[0]:
             facts = [f for f in self._facts if f.topic == topic]
             if not facts and topic in TOPIC_STAND_INS:
                 facts = [f for f in self._facts if f.topic == TOPIC_STAND_INS[topic]]
@@ -236,7 +274,7 @@ class OfflinePatient:
 
     def _by_section(self, question: str) -> list[_Fact | str]:
         """Everything in the history sections asked about, or the section's plain "none"."""
-        sections = [s for s, pattern in SECTION_PATTERNS.items() if pattern.search(question) and s in SECTION_NONE]
+        sections = [s for s in _asked_about(question)[1] if s in SECTION_NONE]
         out: list[_Fact | str] = []
         for section in sections:
             facts = [f for f in self._facts if f.section == section]
@@ -253,7 +291,7 @@ class OfflinePatient:
         return asked_before
 
     def _by_ros(self, question: str) -> list[str]:
-        systems = [s for s, pattern in ROS_PATTERNS.items() if pattern.search(question)]
+        systems = [s for s, pattern in _SYSTEMS.items() if pattern.search(question)]
         ros = self.profile.review_of_systems
         return [ros.get(s) or self._deny(question) for s in systems]
 
