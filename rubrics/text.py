@@ -291,6 +291,7 @@ class _Scopes:
     condition_stop_ends: list[int]
     commas: list[int]
     refusals: list[int]  # ``ANAPHORIC_REFUSAL`` match starts
+    coordinators: list[int]  # starts of the words "or" and "and"
     segment_ends: list[int]  # ``_SEGMENT_END`` match starts
 
 
@@ -307,6 +308,7 @@ def _scopes(text: str) -> _Scopes:
                    [s for s, _ in stops], [e for _, e in stops],
                    [i for i, char in enumerate(text) if char == ","],
                    [m.start() for m in ANAPHORIC_REFUSAL.finditer(text)],
+                   [m.start() for m in _COORDINATOR.finditer(text)],
                    [m.start() for m in _SEGMENT_END.finditer(text)])
 
 
@@ -382,6 +384,8 @@ INSTRUCTION = re.compile(
     rf"avoid|consider|continue|keep|rest|try|book|make|please|i|we|you|this|that|it)\b|{_SUBJECT_MODAL}",
     re.IGNORECASE,
 )
+_COORDINATOR = re.compile(r"\b(?:or|and)\b", re.IGNORECASE)
+_AFTER_COMMA = re.compile(r",\s*$")
 _CLAUSE_OPENING = re.compile(r"[\s,]*(?:(?:and|so|or|also|but)\s+)?", re.IGNORECASE)
 
 
@@ -400,10 +404,18 @@ def _condition_end(text: str, cue: re.Match[str], low: int, high: int) -> int:
     scopes = _scopes(text)
     stop = _first_stop(text, scopes, cue.end(), high)
     high = high if stop is None else stop
-    if not _CLAUSE_OPENING.fullmatch(text, low, cue.start()):
-        return high  # the condition follows its main clause
     first = bisect_left(scopes.commas, cue.end())
     after = bisect_left(scopes.commas, high)
+    if not _CLAUSE_OPENING.fullmatch(text, low, cue.start()):
+        # The condition follows its main clause: it ends at its first comma unless a list runs on
+        # ("if you get chest pain, breathlessness or a faint"); a new item of the plan does not
+        # ("oxygen only if SpO2 < 94%, immediate primary PCI"). After a lead-in ("after delivery, if
+        # she still needs it, switch to enalapril") it holds to the clause's end.
+        if first == after or _AFTER_COMMA.search(text, max(low, cue.start() - 4), cue.start()):
+            return high
+        comma = scopes.commas[first]
+        listed = bisect_right(scopes.coordinators, comma)
+        return high if listed < len(scopes.coordinators) and scopes.coordinators[listed] < high else comma
     if first == after:
         return high
     last = scopes.commas[after - 1]

@@ -87,11 +87,14 @@ def direct_is_negated(text: str, start: int, end: int) -> bool:
 def direct_condition_end(text: str, cue: re.Match[str], low: int, high: int) -> int:
     end = reading.CONDITION_END.search(text, cue.end(), high)
     high = end.start() if end else high
-    if not reading._CLAUSE_OPENING.fullmatch(text, low, cue.start()):
-        return high
     commas = [m.start() for m in re.finditer(",", text[cue.end():high])]
     if not commas:
         return high
+    if not reading._CLAUSE_OPENING.fullmatch(text, low, cue.start()):
+        if text[low:cue.start()].rstrip().endswith(","):
+            return high
+        first = cue.end() + commas[0]
+        return high if reading._COORDINATOR.search(text, first + 1, high) else first
     last = cue.end() + commas[-1]
     return last if reading.INSTRUCTION.match(text, last, high) else cue.end() + commas[0]
 

@@ -150,6 +150,7 @@ def hypothetical(text: str, mention: str) -> bool:
     ("Watch out for black, tarry stools over the next few days.", "black, tarry stools"),
     ("I want to check whether you have any chest pain.", "chest pain"),
     ("If you've taken any ibuprofen today you must tell the nurse.", "ibuprofen"),
+    ("After delivery, if she still needs treatment, switch to enalapril.", "enalapril"),
 ])
 def test_mentions_inside_a_condition_are_hypothetical(text, mention):
     assert hypothetical(text, mention)
@@ -164,6 +165,8 @@ def test_mentions_inside_a_condition_are_hypothetical(text, mention):
     ("Take paracetamol if you need it.", "paracetamol"),
     ("You've had a fever for three days.", "fever"),
     ("So if it gets worse, come back to the emergency department.", "emergency department"),
+    # a condition after its main clause ends at its comma when the plan's next item follows
+    ("Aspirin 300 mg, oxygen only if SpO2 < 94%, immediate primary PCI.", "primary PCI"),
 ])
 def test_main_clauses_are_not_hypothetical(text, mention):
     assert not hypothetical(text, mention)
