@@ -59,6 +59,10 @@ PHRASES: dict[Level, tuple[str, ...]] = {
         r"theatre|ultrasound|reduction)",
         r"(?:emergent|stat|emergency) (?:[\w/'-]+ ){0,2}(?:consult\w*|review|evaluation|exploration|surgery)",
         r"(?-i:(?:to|in|into) (?:the )?OR)",
+        r"same[\s-]night", r"(?:emergency|immediate|emergent) (?:[\w'-]+ ){0,2}referral",
+        r"(?:refer\w*|seen|see|review\w*|assess\w*|casualty) (?:[\w'-]+ ){0,4}(?:tonight|immediately|straight away|"
+        r"right away)",
+        r"(?:explor\w*|operat\w*) (?:[\w'-]+ ){0,4}(?:now|tonight|immediately|straight away|right away)",
         r"(?-i:A&E|A and E|ER)", r"ambulance", r"999", r"911", r"blue[\s-]light\w*", r"trauma team", r"crash team",
         r"(?:immediately|straight|urgently|now) (?:in)?to (?:the )?(?:hospital|emergency department)",
         r"(?:to|into) (?:the )?(?:hospital|emergency department) (?:now|immediately|straight away|right away)",
@@ -95,6 +99,10 @@ PHRASES: dict[Level, tuple[str, ...]] = {
         r"follow(?:ed)?[\s-]?up", r"f/u", r"recheck\w*", r"routine review",
         r"(?:see|review|check on|recheck) (?:you|him|her|them) (?:again|back|(?:in|at|after) [\w-]+)",
         r"review (?:in|after|at) (?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)",
+        r"(?:repeat|recheck|check)\w* (?:[\w/&'-]+ ){0,3}(?:in )?(?:\d+|a|one|two|three|four|six)(?:-\d+)?[\s-]?"
+        r"(?:days?|weeks?|wks?|fortnight|months?)",
+        r"(?:tsh|tfts|bloods|blood tests?|u&es?|inr|twoc|trial without catheter) (?:[\w'-]+ ){0,2}(?:in )?"
+        r"(?:\d+|a|one|two|three|four|six)(?:-\d+)?[\s-]?(?:days?|weeks?|wks?|fortnight|months?)",
     ),
     Level.HOME: (
         r"(?<!nursing )(?<!care )(?<!residential )home(?! (?:oxygen|visit|treatment team|ventilation))",
@@ -185,10 +193,10 @@ def reassures(plan: str) -> bool:
 
 
 def disposition_met(plan: str, disposition: str) -> bool:
-    """Whether the plan gives the case's disposition: it arranges that level of care and escalates
-    at most one level beyond it ("resus, then admit to the unit" still admits)."""
-    needed, levels = CASE_LEVEL[disposition], plan_levels(plan)
-    return needed in levels and max(levels) <= needed + 1
+    """Whether the plan gives the case's disposition: the highest level it arranges is that level or
+    one above it (ICU for a case needing admission, a specialist DVT clinic for GP follow-up)."""
+    needed, level = CASE_LEVEL[disposition], plan_level(plan)
+    return level is not None and needed <= level <= needed + 1
 
 
 def unsafe_disposition(plan: str, disposition: str) -> bool:

@@ -29,6 +29,9 @@ PLAN_SENTENCES = [
     ("Please call 999 and go to A&E now - don't drive yourself.", E),
     ("I'm referring you to the on-call surgeons as an emergency right now.", E),
     ("Immediate referral to urology for emergency scrotal exploration - no ultrasound first.", E),
+    ("You need to be seen by the eye team tonight.", E),
+    ("Paediatric surgeons to explore the scrotum now.", E),
+    ("Same-night referral to on-call ophthalmology.", E),
     ("- Emergent OB/GYN consult for laparoscopy", E),
     ("Transfer to the MICU for pressors.", E),
     ("Keep him NPO and take him to the OR for repair.", E),
@@ -52,6 +55,8 @@ PLAN_SENTENCES = [
     ("Your GP will review you in a week, or earlier if the redness spreads.", G),
     ("The practice nurse will repeat your kidney bloods next week.", G),
     ("F/u with PCP in 1 week.", G),
+    ("Levothyroxine 25 micrograms daily; TSH in 6 weeks.", G),
+    ("Home with a leg bag and a trial without catheter in 2 weeks.", G),
     # home and self-care
     ("You can go home today with paracetamol and plenty of fluids.", H),
     ("This will settle with self-care at home: rest, fluids and honey and lemon for the throat.", H),
@@ -109,6 +114,9 @@ def test_plan_text_reads_the_plan_of_a_diagnose_turn_or_an_end_turn_only():
     ("I'll refer you to the dermatology clinic.", "refer_specialist", True),
     ("I'm calling an ambulance to take you to the emergency department.", "emergency", True),
     ("This is an emergency.", "emergency", False),
+    ("Admit to the HDU for the insulin infusion.", "admit", True),  # a higher-care bed is an admission
+    ("Apixaban for three months, reviewed in the DVT clinic.", "follow_up", True),
+    ("Refer to the eye team in a few weeks.", "emergency", False),
 ])
 def test_disposition_met_when_the_plan_arranges_the_cases_level(plan, disposition, met):
     assert disposition_met(plan, disposition) is met
