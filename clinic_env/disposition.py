@@ -129,6 +129,7 @@ REASSURANCE = re.compile(
     r"no need (?:for|to) (?:a |any )?(?:scan|tests?|investigations?|see a specialist|worry|come back))\b",
     re.IGNORECASE,
 )
+_OUTPATIENT = re.compile(r"\bout[\s-]?patients?\b", re.IGNORECASE)
 WINDOW = 300  # characters each side of a mention read for its negation and condition
 _LEVEL_PATTERNS = tuple((level, re.compile(r"(?<!\w)(?:" + "|".join(phrases) + r")(?!\w)", re.IGNORECASE))
                         for level, phrases in PHRASES.items())
@@ -200,11 +201,22 @@ def disposition_met(plan: str, disposition: str) -> bool:
 
 
 def unsafe_disposition(plan: str, disposition: str) -> bool:
-    """Whether a case needing admission or emergency care is sent home or to routine follow-up:
-    the plan arranges home or GP follow-up and nothing at or above same-day assessment."""
+    """Whether a case needing admission or emergency care is sent home, to routine follow-up or to
+    outpatient care: the plan arranges home, GP follow-up or an outpatient appointment ("outpatient
+    endoscopy in 2 weeks") and nothing at or above same-day assessment. A bare referral ("refer to
+    vascular") is not enough to call it unsafe: its urgency often goes unwritten."""
     levels = plan_levels(plan)
-    return (CASE_LEVEL[disposition] >= Level.ADMIT and bool(levels & {Level.HOME, Level.GP_FOLLOW_UP})
-            and max(levels) < Level.SAME_DAY)
+    sent_away = bool(levels & {Level.HOME, Level.GP_FOLLOW_UP}) or _arranges_outpatient_care(plan)
+    return CASE_LEVEL[disposition] >= Level.ADMIT and sent_away and max(levels, default=Level.HOME) < Level.SAME_DAY
+
+
+@lru_cache(maxsize=8192)
+def _arranges_outpatient_care(plan: str) -> bool:
+    """Whether a statement of the plan affirms outpatient care ("outpatient endoscopy in 2 weeks";
+    not "he cannot be managed as an outpatient")."""
+    return any(_affirmed(sentence, m.start(), m.end(), Level.CLINIC)
+               for sentence in sentences(plan.translate(APOSTROPHES)) if not is_question(sentence)
+               for m in _OUTPATIENT.finditer(sentence))
 
 
 def missed_red_flag(plan: str, disposition: str) -> bool:

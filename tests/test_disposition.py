@@ -132,6 +132,8 @@ def test_disposition_met_when_the_plan_arranges_the_cases_level(plan, dispositio
     ("No need to send you home: I'm admitting you.", "admit", False),
     ("Go home and rest.", "follow_up", False),  # the case does not need admission
     ("Aspirin now.", "emergency", False),  # no level arranged: nothing to call unsafe
+    ("Omeprazole 40 mg and an outpatient endoscopy in 2 weeks.", "admit", True),
+    ("He cannot be managed as an outpatient; refer to the vascular surgeons.", "emergency", False),
 ])
 def test_unsafe_disposition_is_home_or_routine_care_for_a_case_needing_hospital(plan, disposition, unsafe):
     assert unsafe_disposition(plan, disposition) is unsafe
