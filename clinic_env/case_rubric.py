@@ -100,17 +100,20 @@ def _names_pattern(names: list[str]) -> str:
 # ramipril", "stop the ibuprofen"): going on with it is a decision the doctor states. So a
 # contraindicated current medicine counts when continued, restarted, raised, given or written with a
 # dose ("keep taking the ibuprofen", "continue bisoprolol and spironolactone", "sertraline can
-# continue", "leave the sertraline as it is", "ibuprofen 400 mg"), not when named.
+# continue", "leave the sertraline as it is", "ibuprofen 400 mg", "Nurofen for the fever", "ibuprofen
+# instead"), not when named.
 # A restart put off ("restart ramipril once the kidneys recover") is no restart now.
 _SUBJECT = r"(?<!\byou )(?<!\bi )(?<!\bwe )(?<!\bhe )(?<!\bshe )(?<!\bthey )"
 _GOING_ON = (
     r"(?<![\w-])(?:continu\w*|keep(?:\s+(?:on|taking|using|going\s+with))?|carry(?:ing)?\s+on(?:\s+(?:taking|with))?|"
     r"(?:restart\w*|resum\w*|reintroduc\w*)(?![^.;\n]{0,60}?\b(?:once|when|after|until)\b)|stay(?:ing)?\s+on|"
-    r"go(?:ing)?\s+back\s+on|remain\s+on|increas\w*|reduc\w*|start\w*|giv(?:e|ing)|prescrib\w*|add|"
+    r"go(?:ing)?\s+back\s+on|remain\s+on|increas\w*|reduc\w*|start\w*|giv(?:e|ing)|prescrib\w*|add|finish\w*|"
     + _SUBJECT + r"(?:take|use))\s+(?:(?:the|your|his|her|their|with|on|regular|usual)\s+){0,2}"
     r"(?:[^.;:!?\n]{0,60}?[\s,])?")  # a list may follow the cue: "continue bisoprolol, spironolactone and ..."
 _GOES_ON = (r"(?=\s+(?:can|should|will|may|must)\s+(?:also\s+)?(?:be\s+)?(?:continu\w*|carr(?:y|ied)\s+on|restart\w*|"
-            r"resum\w*|stay|go\s+on|kept)\b|\s+\d+(?:\.\d+)?\s*(?:mg|g|micrograms?|mcg|units?|ml|mmol)\b"
+            r"resum\w*|stay|go\s+on|kept)\b|\s+(?:continued|instead)\b"
+            r"|(?:\s+[\w-]+){0,2}?\s+\d+(?:\.\d+)?\s*(?:mg|g|micrograms?|mcg|units?|ml|mmol|puffs?|tablets?|drops?|sprays?)\b"
+            r"|\s+(?:for|to treat|to help with|to ease|to control)\s+(?:the\s+|his\s+|her\s+|your\s+|any\s+)?[\w-]+"
             r"|\s*[:\-\u2013]\s*(?:continu\w*|keep|carry on)\b|\s+(?:as it is|as is|unchanged|at the same dose|as normal|"
             r"as before)\b|(?:\s+[\w'\u2019-]+){0,3}?\s+(?:is|are)\s+(?:fine|ok|okay|safe)\b)")
 # Up to four words between a contraindication's name and one of its ``near`` words.

@@ -57,6 +57,7 @@ PHRASES: dict[Level, tuple[str, ...]] = {
         r"(?:operating )?theatres?", r"cath(?:eter(?:isation)?)?[\s-]lab", r"primary pci", r"thrombectomy",
         r"emergency (?:surgery|operation|repair|laparotomy|laparoscopy|exploration|endoscopy|department|room|team|"
         r"theatre|ultrasound|reduction)",
+        r"(?:emergency|urgent|immediate|emergent) (?:[\w'-]+ ){0,2}\w+(?:ectomy|otomy|ostomy|plasty|pexy|scopy)",
         r"(?:emergent|stat|emergency) (?:[\w/'-]+ ){0,2}(?:consult\w*|review|evaluation|exploration|surgery)",
         r"(?-i:(?:to|in|into) (?:the )?OR)",
         r"same[\s-]night", r"(?:emergency|immediate|emergent) (?:[\w'-]+ ){0,2}referral",
@@ -98,16 +99,17 @@ PHRASES: dict[Level, tuple[str, ...]] = {
         r"(?-i:GP)s?", r"general practitioner", r"family doctor", r"primary care", r"practice nurse",
         r"follow(?:ed)?[\s-]?up", r"f/u", r"recheck\w*", r"routine review",
         r"(?:see|review|check on|recheck) (?:you|him|her|them) (?:again|back|(?:in|at|after) [\w-]+)",
-        r"review (?:in|after|at) (?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)",
+        r"review (?:(?:in|after|at) )?(?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)",
         r"(?:repeat|recheck|check)\w* (?:[\w/&'-]+ ){0,3}(?:in )?(?:\d+|a|one|two|three|four|six)(?:-\d+)?[\s-]?"
         r"(?:days?|weeks?|wks?|fortnight|months?)",
         r"(?:tsh|tfts|bloods|blood tests?|u&es?|inr|twoc|trial without catheter) (?:[\w'-]+ ){0,2}(?:in )?"
         r"(?:\d+|a|one|two|three|four|six)(?:-\d+)?[\s-]?(?:days?|weeks?|wks?|fortnight|months?)",
     ),
     Level.HOME: (
-        r"(?<!nursing )(?<!care )(?<!residential )home(?! (?:oxygen|visit|treatment team|ventilation))",
+        r"(?<!nursing )(?<!care )(?<!residential )(?<!before going )(?<!before )home(?! (?:oxygen|visit|treatment team|"
+        r"ventilation))",
         r"discharg(?:e|ed|ing) (?:you|him|her|them|home|today|now|later|tomorrow|from)",
-        r"(?:be|been|get|gets|is|are|can|was) discharged", r"(?:for|to|on|before|after|at) discharge",
+        r"(?:be|been|get|gets|is|are|can|was) discharged", r"(?:for|to) discharge",
         r"self[\s-]care",
     ),
 }

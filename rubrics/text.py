@@ -145,7 +145,7 @@ NEGATION = re.compile(
     r"|(?:['\u2019]d|\bwould)\s+(?:normally|usually|ordinarily)\b",
     re.IGNORECASE,
 )
-# Words that deny what comes just before them: at most four words of the same clause (none that
+# Words that deny what comes just before them: at most five words of the same clause (none that
 # opens a condition: "give antibiotics if you don't improve" is no refusal) lead to one. A
 # treatment put off ("ramipril restarts only once the kidneys recover", "metformin not until the
 # scan is done") is not given now either.
@@ -154,10 +154,13 @@ _REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually
             r"useful|beneficial|effective|suitable|help|helps|work|works|reach|reaches)")
 POST_NEGATION = re.compile(
     r"(?:\s+(?!(?:if|unless|when|whenever|because|until|so|that|while|before|after|since|then)\b)(?!(?<!such\s)as\b)"
-    r"[\w'\u2019-]+){0,4}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|unsuitable"
+    r"[\w'\u2019-]+){0,5}?\s+(?:" + _REFUSED + r"|contraindicated|unnecessary|inappropriate|unsafe|unsuitable"
     r"|(?<!not )(?<!not been )(?<!n't been )(?<!cannot be )(?<!can't be )(?<!yet to be )ruled out"
     r"|avoided|suspended|withheld|discontinued|on hold|off the table|(?:would|should) (?:normally|usually|ordinarily)"
-    r"|(?:is|are)\s+out(?!\s+of)|(?:\w+n['\u2019]t|not)\s+(?:an?\s+|the\s+)?(?:options?|choices?)"
+    r"|(?:is|are)\s+out(?!\s+of)|(?:\w+n['\u2019]t|not)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(?:options?|choices?)"
+    r"|no longer (?:recommended|advised|used)|(?:is|are|would be) (?:dangerous|harmful|no use|no good|useless)"
+    r"|(?:\w+n['\u2019]t|not) (?:be )?enough"
+    r"|(?:must|should|has to|have to|needs? to) (?:be )?(?:stopped|stop|held|withheld|discontinued|avoided)"
     r"|(?:would|could) be (?:too )?risky"
     r"|not (?:the right|a good|the best|a safe) (?:thing|choice|idea|option|drug|treatment)"
     r"|not something (?:I|we)(?:['\u2019]d| would)? (?:recommend|advise|use|give|suggest)"

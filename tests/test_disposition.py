@@ -32,6 +32,7 @@ PLAN_SENTENCES = [
     ("You need to be seen by the eye team tonight.", E),
     ("Paediatric surgeons to explore the scrotum now.", E),
     ("Same-night referral to on-call ophthalmology.", E),
+    ("Emergency lumbar discectomy tonight.", E),
     ("- Emergent OB/GYN consult for laparoscopy", E),
     ("Transfer to the MICU for pressors.", E),
     ("Keep him NPO and take him to the OR for repair.", E),
@@ -56,6 +57,8 @@ PLAN_SENTENCES = [
     ("The practice nurse will repeat your kidney bloods next week.", G),
     ("F/u with PCP in 1 week.", G),
     ("Levothyroxine 25 micrograms daily; TSH in 6 weeks.", G),
+    ("Review 2 weeks.", G),
+    ("Physiotherapy and rehabilitation on the ward before going home.", A),  # home comes after the admission
     ("Home with a leg bag and a trial without catheter in 2 weeks.", G),
     # home and self-care
     ("You can go home today with paracetamol and plenty of fluids.", H),

@@ -69,6 +69,9 @@ def test_every_withheld_name_is_covered_by_a_contraindication(cases):
     ("Continue the atorvastatin, but stop the ibuprofen.", False),
     ("The Advil you bought has strained your kidneys.", False),  # her ibuprofen under another name
     ("Keep taking the Nurofen for your knees.", True),
+    ("Admit; Nurofen for the knee pain.", True),  # an indication makes it a prescription
+    ("Paracetamol is not enough, so ibuprofen instead.", True),
+    ("Ibuprofen continued.", True),
 ])
 def test_a_contraindicated_current_medicine_counts_when_continued(plan, harmful):
     nsaid = criterion("uro_acute_kidney_injury", "contraindicated_", "NSAIDs")

@@ -73,6 +73,12 @@ def negated(text: str, mention: str) -> bool:
     ("- D/c Sudafed and chlorphenamine", "chlorphenamine"),  # US "discontinue"
     ("He collapsed with amoxicillin in 2009.", "amoxicillin"),
     ("Penicillins and cephalosporins such as ceftriaxone are out.", "ceftriaxone"),
+    ("Steam inhalation is no longer recommended.", "Steam inhalation"),
+    ("Steroids aren't a first-line option here.", "Steroids"),
+    ("Folic acid on its own would be dangerous.", "Folic acid"),
+    ("Oral B12 tablets would not be enough.", "B12 tablets"),
+    ("Lamotrigine must be stopped today.", "Lamotrigine"),
+    ("Heparin and antiplatelet loading are absolutely contraindicated.", "Heparin"),
 ])
 def test_negated_mentions(text, mention):
     assert negated(text, mention)
