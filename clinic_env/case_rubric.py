@@ -243,7 +243,8 @@ def _contraindicated_use(contra: Contraindication, case: Case) -> str:
     if not current:
         return _names_pattern(names)
     others = [n for n in names if n not in current]
-    going_on = rf"{_GOING_ON}(?P<mention>{_names_pattern(current)})|{_names_pattern(current)}{_GOES_ON}"
+    taken = _names_pattern(current)
+    going_on = rf"{_GOING_ON}(?P<mention>{taken})|{taken}{_GOES_ON}"
     return going_on + (f"|{_names_pattern(others)}" if others else "")
 
 

@@ -173,15 +173,21 @@ def _affirmed_in_window(text: str, start: int, end: int, level: Level) -> bool:
 
 
 @lru_cache(maxsize=8192)
+def _statements(plan: str) -> tuple[str, ...]:
+    """The plan's sentences that state something (questions state nothing), split once per plan."""
+    return tuple(s for s in sentences(plan.translate(APOSTROPHES)) if not is_question(s))
+
+
+def _affirms(plan: str, pattern: re.Pattern[str], level: Level) -> bool:
+    """Whether a statement of the plan holds a ``pattern`` mention that arranges ``level`` (``_affirmed``)."""
+    return any(_affirmed(sentence, m.start(), m.end(), level)
+               for sentence in _statements(plan) for m in pattern.finditer(sentence))
+
+
+@lru_cache(maxsize=8192)
 def plan_levels(plan: str) -> frozenset[Level]:
     """The levels of care the plan affirms (see the module doc)."""
-    found: set[Level] = set()
-    for sentence in sentences(plan.translate(APOSTROPHES)):
-        if is_question(sentence):
-            continue
-        found.update(level for level, pattern in _LEVEL_PATTERNS if level not in found and any(
-            _affirmed(sentence, m.start(), m.end(), level) for m in pattern.finditer(sentence)))
-    return frozenset(found)
+    return frozenset(level for level, pattern in _LEVEL_PATTERNS if _affirms(plan, pattern, level))
 
 
 def plan_level(plan: str) -> Level | None:
@@ -192,7 +198,7 @@ def plan_level(plan: str) -> Level | None:
 
 def reassures(plan: str) -> bool:
     """Whether a statement of the plan reassures the patient that all is well."""
-    return any(REASSURANCE.search(s) for s in sentences(plan.translate(APOSTROPHES)) if not is_question(s))
+    return any(REASSURANCE.search(s) for s in _statements(plan))
 
 
 def disposition_met(plan: str, disposition: str) -> bool:
@@ -208,17 +214,10 @@ def unsafe_disposition(plan: str, disposition: str) -> bool:
     endoscopy in 2 weeks") and nothing at or above same-day assessment. A bare referral ("refer to
     vascular") is not enough to call it unsafe: its urgency often goes unwritten."""
     levels = plan_levels(plan)
-    sent_away = bool(levels & {Level.HOME, Level.GP_FOLLOW_UP}) or _arranges_outpatient_care(plan)
-    return CASE_LEVEL[disposition] >= Level.ADMIT and sent_away and max(levels, default=Level.HOME) < Level.SAME_DAY
-
-
-@lru_cache(maxsize=8192)
-def _arranges_outpatient_care(plan: str) -> bool:
-    """Whether a statement of the plan affirms outpatient care ("outpatient endoscopy in 2 weeks";
-    not "he cannot be managed as an outpatient")."""
-    return any(_affirmed(sentence, m.start(), m.end(), Level.CLINIC)
-               for sentence in sentences(plan.translate(APOSTROPHES)) if not is_question(sentence)
-               for m in _OUTPATIENT.finditer(sentence))
+    if CASE_LEVEL[disposition] < Level.ADMIT or max(levels, default=Level.HOME) >= Level.SAME_DAY:
+        return False
+    # "he cannot be managed as an outpatient" sends no one away
+    return bool(levels & {Level.HOME, Level.GP_FOLLOW_UP}) or _affirms(plan, _OUTPATIENT, Level.CLINIC)
 
 
 def missed_red_flag(plan: str, disposition: str) -> bool:

@@ -212,8 +212,8 @@ def _plan(rubric: Rubric) -> _Plan:
 class MatcherSession:
     """Grades one growing conversation: each ``update`` reads only the messages added since the last.
 
-    Per criterion it keeps how many messages have counted so far, its verdict and (for an
-    ``unless_refused`` matcher) whether one has refused it; per speaker, how many messages it
+    Per criterion it keeps how many messages have counted so far and its verdict; per speaker,
+    how many messages it
     has seen (for ``first_n``) and the criteria still open (one met that no refusal can undo,
     refused, past its ``first_n`` or whose window has closed is decided for good, and never
     looked at again); per ``before`` phrase list, whether its window has closed. Grading a
@@ -224,7 +224,6 @@ class MatcherSession:
         self.rubric = rubric
         self._plan = _plan(rubric)
         self.counts = [0] * len(rubric.criteria)
-        self.refused: set[str] = set()
         self._verdicts = [unmet for unmet, _ in self._plan.verdicts]
         self._open = dict(self._plan.by_speaker)
         self._seen = {speaker: 0 for speaker in SPEAKER_ROLES}
@@ -252,7 +251,6 @@ class MatcherSession:
                 if self.counts[i] < min_count:
                     self.counts[i] += count(text, min_count - self.counts[i])
                 if refuses is not None and refuses(text):
-                    self.refused.add(self.rubric.criteria[i].id)
                     self._verdicts[i] = self._plan.verdicts[i][0]
                     continue  # refused: never met
                 if self.counts[i] >= min_count:

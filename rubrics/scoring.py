@@ -191,14 +191,10 @@ class RubricScorer:
         return self._metrics(self.flags(met), example_tags)
 
     def flags(self, met: Met) -> list[bool]:
-        """``met_flags`` for this rubric, with its two common cases read off directly: aligned bools,
-        and verdicts in rubric order with bool ``met`` (what a grading session returns; then none
-        is missing, repeated or unknown)."""
+        """``met_flags`` for this rubric, with verdicts in rubric order with bool ``met`` (what a
+        grading session returns; then none is missing, repeated or unknown) read off directly."""
         met = list(met)
-        kinds = set(map(type, met))
-        if kinds == {bool} and len(met) == len(self.ids):
-            return met
-        if kinds == {Verdict} and self._unique_ids and [v.criterion_id for v in met] == self.ids:
+        if set(map(type, met)) == {Verdict} and self._unique_ids and [v.criterion_id for v in met] == self.ids:
             flags = [v.met for v in met]
             if set(map(type, flags)) == {bool}:
                 return flags

@@ -114,8 +114,9 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
 # "allergic to penicillin", "he's on aspirin").
 # A mention inside a condition states nothing either (ConText's "hypothetical"): "if you get any
 # chest pain, call 999", "come back should you notice blood", "watch out for a stiff neck". A
-# condition after its main clause runs to the clause's end ("come back if you get chest pain,
-# breathlessness or a faint"). A condition that opens the clause ends at "then", at a subject with
+# condition after its main clause ends at its first comma unless a list runs on ("come back if you
+# get chest pain, breathlessness or a faint"; "oxygen only if SpO2 < 94%, immediate primary PCI"
+# plans the PCI). A condition that opens the clause ends at "then", at a subject with
 # a modal ("... you should ...") or at a comma: the last one when an instruction follows it (a
 # list inside the condition: "if you get chest pain, breathlessness or a faint, call 999"),
 # otherwise the first ("if more is needed, IV morphine, oxycodone or fentanyl").
@@ -174,7 +175,7 @@ POST_NEGATION = re.compile(
 # "amoxicillin caused anaphylaxis", "the combined pill raises your risk", "potassium is 5.9" (a
 # measured value) (just after it).
 _CULPRIT_BEFORE = re.compile(
-    r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|reacted badly|anaphylaxis|intolerant|intolerance|"
+    r"(?:\b(?:allergic|allergy|allergies|reaction|reactions|anaphylaxis|intolerant|intolerance|"
     r"sensitive|sensitivity|resistant|resistance|rash|reacted(?: badly)?|collapsed|reaction (?:you|he|she|they) had)"
     r"\s+(?:to|with|of)|\b(?:switch|switching|change|changing|swap|swapping)(?:\s+from)?|\b(?:caused|provoked|triggered|induced|precipitated|brought on|"
     r"tipped over)\s+by|\bdue to|\bbecause of|\bon top of|(?<!benefit )\bfrom"
