@@ -21,7 +21,10 @@ an invented symptom -4, an unneeded costly test -3.
 The harm gate: a contraindicated treatment, an unsafe disposition (home or routine review
 for a case needing admission or emergency care) and a missed red flag (less care than the
 red flags need, with reassurance or a discharge home) are critical, and the rubric's
-``harm_cap`` is ``HARM_CAP``. Dispositions are read by ``clinic_env.disposition``.
+``harm_cap`` is ``HARM_CAP``. So is a shotgun differential: more than five diagnoses is a
+hedge, not a diagnosis, and the plan that follows treats none of them; points alone leave a
+hedging visit most of its work-up's reward (0.29 against the honest visit's 0.44), enough
+for a policy that cannot tell two diagnoses apart to learn to list ten. Dispositions are read by ``clinic_env.disposition``.
 """
 
 from __future__ import annotations
@@ -194,7 +197,7 @@ def _diagnosis(case: Case) -> list[Criterion]:
                   tags=["diagnosis"],
                   matcher=Matcher(pattern=FOCUSED + _diagnosis_pattern(names, 3)[1:])),
         Criterion(id="shotgun_differential", text="Gives a shotgun differential of more than five diagnoses", points=-10,
-                  dimension="diagnostic_accuracy", tags=["shotgun"],
+                  dimension="diagnostic_accuracy", tags=["shotgun"], critical=True,
                   matcher=Matcher(pattern=r"^DIAGNOSE:(?:[^;\n]*;){5,}")),
     ]
 

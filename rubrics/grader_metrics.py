@@ -31,9 +31,6 @@ from clinic_rubrics.schema import Rubric
 
 QUALITIES = ("excellent", "safe_mediocre", "dangerous")
 
-# The criterion tags that mark harm: a met criterion with one of them means the grader saw
-# harmful care (a critical harm, a contraindicated drug or procedure, reassurance over a red
-# flag, an unsafe disposition). Rubric builders tag their harm criteria with these names.
 @dataclass(frozen=True)
 class Scored:
     """One graded consultation of the development set."""

@@ -111,8 +111,8 @@ def test_the_env_reward_pays_the_gated_score_and_reports_the_raw_one():
     critical = {c.id for c in rubric.criteria if c.critical}
     assert critical >= {"unsafe_disposition", "missed_red_flag"}
     assert any(i.startswith("contraindicated_") for i in critical)
-    # every critical criterion is a tagged harm, so grader-eval counts it as harm found
-    assert all({"contraindication", "red_flag", "unsafe_disposition"} & set(c.tags) for c in rubric.criteria
+    # every critical criterion is one of the gate's kinds: a harm, or a hedge in place of a diagnosis
+    assert all({"contraindication", "red_flag", "unsafe_disposition", "shotgun"} & set(c.tags) for c in rubric.criteria
                if c.critical)
 
     def play(plan: str, reward: RubricReward):
