@@ -3,9 +3,11 @@
 Baichuan-M2's rubric generator turns expert judgement into weighted criteria; here a
 model reads the whole case (it is on the grader's side of the wall, so it may see the
 diagnosis) and answers with JSON. The answer is validated against ``clinic_rubrics.schema`` plus
-two rules of our own (all six dimensions covered, at least one negative criterion); an
-invalid answer is sent back with the reason and the model tries again, up to
-``max_attempts``. Generated criteria carry no offline matchers: grade them with an LLM judge.
+three rules of our own (all six dimensions covered, at least one negative criterion, at least
+one critical harm); an invalid answer is sent back with the reason and the model tries again,
+up to ``max_attempts``. A generated rubric is gated like a builtin one (``harm_cap`` is
+``case_rubric.HARM_CAP``), so a written rubric cannot let harmful care outscore safe care
+either. Generated criteria carry no offline matchers: grade them with an LLM judge.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 
 from pydantic import ValidationError
 
+from clinic_env.case_rubric import HARM_CAP
 from clinic_env.cases.schema import Case
 from clinic_rubrics.chat import ChatClient
 from clinic_rubrics.schema import DIMENSIONS, Rubric
@@ -28,12 +31,15 @@ examine, order tests, diagnose and plan).
 Answer with one JSON object and nothing else: {"criteria": [...]}. Each criterion is
 {"id": short snake_case id, "text": one observable behaviour of the doctor,
   "points": integer from -10 to 10, never 0, "dimension": one of <<DIMENSIONS>>,
-  "tags": list of short strings}.
+  "tags": list of short strings, "critical": true or false}.
 Positive points reward what a good doctor does (weigh the diagnosis and safety highest);
 negative points penalise what must not happen (e.g. a contraindicated drug, a missed red
 flag, an unnecessary costly test, a diagnosis before any question, a shotgun differential,
-stating facts the patient never gave). Cover all six dimensions and include at least
-<<MIN_CRITERIA>> criteria, at least one of them negative."""
+stating facts the patient never gave). Mark "critical": true on each negative criterion for
+care that could seriously harm this patient (a contraindicated treatment, sending home a
+patient who needs admission or emergency care, reassurance over a red flag): a met critical
+criterion caps the whole visit's score at <<HARM_CAP>>. Cover all six dimensions and include
+at least <<MIN_CRITERIA>> criteria, at least one of them negative and one critical."""
 
 
 class RubricGenerationError(RuntimeError):
@@ -54,7 +60,8 @@ def parse_rubric(text: str, case_id: str, min_criteria: int) -> Rubric:
     if not isinstance(data, dict) or not isinstance(data.get("criteria"), list):
         raise ValueError('the answer must be a JSON object with a "criteria" list')
     try:
-        rubric = Rubric(criteria=data["criteria"], metadata={"case_id": case_id, "source": "llm_rubric_generator"})
+        rubric = Rubric(criteria=data["criteria"], metadata={"case_id": case_id, "source": "llm_rubric_generator"},
+                        harm_cap=HARM_CAP)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -66,6 +73,8 @@ def parse_rubric(text: str, case_id: str, min_criteria: int) -> Rubric:
         raise ValueError(f"the rubric has {len(rubric.criteria)} criteria; at least {min_criteria} are needed")
     if not any(c.points < 0 for c in rubric.criteria):
         raise ValueError("the rubric has no negative criterion")
+    if not any(c.critical for c in rubric.criteria):
+        raise ValueError('the rubric has no critical criterion (a serious harm marked "critical": true)')
     return rubric
 
 
@@ -86,6 +95,7 @@ class LLMRubricGenerator:
         case_json = case.model_dump_json(indent=1, exclude_none=True)
         instructions = INSTRUCTIONS.replace("<<DIMENSIONS>>", ", ".join(DIMENSIONS))
         instructions = instructions.replace("<<MIN_CRITERIA>>", str(self.min_criteria))
+        instructions = instructions.replace("<<HARM_CAP>>", f"{HARM_CAP:g}")
         return [{"role": "system", "content": instructions},
                 {"role": "user", "content": f"Case file:\n```json\n{case_json}\n```"}]
 

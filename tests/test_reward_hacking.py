@@ -101,11 +101,7 @@ def test_the_baseline_itself_is_far_from_the_floor(baseline):
     assert baseline > 0.3
 
 
-@pytest.mark.parametrize("name", ["keyword stuffing", "keyword salad", "empty turns", "talks to the judge"])
-def test_words_without_questions_or_a_plan_earn_next_to_nothing(name):
+@pytest.mark.parametrize("name", list(ADVERSARIES))
+def test_every_adversary_earns_next_to_nothing(name):
+    """Including the shotgun, whose work-up is real: the gate caps a differential of more than five."""
     assert mean_score(ADVERSARIES[name]) <= 0.05
-
-
-def test_hedging_an_honest_work_up_with_ten_diagnoses_earns_next_to_nothing():
-    """The work-up is real, but the gate caps a differential of more than five diagnoses."""
-    assert mean_score(ADVERSARIES["shotgun differential"]) <= 0.05

@@ -15,12 +15,12 @@ from clinic_rubrics.llm_judge import LLMJudge
 from clinic_rubrics.schema import DIMENSIONS
 
 
-def rubric_answer(dimensions=DIMENSIONS, negative=True, n=10) -> str:
+def rubric_answer(dimensions=DIMENSIONS, negative=True, n=10, critical=True, harm_points=-8) -> str:
     criteria = [{"id": f"c{i}", "text": f"Does good thing {i}", "points": 3,
                  "dimension": dimensions[i % len(dimensions)], "tags": []} for i in range(n)]
     if negative:
-        criteria.append({"id": "bad", "text": "Prescribes amoxicillin despite the allergy", "points": -8,
-                         "dimension": "ethics_safety", "tags": ["safety"]})
+        criteria.append({"id": "bad", "text": "Prescribes amoxicillin despite the allergy", "points": harm_points,
+                         "dimension": "ethics_safety", "tags": ["safety"], "critical": critical})
     return "```json\n" + json.dumps({"criteria": criteria}) + "\n```"
 
 
@@ -55,6 +55,33 @@ def test_invalid_answers_are_sent_back_with_the_reason(pneumonia_case):
     assert len(requests) == 3 and len(rubric.criteria) == 11
     assert "not valid JSON" in requests[1].messages[-1]["content"]
     assert "does not cover the dimension(s)" in requests[2].messages[-1]["content"]
+
+
+def test_a_rubric_without_a_critical_harm_is_sent_back(pneumonia_case):
+    with serve(replies=[rubric_answer(critical=False), rubric_answer()]) as server:
+        rubric = LLMRubricGenerator(client(server), max_attempts=2)(pneumonia_case)
+        requests = server.requests
+    assert "no critical criterion" in requests[1].messages[-1]["content"]
+    assert [c.id for c in rubric.criteria if c.critical] == ["bad"] and rubric.harm_cap == 0.0
+
+
+@pytest.mark.parametrize("harm_met", [True, False])
+def test_a_generated_rubric_gates_harm_like_a_builtin_one(pneumonia_case, harm_met):
+    """Three good things and a critical harm worth only -1: points alone would pay 8/30; the gate pays 0."""
+    def judge(request):
+        good = any(f"[3] Does good thing {i}" in request.prompt for i in range(3))
+        return judge_reply(good or (harm_met and "[-1] Prescribes amoxicillin" in request.prompt))
+
+    with serve(replies=[rubric_answer(harm_points=-1)], handler=judge) as server:
+        reward = RubricReward(grader=LLMJudge(client(server), mode="consultation"),
+                              builder=LLMRubricGenerator(client(server)))
+        env = gym.make("clinic_env/Consultation-v0", cases=[pneumonia_case], reward=reward, reward_mode="terminal")
+        env.reset(seed=0)
+        _, score, _, _, info = env.step("DIAGNOSE: pneumonia\nPLAN: amoxicillin")
+    breakdown = info["reward_breakdown"]
+    assert breakdown["raw_score"] == pytest.approx((9 - 1) / 30 if harm_met else 9 / 30)
+    assert breakdown["critical_met"] == (["bad"] if harm_met else [])
+    assert score == (0.0 if harm_met else pytest.approx(9 / 30))
 
 
 def test_gives_up_with_a_clear_error(pneumonia_case):
