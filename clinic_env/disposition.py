@@ -11,7 +11,15 @@ phrases of each level of care in its statements, and keeps those the plan affirm
 - an escalation under a condition is safety-netting ("come back / go to A&E / see your GP if
   it gets worse"), unless the condition is a result the doctor is waiting for ("if the CT
   confirms it, I'll admit you"); a discharge under a condition is still a discharge ("home
-  this evening if the swelling goes down", "if you feel easier you can go home").
+  this evening if the swelling goes down", "if you feel easier you can go home"). So are
+  warning signs under a heading ("Red flags: ...", "### Return advice") and "return to the ER
+  for fever"; a purpose ("review in 4 weeks to see if ..."), "if needed" and a condition of a
+  second action ("... and repeat the X-ray if it's still sore") are not;
+- care the patient had before is history ("you were admitted last year", "seen in ED on
+  Saturday", "two ICU admissions in the past"), and care weighed and set aside ("I did think
+  about admitting you, but ..."), declined or only to be thought about arranges nothing;
+- same-day words in a letter, a routine or an outpatient pathway ("urgent suspected-cancer
+  referral", "I'll write to the surgeons") are not care today.
 
 The plan's level is the highest it arranges ("resus, then the coronary care unit" is an
 emergency; "home, with a GP review in a week" is GP follow-up). ``register_reading`` makes
@@ -64,7 +72,7 @@ PHRASES: dict[Level, tuple[str, ...]] = {
         r"(?:refer\w*|seen|see|review\w*|assess\w*|casualty) (?:[\w'-]+ ){0,4}(?:tonight|immediately|straight away|"
         r"right away)",
         r"(?:explor\w*|operat\w*) (?:[\w'-]+ ){0,4}(?:now|tonight|immediately|straight away|right away)",
-        r"(?-i:A&E|A and E|ER)", r"ambulance", r"999", r"911", r"blue[\s-]light\w*", r"trauma team", r"crash team",
+        r"(?-i:A&E|A and E|ER)", r"(?<!non-emergency )(?<!non emergency )ambulance", r"999", r"911", r"blue[\s-]light\w*", r"trauma team", r"crash team",
         r"(?:immediately|straight|urgently|now) (?:in)?to (?:the )?(?:hospital|emergency department)",
         r"(?:to|into) (?:the )?(?:hospital|emergency department) (?:now|immediately|straight away|right away)",
         r"thrombolys\w+ pathway", r"stroke team", r"disposition:? (?:is )?emergency",
@@ -72,38 +80,56 @@ PHRASES: dict[Level, tuple[str, ...]] = {
         r"decompression|repair|laparotomy|exploration|angiography|angioplasty|pci|endoscopy|reduction)",
         r"refer\w* (?:[\w'-]+ ){0,6}(?:now|immediately|straight away|as an emergency)",
         r"on[\s-]call (?:[\w'-]+ ){0,6}(?:now|immediately|straight away|right away|tonight)",
-        r"transfer\w* (?:[\w'-]+ ){0,3}to (?:the )?(?:[\w'-]+ ){0,2}(?:centre|unit|hospital)",
+        r"transfer\w* (?:[\w'-]+ ){0,3}to (?:the |a |an )?(?:[\w'-]+ ){0,2}(?:cent(?:re|er)|hospital)",
+        r"helicopter", r"air ambulance",
         r"(?:neurosurgical|cardiothoracic|vascular|major trauma) (?:centre|unit|team|surgeons?)",
     ),
     Level.ADMIT: (
-        r"admit\w*", r"admission", r"inpatients?", r"wards?(?! off)", r"(?:keep|keeping|kept) (?:you|him|her|them) in",
+        r"admit\w*", r"(?<!on )(?<!at )(?<!since )admission", r"inpatients?", r"wards?(?! off)(?!'s)", r"amu", r"(?:place|placed|admit\w*) (?:in|into|to) (?:observation|obs)\b", r"(?:keep|keeping|kept) (?:you|him|her|them) in",
         r"stay(?:s|ing)? (?:in hospital|in overnight|in tonight|overnight|with us|here)", r"(?:in|into|to) hospital",
         r"overnight stay", r"under the (?:[\w'-]+ )?(?:team|surgeons|physicians|medics|paediatricians|obstetricians|"
         r"gynaecologists)", r"(?:coronary|stroke|medical|surgical|acute medical) (?:care )?unit", r"ccu",
-        r"admissions? unit", r"assessment unit", r"observation ward",
+        r"admissions? unit", r"observation (?:ward|unit|bay)", r"obs unit", r"clinical decision unit", r"cdu",
     ),
     Level.SAME_DAY: (
         r"same[\s-]day", r"urgent(?:ly)? (?:[\w'-]+ ){0,2}(?:review|assessment|referral|appointment|clinic|scan|"
         r"ultrasound|opinion)", r"refer\w* (?:[\w'-]+ ){0,3}urgently",
-        r"(?:seen|see you|review\w*|assess\w*) (?:[\w'-]+ ){0,2}today", r"this afternoon", r"on[\s-]call",
+        r"(?:seen|see (?:you|him|her|them)|review\w*|assess\w*) (?:[\w'-]+ ){0,2}today", r"this afternoon", r"on[\s-]call",
         r"eye casualty", r"liaison", r"ambulatory emergency", r"sdec", r"early pregnancy (?:unit|assessment)",
+        r"day (?:case|unit)", r"come in (?:[\w'-]+ ){0,2}today",
+        r"assessment (?:unit|suite|centre|area)", r"maternity triage", r"day assessment",
+        r"crisis assessment",
         r"(?:medical|surgical|admitting|paediatric|gynae\w*|obstetric|orthopaedic|urology|vascular|cardiology|"
         r"respiratory|neurology|ent|hospital) (?:team|registrar|reg|doctors?|consultant|surgeons?)",
     ),
     Level.CLINIC: (
-        r"refer\w*", r"specialists?", r"clinic", r"out[\s-]?patients?", r"two[\s-]week[\s-]wait", r"2ww",
-        r"(?!apolog)\w+olog(?:y|ist|ists)", r"physio\w*", r"dietitian", r"ambulatory (?:care|\w+ service|clinic)",
-        r"psychiatr\w+",
+        r"(?<!self-)(?<!self )refer\w*", r"specialists?", r"consultants?", r"clinic", r"out[\s-]?patients?", r"two[\s-]week[\s-]wait", r"2ww",
+        r"(?!apolog)\w+olog(?:y|ist|ists)", r"physio\w*(?! exercises)", r"dietitian", r"ambulatory (?:care|\w+ service|clinic)",
+        r"psychiatr\w+", r"(?:write|writing|letter) to (?:the |a |your )?(?:[\w'-]+ ){0,2}(?:team|surgeons?|"
+        r"specialists?|consultants?|physicians|clinic|department)",
     ),
     Level.GP_FOLLOW_UP: (
         r"(?-i:GP)s?", r"general practitioner", r"family doctor", r"primary care", r"practice nurse",
-        r"follow(?:ed)?[\s-]?up", r"f/u", r"recheck\w*", r"routine review",
+        r"follow(?:ed)?[\s-]?up(?! prn| as needed| if needed)", r"f/u(?! prn| as needed| if needed)", r"recheck\w*",
+        r"routine review", r"review (?:is )?due", r"appointment with (?:me|us|the (?:practice )?nurse|your gp)",
         r"(?:see|review|check on|recheck) (?:you|him|her|them) (?:again|back|(?:in|at|after) [\w-]+)",
         r"review (?:(?:in|after|at) )?(?:a |an )?[\w-]+ (?:[\w'-]+ )?(?:hours?|days?|weeks?|months?)",
         r"(?:repeat|recheck|check)\w* (?:[\w/&'-]+ ){0,3}(?:in )?(?:\d+|a|one|two|three|four|six)(?:-\d+)?[\s-]?"
         r"(?:days?|weeks?|wks?|fortnight|months?)",
-        r"(?:tsh|tfts|bloods|blood tests?|u&es?|inr|twoc|trial without catheter) (?:[\w'-]+ ){0,2}(?:in )?"
+        r"(?:tsh|tfts|bloods|blood tests?|u&es?|inr|twoc|trial without catheter|urate|lfts?|fbc|hba1c|a1c|bmp|cmp|"
+        r"lipids|levels?|creatinine|kidney (?:blood )?tests?|bp|blood pressure) (?:[\w'-]+ ){0,2}(?:in )?"
         r"(?:\d+|a|one|two|three|four|six)(?:-\d+)?[\s-]?(?:days?|weeks?|wks?|fortnight|months?)",
+        r"(?:see|meet|review)\w* (?:me|us) (?:again|back|(?:in|at|after) [\w-]+)", r"see you back", r"pop back", r"rtc",
+        r"(?:come|pop|call|drop) (?:back )?(?:in )?(?:and|to) see (?:me|us|the (?:practice )?nurse)",
+        r"(?:book|booked|schedul\w+|arrang\w+|make) (?:[\w'-]+ ){0,3}(?:appointment|review|follow\w*|check)",
+        r"appointment (?:is |has been )?(?:booked|scheduled|made|arranged)",
+        r"(?:booked|book) (?:in )?with (?:me|us|the (?:practice |asthma |diabetes )?nurse|reception)",
+        r"(?:let's|we'll|i'll|we will|i will) (?:review|meet|see (?:you|how))",
+        r"review (?:with|by) (?:the |your |a )?(?:[\w'-]+ ){0,2}(?:nurse|doctor|me)",
+        r"(?:i'll|we'll|i will|we will) (?:ring|call|phone) you", r"(?:phone|telephone) (?:check|review|follow\w*|call)",
+        r"review at (?:the |your |her |his )?[\w-]+ (?:check|appointment|visit)",
+        r"(?:check|review|recheck|repeat)\w* (?:[\w/&'-]+ ){0,3}(?:on )?(?:monday|tuesday|wednesday|thursday|friday|"
+        r"next week)",
     ),
     Level.HOME: (
         r"(?<!nursing )(?<!care )(?<!residential )(?<!before going )(?<!before )home(?! (?:oxygen|visit|treatment team|"
@@ -114,11 +140,78 @@ PHRASES: dict[Level, tuple[str, ...]] = {
     ),
 }
 
-# Care someone "would need" is not arranged ("you'd need to go to A&E"): read as a condition, beside
-# the conditions of ``clinic_rubrics.text.condition_in``. Conditions that are results awaited
-# rather than warning signs do not make safety-netting.
-_WOULD_NEED = re.compile(r"\b(?:would(?: then)? (?:need|have to|require)|'d(?: then)? (?:need|have to))\b",
-                         re.IGNORECASE)
+# Care someone "would need" is not arranged ("you'd need to go to A&E"), nor care for "any of those"
+# signs: read as conditions, beside the conditions of ``clinic_rubrics.text.condition_in``. Conditions
+# that are results awaited rather than warning signs do not make safety-netting, nor does a purpose
+# ("review in 4 weeks to see if prophylaxis is needed").
+_WOULD_NEED = re.compile(r"\b(?:would(?: then)? (?:need|have to|require)|'d(?: then)? (?:need|have to)|"
+                         r"(?:for |with |if )?any of (?:those|these|them|the above|this))\b", re.IGNORECASE)
+_PURPOSE = re.compile(r"\bto (?:see|check|decide|find out|discuss|assess|know)\s*$", re.IGNORECASE)
+# "GP to re-examine in 10 days and repeat the X-ray if it's still sore": the condition is the second action's.
+_SECOND_ACTION = re.compile(r"\band\s+(?:then\s+)?(?:repeat|recheck|re-?examine|do|get|arrange|start|give|take|book|send|"
+                            r"check|consider|refer|increase|reduce|add|switch)\b", re.IGNORECASE)
+# A line that only heads what follows: "## Plan", "**Return advice:**", "Follow-up:".
+_HEADING = re.compile(r"^\s*(?:#+\s*[^\n]*|\*\*[^*\n]{1,60}\*\*\s*:?|[\w /&'()-]{1,60}:)\s*$")
+_ADVICE_AFTER = re.compile(r"\s+(?:return precautions|return advice|safety[\s-]?net\w*)\b", re.IGNORECASE)
+_NO_WARNING = re.compile(r"whether|if (?:needed|necessary|required|appropriate|indicated)\b", re.IGNORECASE)
+# A line of warning signs ("Red flags: ...", "Return precautions: ...", "When to get help urgently
+# (999 or A&E): ...") and "return to ED for fever" are safety-netting, with no "if".
+_SAFETY_NET_HEADING = re.compile(
+    r"^[\s#*>\u2022\d.)-]*(?:red[\s-]flags?|return (?:precautions|advice)|safety[\s-]?net\w*|"
+    r"(?:come back|return|go)(?: to [\w&' ]{1,30})? if\b|when to (?:come back|return|worry)|when to (?:get|seek|call for) "
+    r"(?:urgent |medical |emergency |immediate )?help|(?:warning|worrying|danger) signs|seek (?:urgent |immediate |"
+    r"medical |emergency )*(?:help|advice|attention|care))\b", re.IGNORECASE)
+_RETURN = re.compile(r"\b(?:return|come back|re-?attend|go back|head back|back|call|ring|dial|phone)\s+"
+                     r"(?:straight\s+|directly\s+)?"
+                     r"(?:to\s+)?(?:the\s+|your\s+)?$", re.IGNORECASE)
+_FOR_SIGNS = re.compile(
+    r"\s+(?:for|with)\s+(?!(?:him|her|them|you|me|us|this|that|the patient)\b)"
+    r"(?!(?:a |an |your |the |his |her |some )?(?:review|follow|check|appointment|results?|bloods|"
+    r"blood tests?|scan|dressing|repeat|reassessment|further|ongoing|treatment|surgery|admission|iv|antibiotics|"
+    r"management|observation|monitoring|assessment|tests?|imaging|x-?ray|ct|mri|ultrasound|injection|removal)\b)",
+    re.IGNORECASE)
+# Care the patient had before is history, not the plan: "you were in hospital last year", "she was
+# admitted to PICU aged 7", "two ICU admissions in the past", "seen in ED 3 days ago", "after your
+# admission in May" (a patient's past tense earlier in the clause, with no "today", "now" or future
+# between; a time in the past just after it; "previous", "after your" just before it).
+_HISTORY_BEFORE = re.compile(
+    r"\b(?:you|he|she|they|patient|mum|dad|baby|son|daughter)\s+(?:were|was|had|spent|went|came|ended up|got taken)\b"
+    r"(?![^.;\n]*\b(?:today|now|tonight|this (?:morning|afternoon|evening)|will|'ll|going to|need|needs)\b)",
+    re.IGNORECASE)
+_HISTORY_JUST_BEFORE = re.compile(
+    r"\b(?:previous|prior|past|last|recent|earlier|(?:after|since|during|before) (?:your|his|her|their|the))"
+    r"(?:\s+[\w'-]+)?\s+$", re.IGNORECASE)
+_HISTORY_AFTER = re.compile(
+    r"\s+discharge (?:letter|summary)|"
+    r"(?:\s+[\w'&-]+){0,4}?\s+(?:last (?:week|month|year|time|night|summer|winter|spring|autumn)|in (?:19|20)\d\d|"
+    r"\d+ (?:days?|weeks?|months?|years?) ago|ago|in the past|aged? \d+|as a (?:child|baby|teenager)|previously)\b",
+    re.IGNORECASE)
+# What was done before this plan, in a note's course ("Seen in ER Sat", "stabilised in resus", "NIV
+# started in ED"): a participle opening its clause just before the mention ("can be seen in" is no course).
+_COURSE = re.compile(r"(?:^|[.;:\n]\s*)[\W\d]*(?:[\w-]+\s+){0,2}(?<!be )(?:seen|stabili[sz]ed|resuscitated|treated|started|"
+                     r"given)\s+(?:in|at|by|on)\s+(?:the\s+)?$", re.IGNORECASE)
+# Care weighed and set aside: "I did consider admitting you, but ...", "admission discussed with the
+# medics - not required", "we talked about a referral but you'd rather try physio".
+_WEIGHED = re.compile(r"\b(?:thought about|think about|thinking about|consider(?:ed|ing)?|discuss(?:ed|ing)|"
+                      r"talked about|recommended|offered|suggested|wondered about|debated)\b", re.IGNORECASE)
+_SET_ASIDE = re.compile(r"\b(?:but|however|not (?:required|needed|necessary|indicated|warranted|wanted)|declined|"
+                        r"(?:do|does|did)(?:n't| not)\b(?! (?:worry|hesitate|delay|wait))|"
+                        r"decided against|would rather|'d rather|prefers?|preferred)\b", re.IGNORECASE)
+_WEIGHED_REACH = 60  # characters before a mention read for the weighing verb
+# Care refused or only to be thought about: "pt declined endocrinology referral", "we'll think about
+# hepatology" (a few words before it).
+_NOT_TAKEN_UP = re.compile(r"\b(?:declined|refused|refuses|turned down|(?:does|did)n't want|(?:does|did) not want|"
+                           r"(?:we'll|i'll|we will|i will|may|might|could|can) (?:think about|consider|discuss))"
+                           r"(?:\s+[\w'-]+){0,3}\s+$", re.IGNORECASE)
+# Same-day words in a letter, a routine or an outpatient pathway do not arrange care today ("I'll
+# write to the ENT surgeons", "urgent suspected-cancer referral", "urgent direct-access endoscopy
+# via the cancer pathway", "urgent cardiology outpatient appointment within 2 weeks").
+_NOT_TODAY = re.compile(r"\b(?:write|writing|letter|routine|non-?urgent|out[\s-]?patients?|clinic|2ww|two[\s-]week|"
+                        r"suspected cancer|cancer pathway|within \w+ weeks?|rapid[\s-]access|direct[\s-]access|"
+                        r"next (?:week|month)|weekly|(?:once|twice|three times) (?:a|per) week|every \w+ (?:days|weeks))\b",
+                        re.IGNORECASE)
+_TODAY = re.compile(r"\b(?:today|tonight|now|this (?:morning|afternoon|evening)|same[\s-]day|within the hour|"
+                    r"at \d{1,2}(?::\d\d)?\s*(?:am|pm)|at \d{1,2}(?:pm|am))\b", re.IGNORECASE)
 _RESULT = re.compile(r"\b(?:scan|ct|mri|x-?ray|ultrasound|echo|ecg|results?|bloods|blood tests?|tests?|levels?|"
                      r"troponin|films?|swab|culture|biopsy|lumbar puncture|confirms?)\b", re.IGNORECASE)
 # "See you in 48 hours, sooner if ...": a condition that only brings the plan forward.
@@ -148,14 +241,61 @@ def plan_text(message: str) -> str | None:
 
 
 def _safety_net(sentence: str, start: int, end: int, level: Level) -> bool:
-    """An escalation under a warning-sign condition in the same clause: advice, not the plan."""
+    """An escalation under a warning-sign condition in the same clause, in a line of warning signs
+    or back to hospital "for fever": advice, not the plan."""
     if level == Level.HOME:
         return False
+    if (_SAFETY_NET_HEADING.match(sentence) or _ADVICE_AFTER.match(sentence, end)
+            or (_RETURN.search(sentence, max(0, start - 40), start) and _FOR_SIGNS.match(sentence, end))):
+        return True
     low, high = clause_bounds(sentence, start, end)
-    condition = condition_in(sentence, start, end) or _WOULD_NEED.search(sentence, low, high)
-    if condition is None or _SOONER.search(sentence, low, condition.start()):
+    condition = (condition_in(sentence, start, end) or _WOULD_NEED.search(sentence, low, high)
+                 or _opening_condition(sentence, low))
+    if (condition is None or _SOONER.search(sentence, low, condition.start())
+            or (condition.start() > end and _SECOND_ACTION.search(sentence, end, condition.start()))
+            or _PURPOSE.search(sentence, max(low, condition.start() - 20), condition.start())
+            or _NO_WARNING.match(sentence, condition.start())):
         return False
-    return _RESULT.search(sentence, condition.end(), high) is None
+    # a result awaited in the condition itself ("if the CT confirms it, ..."), not in the care it leads to
+    return _RESULT.search(sentence, condition.end(), start if condition.end() <= start else high) is None
+
+
+def _opening_condition(sentence: str, low: int) -> re.Match[str] | None:
+    """The condition of the clause just before a clause opening at ``low`` after a comma, when a
+    condition opens that clause: "if it's changed, I'll refer to dermatology"."""
+    if low < 1 or sentence[low - 1] != ",":
+        return None
+    before, _ = clause_bounds(sentence, low - 1)
+    condition = condition_in(sentence, low - 1, low - 1)
+    opening = condition is not None and sentence[before:condition.start()].strip(" -").lower() in ("", "and", "but", "so", "or")
+    return condition if opening else None
+
+
+def _past(sentence: str, start: int, end: int) -> bool:
+    """Care the patient had before (``_HISTORY_BEFORE``, ``_HISTORY_JUST_BEFORE``, ``_COURSE``, ``_HISTORY_AFTER``)."""
+    low, high = clause_bounds(sentence, start, end)
+    return (_HISTORY_BEFORE.search(sentence, low, start) is not None
+            or _HISTORY_JUST_BEFORE.search(sentence, max(low, start - 30), start) is not None
+            or _COURSE.search(sentence, max(0, start - 40), start) is not None
+            or _HISTORY_AFTER.match(sentence, end, high) is not None)
+
+
+def _set_aside(sentence: str, start: int, end: int) -> bool:
+    """Care weighed and set aside in the sentence (``_WEIGHED`` near it, ``_SET_ASIDE`` after it), refused
+    or only to be thought about (``_NOT_TAKEN_UP``)."""
+    weighed = (_WEIGHED.search(sentence, max(0, start - _WEIGHED_REACH), start)
+               or _WEIGHED.match(sentence, end, min(len(sentence), end + 20)) or _WEIGHED.search(
+                   sentence, end, min(len(sentence), end + 20)))
+    return (weighed is not None and _SET_ASIDE.search(sentence, end) is not None) or _NOT_TAKEN_UP.search(
+        sentence, max(0, start - _WEIGHED_REACH), start) is not None
+
+
+def _not_today(sentence: str, start: int, end: int, level: Level) -> bool:
+    """A same-day or "urgent ..." mention in a clause about a letter, a routine or an outpatient pathway."""
+    if level != Level.SAME_DAY and not sentence[start:end].lower().startswith("urgent"):
+        return False
+    low, high = clause_bounds(sentence, start, end)
+    return _NOT_TODAY.search(sentence, low, high) is not None and _TODAY.search(sentence, low, high) is None
 
 
 def _affirmed(sentence: str, start: int, end: int, level: Level) -> bool:
@@ -169,13 +309,29 @@ def _affirmed(sentence: str, start: int, end: int, level: Level) -> bool:
 @lru_cache(maxsize=4096)
 def _affirmed_in_window(text: str, start: int, end: int, level: Level) -> bool:
     """``_affirmed`` on one window (memoised: a repeated phrase gives repeated windows)."""
-    return not is_negated(text, start, end) and not _safety_net(text, start, end, level)
+    return not (is_negated(text, start, end) or _safety_net(text, start, end, level) or _past(text, start, end)
+                or _set_aside(text, start, end) or _not_today(text, start, end, level))
 
 
 @lru_cache(maxsize=8192)
 def _statements(plan: str) -> tuple[str, ...]:
-    """The plan's sentences that state something (questions state nothing), split once per plan."""
-    return tuple(s for s in sentences(plan.translate(APOSTROPHES)) if not is_question(s))
+    """The plan's sentences that state something (questions state nothing, nor the lines under a
+    heading of warning signs), split once per plan."""
+    return tuple(s for line in _outside_advice(plan.translate(APOSTROPHES)) for s in sentences(line)
+                 if not is_question(s))
+
+
+def _outside_advice(plan: str) -> list[str]:
+    """The plan's lines without its headings and without the block under a heading of warning signs
+    ("### Return advice", "**Safety net:**"), which runs to the next heading."""
+    kept, advice = [], False
+    for line in plan.split("\n"):
+        if _HEADING.match(line):  # a heading arranges nothing; one of warning signs opens advice
+            advice = _SAFETY_NET_HEADING.match(line) is not None
+            continue
+        if not advice:
+            kept.append(line)
+    return kept
 
 
 def _affirms(plan: str, pattern: re.Pattern[str], level: Level) -> bool:

@@ -82,6 +82,30 @@ PLAN_SENTENCES = [
     ("Hospital is not a nice place to be when you're confused.", None),
     ("Is there someone at home who can keep an eye on you?", None),
     ("Keep taking the tablets and stay in bed for a couple of days.", None),
+    # care the patient had before is history, not the plan
+    ("You were admitted with a chest infection last winter; this time tablets at home will do.", H),
+    ("She spent a week in ITU in 2019, so please book a review with the asthma nurse in 2 weeks.", G),
+    ("Seen in ED yesterday and given a nebuliser. Follow up with your GP in a week.", G),
+    ("After your admission in May the kidney function settled; repeat U&Es in 3 months.", G),
+    # care weighed and set aside, refused, or only to be thought about
+    ("I did think about admitting you, but your oxygen levels are fine, so you can go home tonight.", H),
+    ("We discussed a referral to the orthopaedic surgeons but you'd prefer to try the exercises first.", None),
+    ("He has capacity and declined admission, so home with oral antibiotics.", H),
+    ("Repeat the liver tests in 6 weeks; if the scan shows anything we'll think about hepatology.", G),
+    # warning signs under a heading, or "back to hospital for" them, are advice
+    ("Home with paracetamol.\nRed flags: a rash that doesn't fade, drowsiness or fits - any of these, call 999.", H),
+    ("Discharge home.\n**When to get help:**\n- chest pain lasting over 15 minutes: go to A&E\n- fainting", H),
+    ("Ibuprofen and ice. Return to the ER for numbness, weakness or fever.", None),
+    # a purpose, "if needed" and a second action's condition are no warning signs
+    ("Review in 4 weeks to see if the headaches need a preventer.", G),
+    ("Admit under the medical team, with the Mental Health Act if needed.", A),
+    ("Your GP should re-examine the wrist in 10 days and repeat the X-ray if it's still sore.", G),
+    # a letter, a routine or an outpatient pathway is not care today; a transport is not an emergency
+    ("Urgent suspected cancer referral to the breast clinic - you'll be seen within 2 weeks.", C),
+    ("I'll write to the ENT surgeons about taking the tonsils out.", C),
+    ("She'll go by non-emergency ambulance to the stroke ward, where the team have a bed for her.", A),
+    ("The surgical assessment unit will see you this afternoon for bloods and a scan.", S),
+    ("Place in observation overnight for serial abdominal exams.", A),
     # the highest level wins when a plan arranges several
     ("You'll stay in resus for now and then go up to the coronary care unit.", E),
     ("You can go home today and we'll see you in the anticoagulation clinic next week.", C),

@@ -1,5 +1,8 @@
 """Floors under the offline grader's readings of doctors' plans (benchmarks/bench_plan_readings.py
-over tests/data/plan_readings/plans.jsonl: 428 plans labelled by two independent reviewers).
+over tests/data/plan_readings/plans.jsonl: 428 plans labelled by two independent reviewers), and
+under the disposition reader's (benchmarks/bench_dispositions.py over tests/data/dispositions/plans.jsonl:
+480 plans, each labelled with the level of care it arranges; measured when added: exact 0.929, no
+hospital-level plan read below same-day care, 4 of 160 home or follow-up plans read as admission).
 
 Measured when the set was added (each floor is about 0.03 below, so a regression fails and an
 improvement does not):
@@ -14,22 +17,24 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_plan_readings.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_plan_readings", BENCH)
+def _bench(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
     return module
 
 
-bench = _bench()
+bench = _bench("bench_plan_readings")
+dispositions = _bench("bench_dispositions")
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +88,11 @@ def test_first_line_items_are_read_at_least_as_well_as_when_measured(results):
 def test_the_harm_gate_catches_harmful_plans_and_spares_safe_ones(results):
     assert results.gate.recall >= 0.84
     assert results.gate.false_alarm <= 0.07
+
+
+def test_the_level_of_care_a_plan_arranges_is_read_at_least_as_well_as_when_measured():
+    rows = dispositions.load(dispositions.DATA)
+    assert len(rows) == 480 and Counter(level for _, level in rows) == {level: 80 for level in dispositions.Level}
+    found = dispositions.agreement([level for _, level in rows], [dispositions.read(plan) for plan, _ in rows])
+    assert found.exact >= 0.90
+    assert found.under[0] <= 2 and found.over[0] <= 8  # of 160 each
