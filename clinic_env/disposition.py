@@ -35,7 +35,7 @@ from enum import IntEnum
 from functools import lru_cache
 
 from clinic_rubrics.offline_grader import register_reading
-from clinic_rubrics.text import APOSTROPHES, clause_bounds, condition_in, is_negated, is_question, sentences
+from clinic_rubrics.text import APOSTROPHES, NEGATION, clause_bounds, condition_in, is_negated, is_question, sentences
 
 
 class Level(IntEnum):
@@ -186,6 +186,8 @@ _HISTORY_AFTER = re.compile(
     r"(?:\s+[\w'&-]+){0,4}?\s+(?:last (?:week|month|year|time|night|summer|winter|spring|autumn)|in (?:19|20)\d\d|"
     r"\d+ (?:days?|weeks?|months?|years?) ago|ago|in the past|aged? \d+|as a (?:child|baby|teenager)|previously)\b",
     re.IGNORECASE)
+_WITHHOLDING = re.compile(r"stop|stopping|withhold\w*|withheld|hold|holding|discontinu\w*|suspend\w*|cease|omit|"
+                         r"avoid\w*|d/c", re.IGNORECASE)
 # What was done before this plan, in a note's course ("Seen in ER Sat", "stabilised in resus", "NIV
 # started in ED"): a participle opening its clause just before the mention ("can be seen in" is no course).
 _COURSE = re.compile(r"(?:^|[.;:\n]\s*)[\W\d]*(?:[\w-]+\s+){0,2}(?<!be )(?:seen|stabili[sz]ed|resuscitated|treated|started|"
@@ -271,6 +273,22 @@ def _opening_condition(sentence: str, low: int) -> re.Match[str] | None:
     return condition if opening else None
 
 
+def _denied(text: str, start: int, end: int) -> bool:
+    """``is_negated``, except that a withholding verb's scope ends at a comma: in "omeprazole, stop
+    the ibuprofen, GP follow-up in a week" the follow-up is arranged (a level of care is never
+    what "stop" or "hold" lists)."""
+    if not is_negated(text, start, end):
+        return False
+    low, _ = clause_bounds(text, start, end)
+    comma = text.rfind(",", low, start)
+    if comma < 0 or NEGATION.search(text, comma, start):
+        return True
+    cues = [m.group() for m in NEGATION.finditer(text, low, comma)]
+    if not cues or not all(_WITHHOLDING.fullmatch(cue) for cue in cues):
+        return True
+    return is_negated(text[comma + 1:], start - comma - 1, end - comma - 1)
+
+
 def _past(sentence: str, start: int, end: int) -> bool:
     """Care the patient had before (``_HISTORY_BEFORE``, ``_HISTORY_JUST_BEFORE``, ``_COURSE``, ``_HISTORY_AFTER``)."""
     low, high = clause_bounds(sentence, start, end)
@@ -309,7 +327,7 @@ def _affirmed(sentence: str, start: int, end: int, level: Level) -> bool:
 @lru_cache(maxsize=4096)
 def _affirmed_in_window(text: str, start: int, end: int, level: Level) -> bool:
     """``_affirmed`` on one window (memoised: a repeated phrase gives repeated windows)."""
-    return not (is_negated(text, start, end) or _safety_net(text, start, end, level) or _past(text, start, end)
+    return not (_denied(text, start, end) or _safety_net(text, start, end, level) or _past(text, start, end)
                 or _set_aside(text, start, end) or _not_today(text, start, end, level))
 
 

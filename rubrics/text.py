@@ -225,7 +225,8 @@ CLAUSE_BREAK = re.compile(
     r"|,(?=\s*(?:we|I|you|he|she|they)(?:['\u2019](?:ll|d)|\s+(?:will|would|should|can|must|need))\b)"
     r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b"
     r"|\b(?:and|then|or)\s+(?=(?:start|restart|reduce|increase|give|continue|add|begin|use|take|keep|switch|"
-    r"change|prescribe|offer|commence|resume)\b)",  # a second order: "stop the ibuprofen and start ramipril"
+    r"change|prescribe|offer|commence|resume|admit|refer|arrange|send|book|discharge|transfer)\b)",
+    # a second order: "stop the ibuprofen and start ramipril", "hold metformin and admit"
     re.IGNORECASE,
 )
 # A list entry that withholds the drug it opens: "Ibuprofen: stop", "- Ramipril - withhold".
@@ -372,7 +373,22 @@ def _denied_in(text: str, start: int, end: int, low: int, high: int) -> bool:
     """``is_negated`` within the clause ``text[low:high]``."""
     return (_cue_before(text, start, low) or POST_NEGATION.match(text, end, high) is not None
             or _CULPRIT_BEFORE.search(text, max(low, start - _CULPRIT_REACH), start) is not None
-            or _CULPRIT_AFTER.match(text, end, high) is not None)
+            or _CULPRIT_AFTER.match(text, end, high) is not None or _refused_list(text, start, end, low, high))
+
+
+# The first items of a list whose last item a refusal follows: "thrombolysis, heparin and
+# antiplatelets are contraindicated" denies thrombolysis too (each item at most three words; the
+# list opens its clause or follows a comma, a colon or "the", "any", "all", "both", "either").
+_LIST_HEAD = re.compile(r"(?:\s*,\s*(?:[\w'\u2019-]+\s+){0,2}[\w'\u2019-]+){1,6}?\s*,?\s+(?:and|or|nor)(?=\s)",
+                        re.IGNORECASE)
+_LIST_OPENING = re.compile(r"(?:[,:]|\b(?:the|any|all|both|either))\s*$", re.IGNORECASE)
+
+
+def _refused_list(text: str, start: int, end: int, low: int, high: int) -> bool:
+    """Whether the mention ``text[start:end]`` opens a list (``_LIST_HEAD``) that a refusal follows."""
+    opens = not text[low:start].strip() or _LIST_OPENING.search(text, max(low, start - 12), start) is not None
+    head = _LIST_HEAD.match(text, end, high) if opens else None
+    return head is not None and POST_NEGATION.match(text, head.end(), high) is not None
 
 
 CONDITIONAL = re.compile(

@@ -106,6 +106,9 @@ PLAN_SENTENCES = [
     ("She'll go by non-emergency ambulance to the stroke ward, where the team have a bed for her.", A),
     ("The surgical assessment unit will see you this afternoon for bloods and a scan.", S),
     ("Place in observation overnight for serial abdominal exams.", A),
+    # a withholding verb's scope ends at a comma: "stop" never lists a level of care
+    ("Omeprazole 40 mg, stop the ibuprofen, GP follow-up in a week.", G),
+    ("Hold the ramipril, admit under the medical team for fluids.", A),
     # the highest level wins when a plan arranges several
     ("You'll stay in resus for now and then go up to the coronary care unit.", E),
     ("You can go home today and we'll see you in the anticoagulation clinic next week.", C),

@@ -74,7 +74,8 @@ def direct_is_negated(text: str, start: int, end: int) -> bool:
             or reading.POST_NEGATION.match(text, end, high) is not None
             or reading._CULPRIT_BEFORE.search(text, low, start) is not None
             or reading._CULPRIT_AFTER.match(text, end, high) is not None
-            or direct_refused_later(text, end) or reading._refused_in_list(text, start, end)):
+            or direct_refused_later(text, end) or reading._refused_in_list(text, start, end)
+            or reading._refused_list(text, start, end, low, high)):
         return True
     if low > 0 and text[low - 1] == "(" and reading.NEGATION.search(
             text, direct_clause_bounds(text, low - 1)[0], start) is not None:

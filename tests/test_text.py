@@ -79,6 +79,9 @@ def negated(text: str, mention: str) -> bool:
     ("Oral B12 tablets would not be enough.", "B12 tablets"),
     ("Lamotrigine must be stopped today.", "Lamotrigine"),
     ("Heparin and antiplatelet loading are absolutely contraindicated.", "Heparin"),
+    # every item of a list the refusal follows, not only the last two
+    ("Thrombolysis, heparin and antiplatelets are contraindicated in a dissection.", "Thrombolysis"),
+    ("In pregnancy, warfarin, ACE inhibitors or statins should be avoided.", "warfarin"),
 ])
 def test_negated_mentions(text, mention):
     assert negated(text, mention)
@@ -113,6 +116,10 @@ def test_negated_mentions(text, mention):
     ("Refer for emergency exploration - no scan first.", "exploration"),
     ("Switch the amoxicillin to doxycycline.", "doxycycline"),  # what it is switched to is given
     ("- D/c home with a leg bag", "home"),  # US "discharge"
+    ("Aspirin 300 mg now, clopidogrel is not needed.", "Aspirin"),  # no list: a new item
+    ("Give aspirin, morphine and oxygen, and heparin is not needed.", "aspirin"),
+    ("Antibiotics won't help because it's a virus, cough and cold medicines aren't suitable.", "virus"),
+    ("Stop the metformin and admit her to the ward.", "admit"),  # a second order
 ])
 def test_affirmed_mentions(text, mention):
     assert not negated(text, mention)
