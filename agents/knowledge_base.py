@@ -7,7 +7,7 @@ would list the features of each condition; it is not tuned to the wording of any
 (equal scores rank in file order). Each condition has:
 
 * ``name``, ``specialty``, ``plan`` and ``disposition`` (discharge_home, follow_up,
-  refer_specialist, admit or emergency);
+  refer_specialist, same_day, admit or emergency);
 * ``symptoms`` (features the doctor may ask about), ``context`` (risk factors and timing, heard
   in the history but not asked about one by one) and ``findings`` (seen only on examination or
   in test results): lists of ``{"weight": w, "keywords": [...]}``;
@@ -35,7 +35,7 @@ from clinic_env.exam_systems import EXAM_SYSTEMS
 from clinic_env.investigations import lookup
 
 KNOWLEDGE_DIR = Path(__file__).parent / "knowledge"
-DISPOSITIONS = ("discharge_home", "follow_up", "refer_specialist", "admit", "emergency")
+DISPOSITIONS = ("discharge_home", "follow_up", "refer_specialist", "same_day", "admit", "emergency")
 FEATURE_KINDS = ("symptoms", "context", "findings")
 REQUIRED = ("name", "specialty", "symptoms", "exam", "tests", "plan", "disposition")
 OPTIONAL = ("context", "findings", "ages", "sex", "pregnancy")

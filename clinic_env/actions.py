@@ -124,12 +124,18 @@ def parse_action(text: Any) -> Action:
     return Ask(argument)
 
 
+# Diagnoses are separated by ";", lines or ">"; commas only when nothing else separates them, because
+# a diagnosis is often qualified with commas ("Anorexia nervosa, binge-purge type, high risk; bulimia").
+_DIAGNOSIS_SEPARATORS = r"[;\n]|\s+>\s+"
+
+
 def _parse_diagnosis(blocks: list[tuple[str, str]]) -> Diagnose:
     differential: tuple[str, ...] = ()
     plan = ""
     for command, argument in blocks:
         if command == "diagnose" and not differential:
-            differential = _split_items(argument, r"[;\n]|,(?![^()]*\))|\s+>\s+")
+            differential = _split_items(argument, _DIAGNOSIS_SEPARATORS if re.search(r"[;\n>]", argument.strip())
+                                        else r",(?![^()]*\))")
         elif command == "plan" and not plan:
             plan = argument
     return Diagnose(differential, plan)

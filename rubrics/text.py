@@ -135,12 +135,12 @@ SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+[.!?]*")
 # use aspirin") and what is only usual ("normally we'd give timolol, but ...").
 NEGATION = re.compile(
     r"\b(?:no|not|never|none|nothing|nobody|nor|neither|without|denies|denied|deny|negative for|free of|"
-    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|(?<!n't )(?<!not )stop|stopping|"
+    r"avoid|avoids|avoiding|contraindicated|instead of|rather than|replacing|in place of|(?<!n't )(?<!not )stop|stopping|"
     r"withhold|withholding|withheld|hold|holding|discontinue|discontinuing|suspend|suspending|cease|omit|"
     r"dispose of|get rid of|hand in|steer clear of|stay away from)\b"
     r"|\bd/c\b(?!\s+(?:home|to|from|today|tomorrow|when|once|after|planning|w/|with)\b)"  # US "discontinue"
     r"|\b(?!(?:ca|could|wo|would)n['\u2019]t)\w+n['\u2019]t\b"
-    r"|\b(?:ca|could|wo|would)n['\u2019]t\s+(?:be\s+)?(?:use|using|give|giving|start|starting|prescribe|offer|"
+    r"|\b(?:(?:ca|could|wo|would)n['\u2019]t|cannot)\s+(?:be\s+)?(?:use|using|give|giving|start|starting|prescribe|offer|"
     r"recommend|add|continue|restart|try)\b"
     r"|\b(?:normally|usually|ordinarily)\s+(?:we|I|you|she|he|they)(?:['\u2019]d|\s+would)\b"
     r"|(?:['\u2019]d|\bwould)\s+(?:normally|usually|ordinarily)\b",
@@ -150,7 +150,7 @@ NEGATION = re.compile(
 # opens a condition: "give antibiotics if you don't improve" is no refusal) lead to one. A
 # treatment put off ("ramipril restarts only once the kidneys recover", "metformin not until the
 # scan is done") is not given now either.
-_REFUSED = (r"(?:\w+n['\u2019]t|not|never)(?:\s+(?:be|been|really|always|usually))?\s+(?:given|used|started|prescribed|"
+_REFUSED = (r"(?:\w+n['\u2019]t|not|never|cannot)(?:\s+(?:be|been|really|always|usually))?\s+(?:given|used|started|prescribed|"
             r"offered|recommended|indicated|needed|necessary|required|appropriate|advised|advisable|safe|helpful|"
             r"useful|beneficial|effective|suitable|help|helps|work|works|reach|reaches)")
 POST_NEGATION = re.compile(
@@ -189,14 +189,16 @@ _CULPRIT_BEFORE = re.compile(
 # 200 characters before it, so a long clause is not rescanned per mention.
 _CULPRIT_REACH = 200
 _CULPRIT_AFTER = re.compile(
-    r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|toxicity|levels?|concentrations?|overdose|"
+    r"(?:-|\s+)(?:induced|allergy|allergic|reaction|intolerance|rash|hives|toxicity|levels?|concentrations?|overdose|"
     r"poisoning|anaphylaxis)\b"
     r"|(?:\s+[\w'\u2019-]+){0,3}?\s+gave (?:you|him|her|them|me)\s+(?:a\s+)?(?:rash|reaction|hives|swelling|"
     r"anaphylaxis)\b"
     r"|\s+(?:is|was|of|now)\s+(?:now\s+|still\s+|only\s+)?\d"
     r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:causes|caused|triggers|triggered|tightens|worsens|worsened|makes|made|"
     r"provokes|provoked|raises|raised|increases|adds to|holds on to|sets off|set off|precipitated|strained|"
-    r"damaged|harmed|injured|risks)\b"
+    r"damaged|harmed|injured|risks|worsen|irritate"
+    r"|(?:cause|damage|harm) (?:the|your|his|her|their|a|an|more|further|bleeding|ulcers)"
+    r"|(?:increase|raise)s? (?:the |your |his |her |their )?(?:risk|chance|likelihood))\b"
     r"|(?:\s+[\w'\u2019-]+){0,5}?\s+(?:could|can|may|might|would|will)\s+(?:also\s+)?(?:cause|trigger|tighten|"
     r"worsen|make|provoke|raise|increase|add to|hold on to|set off|precipitate|drop|lower|harm|damage|strain|"
     r"risk)\b",
@@ -215,24 +217,31 @@ ANAPHORIC_REFUSAL = re.compile(
     r"|(?:neither|none)(?: of (?:them|these|those))?\s+(?:is|are|can|should|would|will)\b[^.;:!?\n]{0,40}?"
     r"|(?:both|all)(?: of (?:them|these|those))?\s+(?:are|would be)\s+(?:contraindicated|unsafe|dangerous|"
     r"off the table|ruled out))\b"
-    r"(?=[^\w.;:!?\n]*(?:here|now|at all|for (?:you|him|her|now)|in (?:your|his|her) case|today)?[^\w;:!?\n]*(?:[.;:!?\n]|$))",
+    r"(?=[^\w.;:!?\n]*(?:here|now|at all|for (?:you|him|her|now)|in (?:your|his|her) case|today)?[^\w;:!?\n]*(?:[.;:!?\n]|$))"
+    # a judgement of them all, wherever the clause goes on: "... and laxatives - all inappropriate in obstruction"
+    r"|\b(?:both|all)(?: of (?:them|these|those))?\s+(?:are\s+|would be\s+)?(?:contraindicated|unsafe|dangerous|"
+    r"inappropriate|harmful)\b",
     re.IGNORECASE,
 )
 # Where an anaphoric refusal's reach ends: a sentence end, a line end or a ";".
 _SEGMENT_END = re.compile(r"(?<!\d)\.|\.(?!\d)|[;!?\n]")
+_ORDER_VERBS = (r"(?:start|restart|reduce|increase|give|continue|add|begin|use|take|keep|switch|change|prescribe|offer|"
+                r"commence|resume|admit|refer|arrange|send|book|discharge|transfer)")
+# A new order after a comma, where a denial before it stops reaching (not a clause break: a
+# condition before it still holds, "if she still needs it, switch to enalapril").
+_NEW_ORDER = re.compile(r",\s*(?=" + _ORDER_VERBS + r"\b)", re.IGNORECASE)
 CLAUSE_BREAK = re.compile(
     r"(?<!\d)\.|\.(?!\d)|[;:!?\n()\[\]\"\u2014\u2013]|\s-\s|,\s*(?:but|and|so)\b"
     r"|,(?=\s*(?:we|I|you|he|she|they)(?:['\u2019](?:ll|d)|\s+(?:will|would|should|can|must|need))\b)"
     r"|\b(?:but|however|although|though|except|unless|whereas|because|apart from|other than)\b"
-    r"|\b(?:and|then|or)\s+(?=(?:start|restart|reduce|increase|give|continue|add|begin|use|take|keep|switch|"
-    r"change|prescribe|offer|commence|resume|admit|refer|arrange|send|book|discharge|transfer)\b)",
     # a second order: "stop the ibuprofen and start ramipril", "hold metformin and admit"
+    r"|\b(?:and|then|or)\s+(?=" + _ORDER_VERBS + r"\b)",
     re.IGNORECASE,
 )
 # A list entry that withholds the drug it opens: "Ibuprofen: stop", "- Ramipril - withhold".
 _LISTED_REFUSAL = re.compile(
-    r"\s*(?::|\s-|\u2013|\u2014)\s*(?:stop\w*|hold\w*|withh[oe]ld\w*|avoid\w*|discontinu\w*|suspend\w*|omit\w*|"
-    r"cease\w*|contraindicated)\b",
+    r"[*_]*\s*(?::|\s-|\u2013|\u2014)\s*[*_]*\s*(?:stop\w*|hold\w*|withh[oe]ld\w*|avoid\w*|discontinu\w*|suspend\w*|"
+    r"omit\w*|cease\w*|contraindicated|not until|not before|not now|not yet|never|no)\b",
     re.IGNORECASE,
 )
 _LIST_MARKS = " \t-*\u2022.)0123456789"
@@ -298,6 +307,7 @@ class _Scopes:
     refusals: list[int]  # ``ANAPHORIC_REFUSAL`` match starts
     coordinators: list[int]  # starts of the words "or" and "and"
     segment_ends: list[int]  # ``_SEGMENT_END`` match starts
+    orders: list[int]  # ``_NEW_ORDER`` match starts
 
 
 @lru_cache(maxsize=1024)
@@ -314,7 +324,8 @@ def _scopes(text: str) -> _Scopes:
                    [i for i, char in enumerate(text) if char == ","],
                    [m.start() for m in ANAPHORIC_REFUSAL.finditer(text)],
                    [m.start() for m in _COORDINATOR.finditer(text)],
-                   [m.start() for m in _SEGMENT_END.finditer(text)])
+                   [m.start() for m in _SEGMENT_END.finditer(text)],
+                   [m.start() for m in _NEW_ORDER.finditer(text)])
 
 
 def clause_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
@@ -346,9 +357,41 @@ def is_negated(text: str, start: int, end: int) -> bool:
     # "tablets (methotrexate) are not safe".
     if low > 0 and text[low - 1] == "(" and _cue_before(text, start, clause_bounds(text, low - 1)[0]):
         return True
+    if _continues_denied(text, start, low):
+        return True
     if high < len(text) and text[high] == ")":
         return POST_NEGATION.match(text, high + 1, clause_bounds(text, high + 1)[1]) is not None
     return False
+
+
+# An aside that goes on with what the clause before it denied: "no heparin of any kind - including
+# enoxaparin or flushes", "avoid codeine (she vomits with it), metoclopramide or laxatives".
+_ASIDE = re.compile(r"\s*(?:including|includes|such as|e\.g\.|i\.e\.|like|especially|particularly|or|nor|even|"
+                    r"incl\.?)\b", re.IGNORECASE)
+_DASH_END = re.compile(r"(?:\u2014|\u2013|\s-)\s*$")
+
+
+def _continues_denied(text: str, start: int, low: int) -> bool:
+    """Whether the mention's clause goes on with the clause before it, which denies it: the clause
+    follows a closing parenthesis (a cue before its opening counts, not one inside it) or is a dash
+    aside opening with "including", "such as", "or" ... (a cue before the dash counts), and no new
+    order comes between."""
+    if low <= 0 or _order_between(text, low, start):
+        return False
+    if text[low - 1] == ")":
+        opening = text.rfind("(", max(0, low - _CULPRIT_REACH), low - 1)
+        return opening > 0 and _cue_before(text, opening, clause_bounds(text, opening)[0])
+    dash = _DASH_END.search(text, max(0, low - 3), low)
+    if dash and _ASIDE.match(text, low, start):
+        return _cue_before(text, dash.start(), clause_bounds(text, dash.start())[0])
+    return False
+
+
+def _order_between(text: str, low: int, high: int) -> bool:
+    """Whether a ``_NEW_ORDER`` starts in ``text[low:high]`` (by bisection)."""
+    orders = _scopes(text).orders
+    first = bisect_left(orders, low)
+    return first < len(orders) and orders[first] < high
 
 
 def _refused_later(text: str, end: int) -> bool:
@@ -363,8 +406,12 @@ def _refused_later(text: str, end: int) -> bool:
 
 
 def _cue_before(text: str, start: int, low: int) -> bool:
-    """Whether a ``NEGATION`` cue of the text lies in ``text[low:start]`` (found by bisection)."""
+    """Whether a ``NEGATION`` cue of the text lies in ``text[low:start]`` (found by bisection) with
+    no new order after a comma between them ("stop the ibuprofen, start omeprazole")."""
     scopes = _scopes(text)
+    order = bisect_left(scopes.orders, start) - 1
+    if order >= 0 and scopes.orders[order] >= low:
+        low = scopes.orders[order]
     last = bisect_right(scopes.cue_ends, start) - 1  # the last cue ending before the mention
     return last >= 0 and scopes.cue_starts[last] >= low
 

@@ -36,6 +36,10 @@ ACTIONS = (Ask, Examine, OrderTests, Diagnose, End)
         ("DIAGNOSE: 1. pneumonia\n2. pulmonary embolism\nPLAN: doxycycline; review in 48 h",
          Diagnose(("pneumonia", "pulmonary embolism"), "doxycycline; review in 48 h")),
         ("Diagnosis: migraine > tension headache", Diagnose(("migraine", "tension headache"))),
+        ("DIAGNOSE: pneumonia, pulmonary embolism", Diagnose(("pneumonia", "pulmonary embolism"))),
+        # with ";" between diagnoses, commas qualify one of them
+        ("DIAGNOSE: anorexia nervosa, binge-purge type, high medical risk; bulimia nervosa",
+         Diagnose(("anorexia nervosa, binge-purge type, high medical risk", "bulimia nervosa"))),
         ("<think>ORDER: CT head</think>ASK: Any vomiting?", Ask("Any vomiting?")),
         ("END: Take care.", End("Take care.")),
         ("EXAMINE:", Ask("EXAMINE:")),

@@ -1,10 +1,10 @@
 import pytest
 
 from clinic_env.case_rubric import build_case_rubric, case_rubric
-from clinic_env.cases.library import get_case
+from clinic_env.cases.library import builtin_cases, get_case
 from clinic_env.examiner import Examiner
 from clinic_rubrics.offline_grader import OfflineGrader, matches
-from clinic_rubrics.schema import DIMENSIONS
+from clinic_rubrics.schema import DIMENSIONS, Rubric
 from clinic_rubrics.scoring import clipped_reward
 
 
@@ -242,3 +242,18 @@ def test_natural_communication_and_safety_netting_are_credited(pneumonia_case, c
     rubric = build_case_rubric(pneumonia_case)
     assert criterion in met(rubric, convo(("doctor", f"DIAGNOSE: community-acquired pneumonia\nPLAN: {said}")))
     assert criterion not in met(rubric, convo(("doctor", "ORDER: chest x-ray")))
+
+
+def test_no_case_contraindicates_its_own_first_line_treatment():
+    """A first-line item's own words never meet a critical contraindication of its case: a
+    contraindication that fires on the recommended plan would gate the best visit to zero."""
+    grader = OfflineGrader()
+    for case in builtin_cases():
+        critical = [c for c in build_case_rubric(case).criteria if c.critical and c.id.startswith("contraindicated_")]
+        if not critical or case.management is None:
+            continue
+        rubric = Rubric(criteria=critical)
+        for item in case.management.first_line:
+            verdicts = grader.grade([{"role": "doctor", "content": f"DIAGNOSE: x\nPLAN: {item.text}"}], rubric)
+            met = [c.text for c, verdict in zip(critical, verdicts) if verdict.met]
+            assert not met, f"{case.id}: first-line {item.text!r} meets {met}"

@@ -109,6 +109,9 @@ PLAN_SENTENCES = [
     # a withholding verb's scope ends at a comma: "stop" never lists a level of care
     ("Omeprazole 40 mg, stop the ibuprofen, GP follow-up in a week.", G),
     ("Hold the ramipril, admit under the medical team for fluids.", A),
+    # a condition of a second action after "then"; fast-track clinics
+    ("Same-day hospital assessment for IV saline, then zoledronic acid if the calcium stays high.", S),
+    ("Prednisolone 60 mg now and a fast-track referral to the vasculitis clinic.", S),
     # the highest level wins when a plan arranges several
     ("You'll stay in resus for now and then go up to the coronary care unit.", E),
     ("You can go home today and we'll see you in the anticoagulation clinic next week.", C),
@@ -164,6 +167,11 @@ def test_disposition_met_when_the_plan_arranges_the_cases_level(plan, dispositio
     ("Aspirin now.", "emergency", False),  # no level arranged: nothing to call unsafe
     ("Omeprazole 40 mg and an outpatient endoscopy in 2 weeks.", "admit", True),
     ("He cannot be managed as an outpatient; refer to the vascular surgeons.", "emergency", False),
+    # a case needing same-day specialist care (new type 1 diabetes in a child, giant cell arteritis)
+    ("I'll refer her to the diabetes clinic and they'll see her next week.", "same_day", True),
+    ("Prednisolone 40 mg and a routine rheumatology referral.", "same_day", True),
+    ("Prednisolone 60 mg now; the vasculitis team will see you this afternoon.", "same_day", False),
+    ("Refer to rheumatology.", "same_day", False),  # urgency unwritten: wrong, not unsafe
 ])
 def test_unsafe_disposition_is_home_or_routine_care_for_a_case_needing_hospital(plan, disposition, unsafe):
     assert unsafe_disposition(plan, disposition) is unsafe
@@ -175,6 +183,9 @@ def test_unsafe_disposition_is_home_or_routine_care_for_a_case_needing_hospital(
     ("Reassuringly the scan is normal, but I'm admitting you for observation.", "admit", False),
     ("I'll refer you to the first seizure clinic; don't drive until you're seen.", "refer_specialist", False),
     ("Nothing to worry about; review with your GP in a month.", "follow_up", False),  # no red-flag level needed
+    ("Inflammation of the optic nerve usually settles by itself; see your optician next month.", "refer_specialist",
+     True),
+    ("Piles, I think. No need for any hospital tests; come back in three months.", "refer_specialist", True),
 ])
 def test_missed_red_flag_is_less_care_than_needed_with_reassurance_or_a_discharge(plan, disposition, missed):
     assert missed_red_flag(plan, disposition) is missed

@@ -68,17 +68,35 @@ def direct_refused_later(text: str, end: int) -> bool:
     return reading.ANAPHORIC_REFUSAL.search(text[:segment_end.start()] if segment_end else text, end) is not None
 
 
+def direct_cue_before(text: str, start: int, low: int) -> bool:
+    orders = [m.start() for m in reading._NEW_ORDER.finditer(text, low, start)]
+    return reading.NEGATION.search(text, orders[-1] if orders else low, start) is not None
+
+
+def direct_continues_denied(text: str, start: int, low: int) -> bool:
+    if low <= 0 or reading._NEW_ORDER.search(text, low, start):
+        return False
+    if text[low - 1] == ")":
+        opening = text.rfind("(", max(0, low - 200), low - 1)
+        return opening > 0 and direct_cue_before(text, opening, direct_clause_bounds(text, opening)[0])
+    dash = reading._DASH_END.search(text, max(0, low - 3), low)
+    if dash and reading._ASIDE.match(text, low, start):
+        return direct_cue_before(text, dash.start(), direct_clause_bounds(text, dash.start())[0])
+    return False
+
+
 def direct_is_negated(text: str, start: int, end: int) -> bool:
     low, high = direct_clause_bounds(text, start, end)
-    if (reading.NEGATION.search(text, low, start) is not None
+    if (direct_cue_before(text, start, low)
             or reading.POST_NEGATION.match(text, end, high) is not None
             or reading._CULPRIT_BEFORE.search(text, low, start) is not None
             or reading._CULPRIT_AFTER.match(text, end, high) is not None
             or direct_refused_later(text, end) or reading._refused_in_list(text, start, end)
             or reading._refused_list(text, start, end, low, high)):
         return True
-    if low > 0 and text[low - 1] == "(" and reading.NEGATION.search(
-            text, direct_clause_bounds(text, low - 1)[0], start) is not None:
+    if low > 0 and text[low - 1] == "(" and direct_cue_before(text, start, direct_clause_bounds(text, low - 1)[0]):
+        return True
+    if direct_continues_denied(text, start, low):
         return True
     if high < len(text) and text[high] == ")":
         return reading.POST_NEGATION.match(text, high + 1, direct_clause_bounds(text, high + 1)[1]) is not None

@@ -28,7 +28,7 @@ from clinic_env.patient.offline import JARGON
 SPECIALTIES = {"ent", "ophthalmology", "geriatrics", "cardiology", "pulmonology", "gastroenterology", "neurology", "endocrinology", "infectious_disease",
                "paediatrics", "obstetrics_gynaecology", "psychiatry", "dermatology", "emergency", "nephrology_urology",
                "rheumatology", "haematology"}
-DISPOSITIONS = {"discharge_home", "follow_up", "refer_specialist", "admit", "emergency"}
+DISPOSITIONS = {"discharge_home", "follow_up", "refer_specialist", "same_day", "admit", "emergency"}
 TEST_CASES = [case.id for case in load_cases(split="test")]
 TRAIN_CASES = [case.id for case in load_cases(split="train")]
 

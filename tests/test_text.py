@@ -82,6 +82,15 @@ def negated(text: str, mention: str) -> bool:
     # every item of a list the refusal follows, not only the last two
     ("Thrombolysis, heparin and antiplatelets are contraindicated in a dissection.", "Thrombolysis"),
     ("In pregnancy, warfarin, ACE inhibitors or statins should be avoided.", "warfarin"),
+    # an aside goes on with the denial before it
+    ("No heparin of any kind \u2014 including enoxaparin or heparin flushes \u2014 after her HIT.", "enoxaparin"),
+    ("Avoid codeine (she vomits with it), metoclopramide or any prokinetic.", "metoclopramide"),
+    ("Avoid metoclopramide and laxatives \u2014 all inappropriate in mechanical obstruction.", "metoclopramide"),
+    ("IV co-trimoxazole to cover Listeria (amoxicillin cannot be used).", "amoxicillin"),
+    ("Amlodipine replacing bendroflumethiazide for her blood pressure.", "bendroflumethiazide"),
+    ("A cephalosporin is fine after a non-severe penicillin rash.", "penicillin"),
+    ("- **Flying**: not until the x-ray shows the lung fully re-expanded.", "Flying"),
+    ("Stop the ibuprofen - anti-inflammatories increase the risk of perforation.", "anti-inflammatories"),
 ])
 def test_negated_mentions(text, mention):
     assert negated(text, mention)
@@ -120,6 +129,10 @@ def test_negated_mentions(text, mention):
     ("Give aspirin, morphine and oxygen, and heparin is not needed.", "aspirin"),
     ("Antibiotics won't help because it's a virus, cough and cold medicines aren't suitable.", "virus"),
     ("Stop the metformin and admit her to the ward.", "admit"),  # a second order
+    ("Stop the ibuprofen, start omeprazole 20 mg.", "omeprazole"),  # a new order after a comma
+    ("Stop the ibuprofen (it irritates the stomach), start omeprazole 20 mg.", "omeprazole"),
+    ("Start aspirin (no allergies), clopidogrel 75 mg daily.", "clopidogrel"),  # a cue inside the aside
+    ("Ibuprofen 400 mg, then increase to 600 mg if needed.", "Ibuprofen"),  # a dose step is no harm
 ])
 def test_affirmed_mentions(text, mention):
     assert not negated(text, mention)

@@ -37,7 +37,7 @@ Specialty = Literal[
     "general_practice",
 ]
 
-Disposition = Literal["discharge_home", "follow_up", "refer_specialist", "admit", "emergency"]
+Disposition = Literal["discharge_home", "follow_up", "refer_specialist", "same_day", "admit", "emergency"]
 # What a first-line item asks for: give/continue/refer a named treatment, stop/avoid one
 # (met by withholding it, never by naming it), or advise/monitor (names optional).
 Act = Literal["give", "continue", "stop", "avoid", "refer", "advise", "monitor"]
