@@ -161,13 +161,14 @@ def _match_counter(key: tuple, acts: tuple[str, ...]) -> Callable[[str, int], in
 
 
 def _refusal(criterion: Criterion) -> Callable[[str], bool] | None:
-    """For an ``unless_refused`` matcher, whether a statement of one message (in the matcher's
-    acts) refuses what it names; None for any other matcher."""
-    matcher = criterion.matcher
-    if not matcher.unless_refused:
-        return None
-    count = _match_counter((tuple(matcher.any_of), matcher.pattern, "refused", True, False), tuple(matcher.acts))
-    return lambda text: count(text, 1) > 0
+    """For an ``unless_refused`` or ``unless`` matcher, whether a statement of one message (in the
+    matcher's acts) refuses what it names or affirms its ``unless``; None for any other matcher."""
+    matcher, acts = criterion.matcher, tuple(criterion.matcher.acts)
+    counts = ([_match_counter((tuple(matcher.any_of), matcher.pattern, "refused", True, False), acts)]
+              if matcher.unless_refused else [])
+    if matcher.unless is not None:
+        counts.append(_match_counter(((), matcher.unless, "affirmed", True, False), acts))
+    return (lambda text: any(count(text, 1) > 0 for count in counts)) if counts else None
 
 
 def _counter(criterion: Criterion) -> Callable[[str, int], int]:

@@ -67,7 +67,8 @@ class Matcher(Strict):
     rather than the whole match ("you've had (?P<mention>fever)"). ``unless_refused`` (with polarity
     "affirmed") fails the criterion once a statement explicitly refuses to give what it names ("do
     not give IM adrenaline"), whatever else mentions it: a plan that refuses a treatment has not
-    recommended it.
+    recommended it. ``unless`` (a regular expression) fails the criterion once a statement affirms
+    a match of it: "gives azithromycin alone" is not met by a plan that also gives ceftriaxone.
     """
 
     any_of: list[str] = Field(default_factory=list)
@@ -81,9 +82,10 @@ class Matcher(Strict):
     min_count: int = Field(default=1, ge=1)
     acts: list[Act] = Field(default_factory=list)
     unless_refused: bool = False
+    unless: str | None = None
     reading: str | None = Field(default=None, pattern=r"^\w+(?::[\w.-]+)?$")
 
-    @field_validator("pattern")
+    @field_validator("pattern", "unless")
     @classmethod
     def _compiles(cls, pattern: str | None) -> str | None:
         if pattern is not None:

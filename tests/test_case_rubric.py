@@ -257,3 +257,16 @@ def test_no_case_contraindicates_its_own_first_line_treatment():
             verdicts = grader.grade([{"role": "doctor", "content": f"DIAGNOSE: x\nPLAN: {item.text}"}], rubric)
             met = [c.text for c, verdict in zip(critical, verdicts) if verdict.met]
             assert not met, f"{case.id}: first-line {item.text!r} meets {met}"
+
+
+@pytest.mark.parametrize("plan, met", [
+    ("Azithromycin 1 g today, all in one go, and that deals with it.", True),
+    ("Ceftriaxone 1 g IM, then doxycycline 100 mg twice daily with metronidazole 400 mg for 14 days.", False),
+    ("Ceftriaxone 1 g IM now; azithromycin only if she cannot take doxycycline and metronidazole.", False),
+])
+def test_a_treatment_harmful_alone_is_met_only_without_the_first_line_treatment(plan, met):
+    """Pelvic inflammatory disease: azithromycin by itself under-treats; beside the regimen it does not."""
+    rubric = case_rubric(get_case("obgyn_pelvic_inflammatory_disease"))
+    contra = next(c for c in rubric.criteria if c.text.startswith("Recommends azithromycin alone"))
+    assert contra.critical and contra.matcher.unless
+    assert matches(contra.matcher, [{"role": "doctor", "content": f"DIAGNOSE: pelvic inflammatory disease\nPLAN: {plan}"}]) is met

@@ -217,3 +217,21 @@ def test_a_refused_recommendation_is_not_met(plan, met):
 def test_unless_refused_reads_recommendations_only():
     with pytest.raises(ValueError, match="unless_refused needs polarity 'affirmed'"):
         Matcher(any_of=["adrenaline"], polarity="denied", unless_refused=True)
+
+
+@pytest.mark.parametrize("plan, met", [
+    ("Folic acid 5 mg daily.", True),
+    ("Folic acid 5 mg daily and hydroxocobalamin 1 mg IM on alternate days.", False),
+    ("Folic acid 5 mg daily; hydroxocobalamin isn't needed.", True),  # a denied excuse excuses nothing
+    ("Folic acid 5 mg daily. Would hydroxocobalamin help?", True),  # nor does a question
+])
+def test_unless_fails_a_criterion_once_its_pattern_is_affirmed(plan, met):
+    matcher = Matcher(any_of=["folic acid"], polarity="affirmed", unless=r"hydroxocobalamin")
+    assert matches(matcher, convo(("doctor", plan))) is met
+    if met:  # given in another message, it still excuses
+        assert not matches(matcher, convo(("doctor", plan), ("doctor", "Start hydroxocobalamin 1 mg IM.")))
+
+
+def test_unless_must_compile():
+    with pytest.raises(ValueError, match="does not compile"):
+        Matcher(any_of=["folic acid"], unless="(")
