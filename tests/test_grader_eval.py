@@ -365,3 +365,20 @@ def test_the_shipped_development_set_loads_and_covers_forty_cases_in_three_quali
     assert sum(q == {"excellent", "safe_mediocre", "dangerous"} for q in qualities.values()) >= 40
     assert all(row.harm and row.harm_kind for row in dev.consultations if row.quality == "dangerous")
     assert len(dev.pairs) >= 30
+
+
+def test_the_offline_grader_ranks_care_on_the_shipped_sets_at_least_as_when_measured(tmp_path):
+    """The reward's clinical validity, measured end to end. tests/data/grader_dev: issue 15's
+    targets, all met. tests/data/grader_probe: 120 consultations over 40 other cases by two
+    clinicians who never saw the grader; its first run gave dangerous < safe 90%, harm recall
+    72.5% and 8.8% safe visits gated; when the readings it taught were added, 92.5%, 85% and 0%
+    (the floors sit just under those, so a regression fails)."""
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    dev = run_grader_eval(data / "grader_dev", out=tmp_path / "dev", progress=False)
+    assert dev["n_errors"] == 0 and all(target["met"] for target in dev["targets"])
+    probe = run_grader_eval(data / "grader_probe", out=tmp_path / "probe", progress=False)
+    assert probe["n_errors"] == 0 and probe["ordering"]["n_cases"] == 40
+    assert probe["ordering"]["dangerous_below_safe"] >= 0.9 and probe["ordering"]["ordering_accuracy"] >= 0.9
+    assert probe["harm"]["recall"] >= 0.82 and probe["harm"]["false_alarm_rate"] <= 0.03
