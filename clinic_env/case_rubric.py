@@ -230,18 +230,9 @@ def _treatment(case: Case) -> list[Criterion]:
                              dimension="ethics_safety", tags=["contraindication"], critical=contra.critical,
                              matcher=Matcher(pattern=_contraindicated_use(contra, case), polarity="affirmed",
                                              exclude_questions=True, acts=SPOKEN,
-                                             unless=_first_line_alongside(contra, case) if contra.alone else None)))
+                                             unless=_names_pattern(expand_names(contra.without)) if contra.without
+                                             else None)))
     return out
-
-
-def _first_line_alongside(contra: Contraindication, case: Case) -> str | None:
-    """For a treatment harmful only alone: a pattern for the case's first-line treatments given
-    with it, leaving out any item that names it (so its own mention never excuses it)."""
-    own = {n.lower() for n in contra.all_names()}
-    names = [n for item in (case.management.first_line if case.management else [])
-             if item.act not in WITHHOLD_ACTS and not own & {n.lower() for n in item.all_names()}
-             for n in item.all_names()]
-    return _names_pattern(names) if names else None
 
 
 def _contraindicated_use(contra: Contraindication, case: Case) -> str:

@@ -263,6 +263,7 @@ def test_no_case_contraindicates_its_own_first_line_treatment():
     ("Azithromycin 1 g today, all in one go, and that deals with it.", True),
     ("Ceftriaxone 1 g IM, then doxycycline 100 mg twice daily with metronidazole 400 mg for 14 days.", False),
     ("Ceftriaxone 1 g IM now; azithromycin only if she cannot take doxycycline and metronidazole.", False),
+    ("Azithromycin 1 g once, with ibuprofen 400 mg for the pain.", True),  # analgesia treats no infection
 ])
 def test_a_treatment_harmful_alone_is_met_only_without_the_first_line_treatment(plan, met):
     """Pelvic inflammatory disease: azithromycin by itself under-treats; beside the regimen it does not."""

@@ -224,7 +224,7 @@ def _record(**changes):
     ({"contraindications.0.names": ["medication"]}, "not ['medication']"),
     ({"contraindications.0.classes": ["steroids"]}, "unknown drug classes"),
     ({"contraindications.0.near": [" "]}, "near words must not be empty"),
-    ({"contraindications.0.near": ["alone"], "contraindications.0.alone": True}, "'alone' reads every use"),
+    ({"contraindications.0.near": ["alone"], "contraindications.0.without": ["colchicine"]}, "'without' reads every use"),
     ({"contraindications.0.spares": ["co-codamol"]}, "spares ['co-codamol'], which it does not name"),
     ({"management.first_line.1.names": [], "management.first_line.1.classes": []}, "names no drug, procedure"),
     ({"management.first_line.1.act": "stop"}, "which no contraindication names"),

@@ -226,9 +226,10 @@ class Contraindication(Named):
     spares: list[str] = Field(default_factory=list, description=(
         "Products the drug lexicon reaches from the names that are safe here because a partner drug "
         "removes the harm: co-amoxiclav for an isolate resistant to amoxicillin but not to co-amoxiclav."))
-    alone: bool = Field(default=False, description=(
-        "Harmful only as the whole treatment (folic acid without B12, a steroid cream for scabies): "
-        "met when given and none of the case's first-line treatments is; ``near`` is then not used."))
+    without: list[str] = Field(default_factory=list, description=(
+        "Harmful only as the whole treatment: given without any of these treatments that do treat "
+        "the condition (folic acid without B12, azithromycin without ceftriaxone or doxycycline). "
+        "Names, expanded like any other; ``near`` is then not used."))
 
     @model_validator(mode="after")
     def _named(self) -> Contraindication:
@@ -236,8 +237,10 @@ class Contraindication(Named):
             raise ValueError(f"contraindication {self.treatment!r} names no concrete drug, procedure or class")
         if any(not n.strip() for n in self.near):
             raise ValueError(f"contraindication {self.treatment!r}: near words must not be empty")
-        if self.alone and self.near:
-            raise ValueError(f"contraindication {self.treatment!r}: 'alone' reads every use, so it takes no near words")
+        if self.without and self.near:
+            raise ValueError(f"contraindication {self.treatment!r}: 'without' reads every use, so it takes no near words")
+        if any(not n.strip() for n in self.without):
+            raise ValueError(f"contraindication {self.treatment!r}: 'without' names must not be empty")
         reached = {name_key(n) for n in super().all_names()}
         unreached = [n for n in self.spares if name_key(n) not in reached]
         if unreached:
