@@ -1,0 +1,52 @@
+"""The patient fidelity set (issue 16): natural doctor questions over 24 builtin cases, each with what
+the answer must convey, written by two clinicians who never saw the patient's code. The labels name
+case facts by their exact strings, so a case edit that drops or rewords a fact fails here rather
+than silently turning a labelled question into one that nothing can answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clinic_env.cases.library import get_case
+
+FOLDER = Path(__file__).parent / "data" / "patient_fidelity"
+INTENTS = {"opening", "open_invitation", "onset", "location", "character", "radiation", "severity", "timing",
+           "aggravating", "relieving", "associated", "negative", "past_history", "medications", "allergies",
+           "substances", "family", "social", "occupation", "sexual", "travel", "ice", "pregnancy", "clarification",
+           "chit_chat", "other"}
+
+
+def _strings(value: object) -> set[str]:
+    """Every string value in a case's data, at any depth."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*map(_strings, value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*map(_strings, value)) if value else set()
+    return set()
+
+
+def _rows() -> list[tuple[str, dict]]:
+    return [(f"{path.name}:{n}", json.loads(line)) for path in sorted(FOLDER.glob("utterances_*.jsonl"))
+            for n, line in enumerate(path.read_text().splitlines(), 1)]
+
+
+def test_the_set_covers_twenty_cases_and_three_hundred_questions():
+    rows = [row for _, row in _rows()]
+    assert len(rows) >= 600 and len({row["case_id"] for row in rows}) >= 20
+    assert {row["expect"] for row in rows} == {"fact", "denial", "unknown", "any"}
+
+
+def test_every_label_names_facts_its_case_has():
+    problems = []
+    for where, row in _rows():
+        case = get_case(row["case_id"])
+        strings = _strings(case.model_dump())
+        if row["intent"] not in INTENTS or not row["question"].strip():
+            problems.append(f"{where}: intent {row['intent']!r} or an empty question")
+        problems += [f"{where}: {fact!r} is not a value of case {case.id}" for fact in row["facts"] if fact not in strings]
+        if row["expect"] == "fact" and not row["facts"]:
+            problems.append(f"{where}: a 'fact' answer names no fact")
+    assert not problems, "\n".join(problems[:20])
