@@ -176,6 +176,24 @@ def _cmd_grader_eval(args: argparse.Namespace) -> int:
     return 1 if summary["n_errors"] == summary["n_visits"] else 0
 
 
+def _cmd_patient_eval(args: argparse.Namespace) -> int:
+    """The table on stdout and summary.json in --out; exit 0 whether or not the target is met
+    (1 only when no question could be answered)."""
+    from clinic_env.bench.patient_eval import format_report, run_patient_eval
+
+    try:
+        summary = run_patient_eval(args.data, patient=args.patient, persona=args.persona, out=args.out,
+                                   cases=args.cases, concurrency=args.concurrency, resume=args.resume,
+                                   progress=False if args.no_progress else None)
+    except KeyboardInterrupt:
+        print(f"clinic-env patient-eval: interrupted; every finished question is saved in "
+              f"{Path(args.out) / 'results.jsonl'}. Run the same command with --resume to finish.", file=sys.stderr)
+        return 130
+    print(format_report(summary))
+    print(f"Summary: {Path(args.out) / 'summary.json'}")
+    return 1 if summary["n_errors"] == summary["n_questions"] else 0
+
+
 def _cmd_quantize(args: argparse.Namespace) -> int:
     """W4A16 (+ fp8 KV scales) through llm-compressor (the [quantize] extra), with its report."""
     from clinic_agents import quantize
@@ -378,6 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--concurrency", type=int, default=8, help="visits in flight at once")
     ge.add_argument("--no-progress", action="store_true", help="no progress bar")
     ge.set_defaults(func=_cmd_grader_eval)
+
+    pe = sub.add_parser("patient-eval", help="measure a simulated patient on labelled doctor questions: whether each "
+                                             "reply gives the facts, denial or answer the question asks for")
+    pe.add_argument("--data", required=True, metavar="DIR", help="folder of utterances_*.jsonl")
+    pe.add_argument("--patient", default="offline", help="'offline', 'llm:MODEL' (endpoint: OPENAI_BASE_URL) or "
+                                                         "'package.module:Name'")
+    pe.add_argument("--persona", default="typical", help="the persona spec every question is asked of")
+    pe.add_argument("--cases", default="builtin", help="the cases the rows name (a spec as for bench)")
+    pe.add_argument("--out", default="runs/patient-eval", help="directory for results.jsonl and summary.json")
+    pe.add_argument("--resume", action="store_true", help="ask only the questions missing (or failed) in --out")
+    pe.add_argument("--concurrency", type=int, default=8, help="questions in flight at once")
+    pe.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pe.set_defaults(func=_cmd_patient_eval)
 
     train = sub.add_parser("train", help="train a doctor policy (needs the [train] extra)")
     train_sub = train.add_subparsers(dest="train_command", required=True)

@@ -24,7 +24,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,11 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from clinic_env.actions import Diagnose, End, parse_action
 from clinic_env.bench.components import Run, component_factory, make_grader, reward_factory
-from clinic_env.bench.config import RESULTS_FILE, SUMMARY_FILE, Episode
+from clinic_env.bench.config import SUMMARY_FILE, Episode
 from clinic_env.bench.play import run_episode
-from clinic_env.bench.progress import Progress
-from clinic_env.bench.store import json_default, open_run, records_in_order, write_atomic
-from clinic_env.bench.workers import play_all
+from clinic_env.bench.store import json_default, write_atomic
+from clinic_env.bench.workers import play_labelled_set
 from clinic_env.case_rubric import case_rubric
 from clinic_env.cases.schema import Case
 from clinic_env.cases.specs import cases_label, resolve_cases
@@ -273,26 +271,15 @@ async def arun_grader_eval(data: str | Path, grader: Any = "offline", out: str |
     base = _base_run(grader)
     items = dev.items(pool)
     keys = [item.key for item in items]
-    out, notes = Path(out), []
     identity = {**base.labels, "persona": PERSONA, "seed": SEED}
     settings = {"data": str(data), "cases": cases_label(cases), "n_visits": len(items), "concurrency": concurrency}
-    with open_run(out, set(keys), identity, settings, resume, notes, "visit") as done:
-        for note in notes:
-            print(f"grader-eval: {note}", file=sys.stderr)
-        todo = [item for item in items if item.key not in done]
-        planned = set(keys)
-        bar = Progress(len(items), [r["score"] for k, r in done.items() if k in planned], "grader-eval", "visit",
-                       progress)
-        try:
-            await play_all(todo, functools.partial(_play, base=base), out / RESULTS_FILE, concurrency, bar.finished,
-                           skip=set(done))
-        finally:
-            bar.close()
-        records, _ = records_in_order(out, keys, notes, "visit")
+    records, notes, n_run = await play_labelled_set(items, keys, functools.partial(_play, base=base), Path(out),
+                                                    identity, settings, resume, concurrency, progress, "grader-eval",
+                                                    "visit")
     summary = summarize(dev, keys, records)
-    summary.update(grader=base.labels["grader"], config={**identity, **settings}, n_run=len(todo),
-                   n_resumed=len(items) - len(todo), warnings=notes)
-    write_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=json_default))
+    summary.update(grader=base.labels["grader"], config={**identity, **settings}, n_run=n_run,
+                   n_resumed=len(items) - n_run, warnings=notes)
+    write_atomic(Path(out) / SUMMARY_FILE, json.dumps(summary, indent=2, default=json_default))
     return summary
 
 

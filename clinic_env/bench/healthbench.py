@@ -25,16 +25,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from clinic_env.bench.config import RESULTS_FILE, SUMMARY_FILE
-from clinic_env.bench.progress import Progress
-from clinic_env.bench.store import json_default, open_run, records_in_order, write_atomic
-from clinic_env.bench.workers import play_all
+from clinic_env.bench.config import SUMMARY_FILE
+from clinic_env.bench.store import json_default, write_atomic
+from clinic_env.bench.workers import play_labelled_set
 from clinic_rubrics.chat import ChatClient, client_identity
 from clinic_rubrics.grading import Grader
 from clinic_rubrics.healthbench import HealthBenchExample, MetaEvalRow
@@ -141,20 +139,10 @@ async def _run(items: Sequence[T], keys: list[str], play: Callable[[T], Awaitabl
     Python leaves the same files as one from the CLI."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
-    notes: list[str] = []
-    with _directory(out) as folder, open_run(folder, set(keys), identity, {"n": len(keys)}, resume, notes,
-                                             item) as done:
-        for note in notes:
-            print(f"{desc}: {note}", file=sys.stderr)
-        todo = [i for i, key in zip(items, keys) if key not in done]
-        planned = set(keys)
-        bar = Progress(len(keys), [r["score"] for k, r in done.items() if k in planned], desc, item, progress)
-        try:
-            await play_all(todo, play, folder / RESULTS_FILE, concurrency, bar.finished, skip=set(done))
-        finally:
-            bar.close()
-        records, _ = records_in_order(folder, keys, notes, item)
-        result = report(records, len(keys) - len(todo))
+    with _directory(out) as folder:
+        records, _, n_run = await play_labelled_set(items, keys, play, folder, identity, {"n": len(keys)}, resume,
+                                                    concurrency, progress, desc, item)
+        result = report(records, len(keys) - n_run)
         write_atomic(folder / SUMMARY_FILE, json.dumps(result.to_dict(), indent=2, default=json_default))
     return result
 

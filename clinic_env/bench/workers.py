@@ -13,15 +13,17 @@ import contextlib
 import functools
 import gc
 import pickle
+import sys
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from clinic_env.bench.components import build_run
-from clinic_env.bench.config import BenchConfig, BenchError, Episode
+from clinic_env.bench.config import RESULTS_FILE, BenchConfig, BenchError, Episode
 from clinic_env.bench.play import run_episode
-from clinic_env.bench.store import Appender
+from clinic_env.bench.progress import Progress
+from clinic_env.bench.store import Appender, open_run, records_in_order
 from clinic_env.bench.worker_pool import WorkerPool, shared_pool
 
 T = TypeVar("T")
@@ -61,6 +63,28 @@ async def play_all(items: Sequence[T], play_one: Callable[[T], Awaitable[dict[st
         raise
     finally:
         appender.close()
+
+
+async def play_labelled_set(items: Sequence[T], keys: Sequence[str], play_one: Callable[[T], Awaitable[dict[str, Any]]],
+                            out: Path, identity: dict[str, Any], settings: dict[str, Any], resume: bool,
+                            concurrency: int, progress: bool | None, command: str,
+                            noun: str) -> tuple[list[dict[str, Any]], list[str], int]:
+    """Play a labelled set (grader-eval's visits, patient-eval's questions) into ``out`` as a
+    benchmark stores episodes: locked, resumable, each record saved when finished. Returns the
+    records of ``keys`` in order, the run's notes and how many items were played now."""
+    notes: list[str] = []
+    with open_run(out, set(keys), identity, settings, resume, notes, noun) as done:
+        for note in notes:
+            print(f"{command}: {note}", file=sys.stderr)
+        todo = [item for item, key in zip(items, keys) if key not in done]
+        planned = set(keys)
+        bar = Progress(len(items), [r["score"] for k, r in done.items() if k in planned], command, noun, progress)
+        try:
+            await play_all(todo, play_one, out / RESULTS_FILE, concurrency, bar.finished, skip=set(done))
+        finally:
+            bar.close()
+        records, _ = records_in_order(out, keys, notes, noun)
+    return records, notes, len(todo)
 
 
 @contextlib.contextmanager
