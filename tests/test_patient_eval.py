@@ -11,7 +11,16 @@ import json
 import pytest
 
 from cli.main import main
-from clinic_env.bench.patient_eval import DataError, Utterance, conveys, load_fidelity_set, relevant, run_patient_eval
+from clinic_env.bench.patient_eval import (
+    DataError,
+    Utterance,
+    contradictions,
+    conveys,
+    invented,
+    load_fidelity_set,
+    relevant,
+    run_patient_eval,
+)
 from clinic_env.cases.library import get_case
 
 CASE = "pulm_cap_adult"
@@ -51,6 +60,23 @@ def test_a_fact_is_conveyed_word_for_word_or_by_most_of_its_content_words(reply,
 ])
 def test_a_reply_is_relevant_when_it_does_what_the_label_asks(row, reply, good):
     assert relevant(row, reply, get_case(CASE)) is good
+
+
+@pytest.mark.parametrize("reply, contradicted, made_up", [
+    ("Yes, I've been coughing up blood this week.", ["affirms 'haemoptysis of frank blood'"], []),
+    ("No, I haven't had any fever at all.", ["denies 'Fever with rigors'"], []),
+    ("I've been quite confused and muddled.", ["affirms 'confusion'"], []),
+    ("I have had a terrible sore throat and earache.", [], ["sore throat", "earache"]),
+    # what the case says, in the patient's words, and what it denies, denied
+    ("No proper blood, just that rusty colour.", [], []),
+    ("My legs are fine, no swelling.", [], []),
+    ("I've had a fever and shivers, and I'm bringing up rusty stuff.", [], []),
+    ("Have I had a sore throat? No.", [], []),
+])
+def test_contradictions_and_invented_positives_in_a_reply(reply, contradicted, made_up):
+    case = get_case(CASE)
+    assert contradictions(reply, case) == contradicted
+    assert invented(reply, case) == made_up
 
 
 def write_set(folder, rows) -> None:

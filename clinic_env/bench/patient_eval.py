@@ -12,8 +12,10 @@ episode (``clinic_env.bench.play.run_episode``: the crash-safe store, ``--resume
 records never counted), so the patient answers exactly as in training. A reply is relevant when
 it does what its label asks; a fact counts as conveyed when one of its case wordings (clinical or
 lay) is in the reply, or most of that wording's content words are (an opening question is also
-answered by the presenting complaint). The judge reads words, so it suits the offline patient and
-is a first screen for an LLM patient's paraphrases. Figures go to
+answered by the presenting complaint). Every reply is also read for invented positives (a symptom
+it affirms that the case never mentions) and contradictions (a pertinent negative's symptom
+affirmed, a key symptom denied). The judge reads words, so it suits the offline patient and is a
+first screen for an LLM patient's paraphrases; relevance rewards the expected fact, not brevity. Figures go to
 ``OUT/summary.json``: relevance overall and per intent and label, and non-answers ("could you
 ask me that another way?"), with issue 16's relevance target.
 """
@@ -42,8 +44,10 @@ from clinic_env.bench.store import json_default, write_atomic
 from clinic_env.bench.workers import play_labelled_set
 from clinic_env.cases.schema import Case
 from clinic_env.cases.specs import cases_label, resolve_cases
+from clinic_env.patient.offline import SYMPTOMS, VAGUE_SYMPTOMS
 from clinic_env.persona import Persona
 from clinic_rubrics.offline_grader import OfflineGrader
+from clinic_rubrics.text import denied_just_before, is_affirmed, is_question, sentences
 
 SEED = 0
 RELEVANCE_TARGET = 0.92  # issue 16
@@ -188,6 +192,66 @@ def relevant(utterance: Utterance, reply: str, case: Case) -> bool:
     return True
 
 
+def _stem(word: str) -> str:
+    return word.lower().rstrip("s")[:6]
+
+
+@functools.lru_cache(maxsize=256)
+def _case_words(case: Case) -> frozenset[str]:
+    """The stems of every word the case says anywhere: a symptom outside them is invented."""
+    return frozenset(_stem(w) for text in _wordings(case) for w in _WORD.findall(text.lower()))
+
+
+def _statements(reply: str) -> list[str]:
+    return [s for s in sentences(reply) if not is_question(s)]
+
+
+def invented(reply: str, case: Case) -> list[str]:
+    """Symptoms the reply affirms that the case never mentions (not denied, not supposed)."""
+    known = _case_words(case)
+    return [m.group() for s in _statements(reply) for m in SYMPTOMS.finditer(s)
+            if m.group().lower() not in VAGUE_SYMPTOMS and is_affirmed(s, m.start(), m.end())
+            and not all(_stem(w) in known for w in _WORD.findall(m.group().lower()))]
+
+
+# "My eyesight is fine": a patient's denial the shared negation reader does not take as one (for a
+# doctor, "ibuprofen is fine" gives it).
+_FINE = re.compile(r"\s+(?:is|are|was|were|has been|have been|'s|'re)\s+(?:fine|normal|ok|okay|alright|all right|good)\b")
+
+
+def _affirms(sentence: str, low: str, keywords: Sequence[str], symptom: re.Match[str] | None) -> bool:
+    """Whether the sentence affirms one of a pertinent negative's keywords: a symptom word of the
+    sentence that a one-word keyword begins ("confus" for "confused"), or, for ``symptom`` None,
+    a keyword of several words naming a symptom ("coughing up blood", not "washing powder") in it."""
+    if symptom is not None:
+        hit = any(" " not in k and symptom.group().lower().startswith(k.lower()) for k in keywords)
+        return hit and is_affirmed(sentence, symptom.start(), symptom.end()) and not _FINE.match(low, symptom.end())
+    for keyword in (k for k in keywords if " " in k.strip() and SYMPTOMS.search(k)):
+        m = re.search(rf"\b{re.escape(keyword.lower())}", low)
+        if m and is_affirmed(sentence, m.start(), m.end()) and not _FINE.match(low, m.end()):
+            return True
+    return False
+
+
+def contradictions(reply: str, case: Case) -> list[str]:
+    """Case facts the reply contradicts: a pertinent negative's symptom word it affirms, or a
+    symptom of a key history item it plainly denies ("no, I haven't had any pain" when the case
+    has pain). Symptom words only: a negative's other keywords ("back", "face") are too common."""
+    found = []
+    for s in _statements(reply):
+        low = s.lower()
+        symptoms = [m for m in SYMPTOMS.finditer(s) if m.group().lower() not in VAGUE_SYMPTOMS]
+        for negative in case.pertinent_negatives:
+            if any(_affirms(s, low, negative.keywords, m) for m in [*symptoms, None]):
+                found.append(f"affirms {negative.symptom!r}")
+        for item in (h for h in case.history if h.key):
+            for m in symptoms:
+                if any(k.lower() in m.group().lower() for k in item.keywords) and denied_just_before(s, m.start()):
+                    found.append(f"denies {item.text!r}")
+                    break
+    return found
+
+
 def _base_run(patient: Any, persona: str) -> Run:
     """What every question shares: the patient under test, the persona and an offline reward."""
     make_patient, patient_label = component_factory("patient", patient, ("reply", "areply"))
@@ -204,7 +268,8 @@ async def _ask(item: Item, base: Run) -> dict[str, Any]:
     reply = patient[1] if len(patient) > 1 else ""  # the first patient message is the opening statement
     record.update(question=item.utterance.question, intent=item.utterance.intent, expect=item.utterance.expect,
                   reply=reply, relevant=relevant(item.utterance, reply, item.case),
-                  non_answer=bool(NON_ANSWER.search(reply)) or not reply.strip())
+                  non_answer=bool(NON_ANSWER.search(reply)) or not reply.strip(),
+                  invented=invented(reply, item.case), contradictions=contradictions(reply, item.case))
     return record
 
 
@@ -224,10 +289,18 @@ def summarize(items: Sequence[Item], records: Sequence[dict[str, Any]]) -> dict[
         "by_intent": {k: {"n": len(v), "relevance": share(v)} for k, v in sorted(by["intent"].items())},
         "by_expect": {k: {"n": len(v), "relevance": share(v)} for k, v in sorted(by["expect"].items())},
         "non_answers": sum(r["non_answer"] for r in ok),
+        "invented_positives": [{"key": r["key"], "reply": r["reply"], "symptoms": r["invented"]}
+                               for r in ok if r["invented"]],
+        "contradictions": [{"key": r["key"], "reply": r["reply"], "facts": r["contradictions"]}
+                           for r in ok if r["contradictions"]],
         "failures": [{"key": r["key"], "question": r["question"], "reply": r["reply"]} for r in ok if not r["relevant"]],
         "errors": [{"key": r.get("key"), "error": r.get("error")} for r in records if r.get("status") != "ok"],
         "targets": [{"name": f"relevance >= {RELEVANCE_TARGET:.0%}", "value": relevance,
-                     "met": relevance is not None and relevance >= RELEVANCE_TARGET}],
+                     "met": relevance is not None and relevance >= RELEVANCE_TARGET},
+                    {"name": "no invented positives", "value": sum(bool(r["invented"]) for r in ok),
+                     "met": not any(r["invented"] for r in ok)},
+                    {"name": "no contradictions", "value": sum(bool(r["contradictions"]) for r in ok),
+                     "met": not any(r["contradictions"] for r in ok)}],
     }
 
 
@@ -262,10 +335,13 @@ def format_report(summary: dict[str, Any]) -> str:
     """The summary as a short table: overall, per label, the worst intents, the target."""
     pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     lines = [f"  relevance ({summary['n_answered']} answered)".ljust(40) + pct(summary["relevance"]),
-             "  non-answers".ljust(40) + str(summary["non_answers"])]
+             "  non-answers".ljust(40) + str(summary["non_answers"]),
+             "  replies with an invented positive".ljust(40) + str(len(summary["invented_positives"])),
+             "  replies contradicting the case".ljust(40) + str(len(summary["contradictions"]))]
     lines += [f"  {k} ({v['n']})".ljust(40) + pct(v["relevance"]) for k, v in summary["by_expect"].items()]
     worst = sorted(summary["by_intent"].items(), key=lambda kv: kv[1]["relevance"] or 0.0)[:6]
     lines += ["  weakest intents: " + ", ".join(f"{k} {pct(v['relevance'])} of {v['n']}" for k, v in worst)]
-    lines += ["targets (issue 16):"] + [f"  [{'met' if t['met'] else 'NOT met'}] {t['name']}: {pct(t['value'])}"
+    value = lambda t: pct(t["value"]) if isinstance(t["value"], float) else str(t["value"])  # noqa: E731
+    lines += ["targets (issue 16):"] + [f"  [{'met' if t['met'] else 'NOT met'}] {t['name']}: {value(t)}"
                                          for t in summary["targets"]]
     return "\n".join(lines)
