@@ -50,3 +50,21 @@ def test_every_label_names_facts_its_case_has():
         if row["expect"] == "fact" and not row["facts"]:
             problems.append(f"{where}: a 'fact' answer names no fact")
     assert not problems, "\n".join(problems[:20])
+
+
+def test_every_order_label_names_a_test_its_case_lists():
+    """tests/data/examiner_orders: 228 orders as clinicians type them over the same cases, each with
+    the case test it means (or null) and what a result consistent with the patient must and must
+    not say (issue 16's examiner measure)."""
+    path = FOLDER.parent / "examiner_orders" / "orders.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) >= 200
+    problems = []
+    for n, row in enumerate(rows, 1):
+        names = {test.name for test in get_case(row["case_id"]).tests}
+        if row["listed"] is not None and row["listed"] not in names:
+            problems.append(f"orders.jsonl:{n}: {row['listed']!r} is not a test of {row['case_id']}")
+        if not row["order"].strip() or not all(isinstance(x, str) for x in row["must"] + row["must_not"]):
+            problems.append(f"orders.jsonl:{n}: an empty order or a non-text constraint")
+    assert not problems, "\n".join(problems[:20])
+    assert sum(row["listed"] is None for row in rows) >= 100  # routine tests the case does not list
