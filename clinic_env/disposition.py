@@ -145,7 +145,7 @@ PHRASES: dict[Level, tuple[str, ...]] = {
 # signs: read as conditions, beside the conditions of ``clinic_rubrics.text.condition_in``. Conditions
 # that are results awaited rather than warning signs do not make safety-netting, nor does a purpose
 # ("review in 4 weeks to see if prophylaxis is needed").
-_WOULD_NEED = re.compile(r"\b(?:would(?: then)? (?:need|have to|require)|'d(?: then)? (?:need|have to)|"
+_MORE_CONDITIONS = re.compile(r"\b(?:would(?: then)? (?:need|have to|require)|'d(?: then)? (?:need|have to)|"
                          r"(?:for |with |if )?any of (?:those|these|them|the above|this))\b", re.IGNORECASE)
 _PURPOSE = re.compile(r"\bto (?:see|check|decide|find out|discuss|assess|know)\s*$", re.IGNORECASE)
 # "GP to re-examine in 10 days and repeat the X-ray if it's still sore", "same-day assessment for fluids, then
@@ -188,6 +188,7 @@ _HISTORY_AFTER = re.compile(
     r"(?:\s+[\w'&-]+){0,4}?\s+(?:last (?:week|month|year|time|night|summer|winter|spring|autumn)|in (?:19|20)\d\d|"
     r"\d+ (?:days?|weeks?|months?|years?) ago|ago|in the past|aged? \d+|as a (?:child|baby|teenager)|previously)\b",
     re.IGNORECASE)
+# The verbs that withhold a treatment: their reach over a list ends at a comma for a level of care.
 _WITHHOLDING = re.compile(r"stop|stopping|withhold\w*|withheld|hold|holding|discontinu\w*|suspend\w*|cease|omit|"
                          r"avoid\w*|d/c", re.IGNORECASE)
 # What was done before this plan, in a note's course ("Seen in ER Sat", "stabilised in resus", "NIV
@@ -259,7 +260,7 @@ def _safety_net(sentence: str, start: int, end: int, level: Level) -> bool:
             or (_RETURN.search(sentence, max(0, start - 40), start) and _FOR_SIGNS.match(sentence, end))):
         return True
     low, high = clause_bounds(sentence, start, end)
-    condition = (condition_in(sentence, start, end) or _WOULD_NEED.search(sentence, low, high)
+    condition = (condition_in(sentence, start, end) or _MORE_CONDITIONS.search(sentence, low, high)
                  or _opening_condition(sentence, low))
     if (condition is None or _SOONER.search(sentence, low, condition.start())
             or (condition.start() > end and _SECOND_ACTION.search(sentence, end, condition.start()))
