@@ -179,10 +179,21 @@ TOPIC_CUES: dict[str, tuple[str, ...]] = {
         r"(work|sleep|school)\b.{0,15}\b(affected|manage)",
         r"stop(ped|ping)? you (from|doing)",
     ),
+    "more": (
+        r"tell me (a (bit|little) )?more",
+        r"go on",
+        r"carry on",
+        r"(and )?then what",
+        r"what else (happened|has been|is)",
+    ),
     "concerns": (
-        r"(worr(y|ied|ies)|concern(ed|s)?|afraid|scared)",
+        r"(worr(y|ied|ies|ying)|concern(ed|s|ing)?|afraid|scared|frighten\w*)",
         r"what do you think (it|is|might|could)",
         r"(ideas|expect\w*)",
+        r"(going through|on) your mind",
+        r"(were|are) you hoping",
+        r"hoping (we|i|to|for|that)",
+        r"(feel|feels|feeling) about",
     ),
 }
 
@@ -222,6 +233,7 @@ SECTION_CUES: dict[str, tuple[str, ...]] = {
     ),
     "family": (
         r"family (history|members?)",
+        r"in (the|your|his|her) family",
         r"(runs?|run) in (the|your) family",
         r"(parents?|mother|father|mum|mom|dad|siblings?|brothers?|sisters?|relatives?) (had|have|has|with)",
         r"anyone in (your|the) family",

@@ -294,3 +294,35 @@ def test_forbidden_names_are_kept_out_of_the_offline_patients_replies(pneumonia_
     assert "cough" in patient.reply("Any cough?")
     with pytest.raises(TypeError, match="forbidden_names must be a sequence of names, not one string"):
         patient.reset(pneumonia_case.patient_view(), Persona(), 0, forbidden_names="pneumonia")
+
+
+@pytest.mark.parametrize("question, expected, not_expected", [
+    # an invitation to tell the presenting complaint, wherever it stands in the turn
+    ("Morning, I'm one of the doctors on the ward. What's brought you in today?", "horrible cough", None),
+    ("So, what seems to be the problem?", "horrible cough", None),
+    # worries and hopes are the patient's concerns
+    ("Is there anything in particular that's worrying you about this?", None, "ask me that another way"),
+    # family history asked as clinicians ask it
+    ("Any heart problems in the family?", "heart attack", None),
+    # an allergy question that names medicines asks for allergies, not the medicine list
+    ("Any allergies to medicines that you know of?", "Penicillin", "Metformin"),
+])
+def test_openings_concerns_family_and_allergies_asked_in_other_words(pneumonia_case, question, expected,
+                                                                      not_expected):
+    patient, _ = make_patient(pneumonia_case)
+    reply = patient.reply(question)
+    assert expected is None or expected.lower() in reply.lower()
+    assert not_expected is None or not_expected.lower() not in reply.lower()
+
+
+def test_go_on_tells_what_is_not_yet_said_and_a_clarification_repeats_the_answer(pneumonia_case):
+    patient, opening = make_patient(pneumonia_case)
+    conversation = [{"role": "assistant", "content": opening}]
+    first = patient.reply("When did it start?", conversation + [{"role": "user", "content": "When did it start?"}])
+    conversation += [{"role": "user", "content": "When did it start?"}, {"role": "assistant", "content": first}]
+    more = patient.reply("Go on, tell me more.", conversation)
+    assert more and more != first and "okay" not in more.lower()
+    again = "Sorry, I didn't catch that - could you say that again?"
+    conversation += [{"role": "user", "content": "Go on, tell me more."}, {"role": "assistant", "content": more},
+                     {"role": "user", "content": again}]
+    assert patient.reply(again, conversation) == more

@@ -79,7 +79,16 @@ VAGUE_SYMPTOMS = frozenset({"pain", "blood", "bleeding", "swelling", "swollen", 
                             "lump", "lumps", "sick", "tired", "tiredness"})
 
 REASSURANCE = re.compile(r"\b(confidential|private|privacy|no judge?ment|won't judge|safe to|routine|ask everyone|important (for|to))\b", re.IGNORECASE)
-GREETING = re.compile(r"^\W*(hi|hello|good (morning|afternoon|evening)|how are you|what brings you|how can i help|what can i do)\b", re.IGNORECASE)
+# An opening: a greeting, or an invitation to tell the presenting complaint, anywhere in the turn
+# ("Morning, I'm one of the doctors. What's brought you in today?").
+GREETING = re.compile(
+    r"^\W*(hi|hiya|hello|hey|morning|afternoon|evening|good (morning|afternoon|evening)|how are you)\b"
+    r"|\b(what('s| has| have)? brought you|what brings you|how can (i|we) help|what can (i|we) do for you|"
+    r"what seems to be the (problem|trouble|matter)|what's (been )?(going on|happening|the (matter|problem|trouble))|"
+    r"what (has )?happened|tell me what('s| has) been (going on|happening))\b", re.IGNORECASE)
+# Asking to hear the last answer again ("Sorry, I didn't catch that", "did you say Saturday or Sunday?").
+CLARIFY = re.compile(r"\b(say (that|it) again|repeat that|didn'?t (quite )?catch|pardon|come again|did you say|"
+                     r"sorry, (what|when|how|where|was that))\b", re.IGNORECASE)
 
 # Worries carry no symptom, so a doctor reading them learns the patient's state, not a finding.
 WORRIES = (
@@ -205,6 +214,9 @@ class OfflinePatient:
         question = normalize(doctor_message)  # the form keywords and cues are matched in
         if not question:
             return "Sorry, doctor, did you want to ask me something?"
+        said = [m["content"] for m in messages if m.get("role") == "assistant"]
+        if CLARIFY.search(question) and len(said) > 1:  # the first is the opening statement
+            return said[-1]
         return redact_leaks(self._answer(question), self._forbidden)[0]
 
     def _answer(self, question: str) -> str:
@@ -260,10 +272,11 @@ class OfflinePatient:
         """Facts for the OPQRST topics asked about; "anything else?" reveals unsaid ones in turn."""
         out: list[_Fact | str] = []
         for topic in _asked_about(question)[0]:
-            facts = [f for f in self._facts if f.topic == topic]
+            # "tell me more", "go on": the story so far goes on with what is not yet said
+            facts = [f for f in self._facts if (f.topic is not None if topic == "more" else f.topic == topic)]
             if not facts and topic in TOPIC_STAND_INS:
                 facts = [f for f in self._facts if f.topic == TOPIC_STAND_INS[topic]]
-            if topic == "associated":
+            if topic in ("associated", "more"):
                 unsaid = [f for f in facts if id(f) not in self._said]
                 if facts and not unsaid:
                     out.append("No, I think that's everything.")
@@ -275,6 +288,8 @@ class OfflinePatient:
     def _by_section(self, question: str) -> list[_Fact | str]:
         """Everything in the history sections asked about, or the section's plain "none"."""
         sections = [s for s in _asked_about(question)[1] if s in SECTION_NONE]
+        if "allergies" in sections:  # "any allergies to medicines?" asks for allergies, not the medicine list
+            sections = [s for s in sections if s != "medications"]
         out: list[_Fact | str] = []
         for section in sections:
             facts = [f for f in self._facts if f.section == section]
