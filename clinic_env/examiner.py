@@ -15,7 +15,7 @@ from typing import Literal
 
 from clinic_env.cases.schema import Case, TestResult
 from clinic_env.exam_systems import EXAM_SYSTEMS, NORMAL_FINDINGS, resolve_system
-from clinic_env.investigations import aliases_of, lookup, normalize_name
+from clinic_env.investigations import aliases_of, lookup, normalize_name, spellings
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def check_unlisted_tests(value: str) -> None:
 def _names(requested: str) -> tuple[str, ...]:
     """An order's normalised text, then the catalogue's aliases of it: worked out once per order
     text (doctors order the same tests again and again, and each alias is normalised)."""
-    return normalize_name(requested), *aliases_of(requested)
+    return tuple(dict.fromkeys((*spellings(requested), *aliases_of(requested))))
 
 
 @lru_cache(maxsize=1024)

@@ -55,8 +55,8 @@ CATALOG: tuple[Investigation, ...] = (
     _inv("blood cultures", "blood culture|cultures", "No growth at 48 hours", "No growth", 60, 48),
     _inv("urinalysis", "urine dip|urine dipstick|dipstick|ua|urine test|urine analysis",
          "Urine dipstick: negative for leucocytes, nitrites, blood, protein, glucose and ketones", "All negative", 5, 0.1),
-    _inv("urine culture", "msu|midstream urine|urine mc&s|urine microscopy", "No significant growth", "< 10^5 CFU/mL", 30, 48),
-    _inv("urine pregnancy test", "pregnancy test|beta-hcg|b-hcg|bhcg|hcg|serum hcg|upt", "hCG negative", "Negative", 10, 0.2),
+    _inv("urine culture", "msu|midstream urine|urine mc&s|urine microscopy|msu culture|urine culture", "No significant growth", "< 10^5 CFU/mL", 30, 48),
+    _inv("urine pregnancy test", "pregnancy test|beta-hcg|b-hcg|bhcg|hcg|serum hcg|upt|urine hcg|serum bhcg|urine bhcg", "hCG negative", "Negative", 10, 0.2),
     _inv("throat swab", "throat culture|rapid strep test|strep test|rapid antigen detection test|radt",
          "Group A streptococcus not detected", "Negative", 25, 24),
     _inv("respiratory viral pcr", "covid test|covid-19 pcr|influenza test|flu swab|viral swab|nasopharyngeal swab|rsv test",
@@ -113,6 +113,30 @@ def normalize_name(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# Words clinicians shorten in an order, spelled out before a name is looked up ("hs trop", "pelvic
+# USS", "MRI L-spine", "MSU MC&S"). Each stands for a word of a test's name, never for a whole other
+# test, and a qualifier that names no test ("lab glucose", "ABG on air") is dropped, so spelling out
+# cannot turn one test into another.
+ABBREVIATIONS: dict[str, str] = {
+    "hs": "high-sensitivity", "trop": "troponin", "uss": "ultrasound", "l-spine": "lumbar spine",
+    "c-spine": "cervical spine", "t-spine": "thoracic spine", "mc&s": "culture", "m&c": "culture",
+    "coag": "coagulation", "xr": "x-ray", "lab": "", "stat": "", "formal": "",
+}
+_ON_AIR = re.compile(r"\s+on (room )?air$")
+
+
+def spelled_out(text: str) -> str:
+    """``normalize_name`` with ``ABBREVIATIONS`` spelled out and "on (room) air" dropped."""
+    words = [ABBREVIATIONS.get(w, w) for w in _ON_AIR.sub("", normalize_name(text)).split()]
+    return " ".join(w for w in words if w)
+
+
+def spellings(name: str) -> tuple[str, ...]:
+    """A name as written, spelled out, and each without a plural "s" ("U&Es", "LFTs")."""
+    forms = dict.fromkeys((normalize_name(name), spelled_out(name)))
+    return tuple(dict.fromkeys([*forms, *(f[:-1] for f in forms if len(f) > 3 and f.endswith("s"))]))
+
+
 _BY_ALIAS: dict[str, Investigation] = {}
 for _item in CATALOG:
     for _alias in (_item.name, *_item.aliases):
@@ -120,8 +144,9 @@ for _item in CATALOG:
 
 
 def lookup(name: str) -> Investigation | None:
-    """The catalogue entry whose name or alias equals ``name`` after normalisation."""
-    return _BY_ALIAS.get(normalize_name(name))
+    """The catalogue entry whose name or alias equals ``name`` after normalisation (as written,
+    spelled out, or without a plural "s")."""
+    return next((_BY_ALIAS[v] for v in spellings(name) if v in _BY_ALIAS), None)
 
 
 def aliases_of(name: str) -> tuple[str, ...]:
