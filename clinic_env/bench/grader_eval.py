@@ -136,28 +136,30 @@ def _field(loc: Sequence[Any]) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".") or "(line)"
 
 
-def _rows(path: Path, model: type[_Row]) -> list[tuple[str, _Row]]:
-    """Each non-blank line of ``path`` validated as ``model``, with its ``file:line``."""
+def read_rows(path: Path, model: type[BaseModel], error: type[ValueError] = DevSetError,
+              max_bytes: int = MAX_LINE_BYTES) -> list[tuple[str, Any]]:
+    """Each non-blank line of ``path`` validated as ``model``, with its ``file:line``; a bad line
+    raises ``error`` naming file:line and field (patient-eval reads its set the same way)."""
     rows = []
     for lineno, raw in enumerate(path.read_bytes().split(b"\n"), 1):
         where = f"{path}:{lineno}"
         if not raw.strip():
             continue
-        if len(raw) > MAX_LINE_BYTES:
-            raise DevSetError(f"{where}: the line is {len(raw):,} bytes, more than the limit of {MAX_LINE_BYTES:,}")
+        if len(raw) > max_bytes:
+            raise error(f"{where}: the line is {len(raw):,} bytes, more than the limit of {max_bytes:,}")
         try:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as err:
-            raise DevSetError(f"{where}: not UTF-8 ({err.reason} at byte {err.start})") from None
+            raise error(f"{where}: not UTF-8 ({err.reason} at byte {err.start})") from None
         except json.JSONDecodeError as err:
-            raise DevSetError(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from None
+            raise error(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from None
         if not isinstance(data, dict):
-            raise DevSetError(f"{where}: expected a JSON object, got {type(data).__name__}")
+            raise error(f"{where}: expected a JSON object, got {type(data).__name__}")
         try:
             rows.append((where, model.model_validate(data)))
         except ValidationError as err:
             first = err.errors()[0]
-            raise DevSetError(f"{where}: field {_field(first['loc'])}: {first['msg']}") from None
+            raise error(f"{where}: field {_field(first['loc'])}: {first['msg']}") from None
     return rows
 
 
@@ -180,7 +182,7 @@ def _unique(seen: dict[Any, str], key: Any, where: str, field: str, what: str) -
 
 
 def _files(folder: Path, stem: str, model: type[_Row]) -> list[tuple[str, Any]]:
-    return [row for path in sorted(folder.glob(f"{stem}_*.jsonl")) for row in _rows(path, model)]
+    return [row for path in sorted(folder.glob(f"{stem}_*.jsonl")) for row in read_rows(path, model)]
 
 
 def load_dev_set(folder: str | Path, cases: dict[str, Case]) -> DevSet:

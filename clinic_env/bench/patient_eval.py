@@ -29,16 +29,16 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from clinic_env.bench.components import Run, component_factory, reward_factory
 from clinic_env.bench.config import SUMMARY_FILE, Episode
-from clinic_env.bench.grader_eval import TurnsDoctor
+from clinic_env.bench.grader_eval import TurnsDoctor, read_rows
 from clinic_env.bench.play import run_episode
 from clinic_env.bench.store import json_default, write_atomic
 from clinic_env.bench.workers import play_labelled_set
@@ -94,16 +94,6 @@ class Item:
     utterance: Utterance
 
 
-def _lines(path: Path) -> Iterable[tuple[int, str]]:
-    with path.open("rb") as handle:
-        for n, raw in enumerate(handle, 1):
-            if len(raw) > MAX_LINE_BYTES:
-                raise DataError(f"{path}:{n}: line longer than {MAX_LINE_BYTES} bytes")
-            text = raw.decode("utf-8", errors="replace").strip()
-            if text:
-                yield n, text
-
-
 def load_fidelity_set(folder: str | Path, cases: dict[str, Case]) -> list[Item]:
     """Every labelled question of ``folder``, each checked against its case: a fact must be the
     exact string of a field of the case, so a case edit cannot silently orphan a label."""
@@ -113,14 +103,7 @@ def load_fidelity_set(folder: str | Path, cases: dict[str, Case]) -> list[Item]:
         raise DataError(f"{folder}: no utterances_*.jsonl files")
     items: list[Item] = []
     for path in paths:
-        for n, text in _lines(path):
-            where = f"{path}:{n}"
-            try:
-                row = Utterance.model_validate_json(text)
-            except ValidationError as err:
-                first = err.errors()[0]
-                field = ".".join(str(p) for p in first["loc"]) or "line"
-                raise DataError(f"{where}: field {field}: {first['msg']}") from None
+        for where, row in read_rows(path, Utterance, DataError, MAX_LINE_BYTES):
             case = cases.get(row.case_id)
             if case is None:
                 raise DataError(f"{where}: field case_id: unknown case {row.case_id!r}")
@@ -129,8 +112,8 @@ def load_fidelity_set(folder: str | Path, cases: dict[str, Case]) -> list[Item]:
                 raise DataError(f"{where}: field facts: {unknown[0]!r} is not a field of case {case.id}")
             if row.expect == "fact" and not row.facts:
                 raise DataError(f"{where}: field facts: a 'fact' answer names no fact")
-            digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-            items.append(Item(f"{path.name}:{n}/{row.case_id}/{digest}", case, row))
+            digest = hashlib.sha256(row.model_dump_json().encode()).hexdigest()[:10]
+            items.append(Item(f"{Path(where).name}/{row.case_id}/{digest}", case, row))
     return items
 
 
@@ -138,7 +121,7 @@ def wordings(case: Case, fact: str) -> tuple[str, ...]:
     """Every wording the case has for ``fact``: the string values of the case record holding it
     (a history item's clinical and lay text, a medicine's name and lay words, ...), or the fact
     alone when it is a field of its own (the opening statement)."""
-    return _wordings(case)[fact] if fact in _wordings(case) else ()
+    return _wordings(case).get(fact, ())
 
 
 @functools.lru_cache(maxsize=256)
