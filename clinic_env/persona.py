@@ -69,7 +69,7 @@ class Persona:
 
     Behavioural traits (the offline patient changes what it says for each, visibly):
     verbosity: how much is said per answer (one short sentence .. volunteers extra facts).
-    health_literacy: low asks what medical words mean; high answers in clinical wording.
+    health_literacy: low asks what medical words mean; high knows them (an LLM patient may use clinical terms, in its own voice).
     recall: low is vague about times and medicine names until pressed.
     anxiety: high adds worries to answers and the opening statement.
     reluctance: high deflects sensitive questions (sex, drugs, alcohol) until reassured or asked again.

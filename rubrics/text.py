@@ -64,6 +64,20 @@ def _short_word(word: str) -> str:
     return "(?:" + "|".join(forms) + r")\b"
 
 
+# A keyword's pronoun stands for every person's: "harm yourself" is asked as "harming themselves"
+# and told as "hurt myself", "end your life" as "ending his life".
+# ("her" is also an object, "given her", so a keyword's "her" stays itself.)
+_REFLEXIVE = ("yourself", "himself", "herself", "themselves", "themself", "myself", "oneself")
+_POSSESSIVE = ("your", "his", "their", "my")
+_PRONOUNS = {**dict.fromkeys(_REFLEXIVE, f"(?:{'|'.join(_REFLEXIVE)})"),
+             **dict.fromkeys(_POSSESSIVE, f"(?:{'|'.join(_POSSESSIVE)}|her)")}
+PRONOUNS = frozenset(_PRONOUNS)
+
+
+def _word(word: str) -> str:
+    return _PRONOUNS.get(word, re.escape(word))
+
+
 def _keyword(keyword: str) -> str | None:
     """One keyword as a regex. Every word but the last is a prefix ("harm yourself" finds
     "harming yourself"), and the words may be hyphenated or closed up ("black out" finds
@@ -74,13 +88,15 @@ def _keyword(keyword: str) -> str | None:
     if not words:
         return None
     *head, last = words
-    if last.endswith("*"):
+    if last in _PRONOUNS:
+        tail = _PRONOUNS[last] + r"\b"
+    elif last.endswith("*"):
         tail = re.escape(last.rstrip("*"))
     elif len(last) <= _SHORT:
         tail = _short_word(last) if last.isalpha() else re.escape(last) + r"(?!\w)"
     else:
         tail = re.escape(last)
-    return r"\b" + "".join(re.escape(w) + r"\w*(?:\s+|-)?" for w in head) + tail
+    return r"\b" + "".join(_word(w) + r"\w*(?:\s+|-)?" for w in head) + tail
 
 
 @lru_cache(maxsize=16384)

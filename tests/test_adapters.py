@@ -35,7 +35,7 @@ def test_a_consultation_through_tools_earns_its_rubric_score():
         env.ask_patient("Hello?")
     opening = env.reset(case_id=CASE, seed=0, prompt="ignored dataset field")
     assert "cough" in opening.lower()
-    assert "4 days" in env.ask_patient("When did the cough start?")
+    assert "four days" in env.ask_patient("When did the cough start?")  # in the patient's words (issue 16)
     assert "respiratory" in env.examine("vitals, respiratory").lower()
     assert "x-ray" in env.order_test("chest x-ray; complete blood count").lower()
     partial = env.get_reward()

@@ -6,7 +6,7 @@ from clinic_env.cases.library import get_case
 from clinic_env.leaks import find_leaks
 from clinic_env.patient import OfflinePatient, PatientPolicy, patient_system_prompt
 from clinic_env.persona import Persona
-from clinic_rubrics.text import keyword_pattern, normalize
+from clinic_rubrics.text import PRONOUNS, keyword_pattern, normalize
 
 
 def make_patient(case, persona="typical", seed=0):
@@ -88,8 +88,11 @@ def test_health_literacy_changes_wording(pneumonia_case):
     high, _ = make_patient(pneumonia_case, "clinician")
     medium, _ = make_patient(pneumonia_case)
     assert low.reply("Any dyspnoea on exertion?") == "Sorry, doctor, what does 'dyspnoea' mean?"
+    assert high.reply("Any dyspnoea on exertion?") != low.reply("Any dyspnoea on exertion?")
     onset = next(f for f in pneumonia_case.history if f.topic == "onset")
-    assert onset.text in high.reply("When did it start?")
+    # every patient speaks in their own words: chart text ("Husband insisted she come in") is
+    # never a patient's reply, however much medicine they know (issue 16)
+    assert onset.lay in high.reply("When did it start?") and onset.text not in high.reply("When did it start?")
     assert onset.lay in medium.reply("When did it start?")
 
 
@@ -245,7 +248,8 @@ def test_a_question_about_last_week_is_not_heard_as_one_about_weeing(question):
 def test_every_short_keyword_takes_inflections_but_not_other_words(cases):
     """All builtin keywords: a last word of up to four letters finds its inflections ("wee" ->
     "weeing") but not a longer word it begins ("week"); a longer one, or a stem marked with *,
-    is a prefix ("urin*" -> "urinary"). The offline patient and the LLM patient's checker share it."""
+    is a prefix ("urin*" -> "urinary"), but a pronoun is any person's. The offline patient and the
+    LLM patient's checker share it."""
     keywords = {k for case in cases for item in [*case.history, *case.pertinent_negatives,
                                                   *case.past_history, *case.social_history]
                 for k in item.keywords if k.split()}
@@ -254,7 +258,10 @@ def test_every_short_keyword_takes_inflections_but_not_other_words(cases):
         pattern, text = keyword_pattern([keyword]), normalize(keyword).rstrip("*")
         last = text.split()[-1]
         assert pattern.search(f"so {text} then"), keyword
-        if len(last) > 4 or keyword.endswith("*"):
+        if last in PRONOUNS:  # a pronoun stands for every person's ("harm yourself": "harming himself")
+            other = "themselves" if last.endswith(("self", "selves")) else "their"
+            assert pattern.search(f"so {text[:-len(last)]}{other} then"), keyword
+        elif len(last) > 4 or keyword.endswith("*"):
             assert pattern.search(f"so {text}ation then"), keyword
         else:
             assert last.isalpha() <= bool(pattern.search(f"so {text}ing then")), keyword
@@ -326,3 +333,68 @@ def test_go_on_tells_what_is_not_yet_said_and_a_clarification_repeats_the_answer
     conversation += [{"role": "user", "content": "Go on, tell me more."}, {"role": "assistant", "content": more},
                      {"role": "user", "content": again}]
     assert patient.reply(again, conversation) == more
+
+
+# ---- issue 16: the question asked, answered --------------------------------------------------
+# Questions below are worded afresh (not the fidelity set's), over cases of several informants.
+
+@pytest.mark.parametrize("case_id, question, says", [
+    # a fact found by the words it shares with the question, lay and clinical folded together
+    ("gi_colorectal_cancer", "Seen any blood in your poo?", "dark red blood mixed in"),
+    ("gi_colorectal_cancer", "Any changes to your waterworks?", "Up once at night to pass water"),
+    ("derm_scabies", "Has it spread anywhere else on your body?", "spread from my hands"),
+    ("cardio_inferior_stemi", "What's the pain like?", "heavy pressing feeling"),
+    # asked about the family, the family answers first
+    ("neuro_ischaemic_stroke", "Any heart trouble in his family?", "His brother had a heart attack"),
+    # a habit the case records none of gets a plain denial, not the cigarettes
+    ("cardio_inferior_stemi", "Do you take any street drugs?", "No, I don't take any drugs."),
+    # asked what is new, not for the whole list
+    ("cardio_new_af", "Is anything different about your medicines lately?", "No, nothing new."),
+    ("derm_stevens_johnson", "Any new medicines in the last couple of months?", "Lamotrigine"),
+])
+def test_the_answer_is_the_fact_the_question_is_about(case_id, question, says):
+    patient, _ = make_patient(get_case(case_id))
+    assert says in patient.reply(question)
+
+
+def test_a_body_part_does_not_answer_a_named_symptom():
+    """The STEMI pain goes into the left arm; "any numbness in your arms?" asks about numbness."""
+    patient, _ = make_patient(get_case("cardio_inferior_stemi"))
+    answer = patient.reply("Any numbness in your arms?")
+    assert "arm feels heavy" not in answer and "No weakness or numbness" in answer
+
+
+def test_a_stand_in_gives_way_only_to_a_fact_about_the_question(pneumonia_case):
+    patient, _ = make_patient(pneumonia_case)
+    assert "stays in the one place" in patient.reply("Does the pain go anywhere else?")  # shares only "pain"
+    scabies, _ = make_patient(get_case("derm_scabies"))
+    assert "stays in the one place" not in scabies.reply("Has the rash been spreading?")
+
+
+@pytest.mark.parametrize("case_id, question", [
+    ("paeds_croup", "Does she say her throat hurts?"),                        # a toddler
+    ("paeds_acute_otitis_media", "Is it a stabbing pain or more of an ache?"),
+    ("id_bacterial_meningitis", "Has he complained of any tingling in his hands?"),  # a drowsy adult
+    ("neuro_ischaemic_stroke", "Has he mentioned feeling dizzy?"),             # cannot speak clearly
+])
+def test_a_relative_does_not_know_a_sensation_the_case_does_not_record(case_id, question):
+    case = get_case(case_id)
+    assert case.informant != "patient"
+    patient, _ = make_patient(case)
+    answer = patient.reply(question)
+    assert "don't know" in answer or "not sure" in answer
+    assert not answer.startswith(("No,", "Yes"))
+
+
+def test_a_relative_passes_on_a_sensation_the_case_records():
+    patient, _ = make_patient(get_case("id_bacterial_meningitis"))
+    assert "worst headache he's ever had" in patient.reply("Is his headache all over or in one spot?")
+    otitis, _ = make_patient(get_case("paeds_acute_otitis_media"))
+    assert "38.9" in otitis.reply("Has he had a temperature?")  # what a parent sees, they know
+
+
+def test_a_relative_reports_what_the_case_records_they_saw():
+    """The stroke case records the wife's own observation ("he hasn't complained of a headache"):
+    that is hers to say, not an unknown."""
+    patient, _ = make_patient(get_case("neuro_ischaemic_stroke"))
+    assert "hasn't complained of a headache" in patient.reply("Is he getting any headache with it?")

@@ -72,6 +72,8 @@ def test_a_reply_is_relevant_when_it_does_what_the_label_asks(row, reply, good):
     ("My legs are fine, no swelling.", [], []),
     ("I've had a fever and shivers, and I'm bringing up rusty stuff.", [], []),
     ("Have I had a sore throat? No.", [], []),
+    # the case's own words are never a contradiction of it, however the judge reads them
+    *[(n.lay, [], []) for n in get_case(CASE).pertinent_negatives],
 ])
 def test_contradictions_and_invented_positives_in_a_reply(reply, contradicted, made_up):
     case = get_case(CASE)

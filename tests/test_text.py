@@ -247,6 +247,18 @@ def test_keywords_read_closed_up_and_hyphenated_compounds(said):
     assert keyword_pattern(["black out"]).search(normalize(said))
 
 
+@pytest.mark.parametrize("said, found", [
+    ("have you had thoughts of harming themselves?", True), ("I've never hurt myself", True),
+    ("has he talked about ending his life?", True), ("any thoughts of ending their life?", True),
+    ("he harmed someone else", False), ("the end of your tether", False),
+])
+def test_a_keywords_pronoun_stands_for_every_persons(said, found):
+    """A case says "harm yourself"; a doctor asks a relative about "harming himself", a patient says
+    "hurt myself": the same keyword."""
+    pattern = keyword_pattern(["harm yourself", "hurt yourself", "end your life"])
+    assert (pattern.search(normalize(said)) is not None) is found
+
+
 @pytest.mark.parametrize("text, mention, cue", [
     ("Go to A&E if it gets worse.", "A&E", "if"),  # the condition may follow the main clause
     ("Otherwise, see your GP next week.", "GP", "Otherwise"),

@@ -185,6 +185,18 @@ def _case_words(case: Case) -> frozenset[str]:
     return frozenset(_stem(w) for text in _wordings(case) for w in _WORD.findall(text.lower()))
 
 
+@functools.lru_cache(maxsize=256)
+def _patient_words(case: Case) -> tuple[str, ...]:
+    """Everything the case gives its patient to say, lower-cased."""
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value.lower()]
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        return [s for v in items for s in strings(v)]
+
+    return tuple(strings(case.patient_view().model_dump()))
+
+
 def _statements(reply: str) -> list[str]:
     return [s for s in sentences(reply) if not is_question(s)]
 
@@ -219,10 +231,14 @@ def _affirms(sentence: str, low: str, keywords: Sequence[str], symptom: re.Match
 def contradictions(reply: str, case: Case) -> list[str]:
     """Case facts the reply contradicts: a pertinent negative's symptom word it affirms, or a
     symptom of a key history item it plainly denies ("no, I haven't had any pain" when the case
-    has pain). Symptom words only: a negative's other keywords ("back", "face") are too common."""
+    has pain). Symptom words only: a negative's other keywords ("back", "face") are too common.
+    A sentence the case itself gives the patient to say ("coughing or bending over doesn't set
+    them off", "no, I didn't have a cold sore") is never read as contradicting it."""
     found = []
     for s in _statements(reply):
         low = s.lower()
+        if any(low.strip(" .!?") in words for words in _patient_words(case)):
+            continue  # the case's own words, word for word, contradict nothing
         symptoms = [m for m in SYMPTOMS.finditer(s) if m.group().lower() not in VAGUE_SYMPTOMS]
         for negative in case.pertinent_negatives:
             if any(_affirms(s, low, negative.keywords, m) for m in [*symptoms, None]):

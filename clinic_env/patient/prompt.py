@@ -194,7 +194,9 @@ def patient_system_prompt(profile: PatientProfile, persona: Persona) -> str:
                 f"{_who(profile)}; you answer for them.")
         voice = (f"Speak as the {profile.informant}: about yourself as \"I\" and about the patient in the "
                  "third person. The facts below are written as the patient's experience; pass them on "
-                 "as you have seen them.")
+                 "as you have seen them. You cannot feel what the patient feels: asked about a sensation "
+                 "the facts do not record (what a pain is like, dizziness, numbness, what they see), say "
+                 "they haven't said and you don't know; never guess.")
     lines = [
         role,
         "",
