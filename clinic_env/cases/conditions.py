@@ -81,6 +81,8 @@ class Finding(Strict):
     system: ExamSystem
     text: str = Field(min_length=3)
     frequency: Frequency = Field(default=1.0, gt=0, le=1)
+    key: bool = Field(default=False, description="A finding that makes the diagnosis: always shown, whatever "
+                      "its frequency (the examiner would otherwise report the system normal).")
     atypical_text: str | None = Field(default=None, description="The finding in an atypical presentation.")
 
 
