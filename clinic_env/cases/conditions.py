@@ -73,6 +73,7 @@ class Risk(Item):
 
     section: Literal["past_history", "social_history", "family_history", "sexual_history", "travel_history"]
     frequency: Frequency = Field(gt=0, le=1)
+    ages: tuple[float, float] = Field(default=(0, 120), description="Ages the fact fits (grandchildren from 45).")
 
 
 class Finding(Strict):
@@ -98,6 +99,9 @@ class Condition(Strict):
     exclude_comorbidities: list[str] = Field(default_factory=list, description="Background comorbidity ids that "
                                              "do not go with this condition (already anticoagulated for a clot...).")
     informant_below_age: float = Field(default=14, description="Younger patients are described by a parent.")
+    informant: Literal["patient", "partner", "carer"] = Field(default="patient", description=(
+        "Who tells an adult's history when the condition takes away the capacity to (delirium). Its lay "
+        "texts are then in that person's voice, naming the patient {he}, {him}, {his} (filled by sex)."))
     chief_complaint: str = Field(min_length=3, description="Neutral: symptoms, never the diagnosis.")
     openings: list[str] = Field(min_length=1, description="Opening statements of a typical presentation.")
     atypical_openings: list[str] = Field(default_factory=list)
@@ -109,6 +113,8 @@ class Condition(Strict):
     tests: list[TestResult] = Field(min_length=3)
     differential: list[DifferentialItem] = Field(min_length=3)
     management: Management
+    child_management: Management | None = Field(default=None, description=(
+        "Management for patients under 18 where the paediatric protocol differs (DKA: BSPED fluids and insulin)."))
     if_allergic: dict[str, list[FirstLineItem]] = Field(
         default_factory=dict, description="Allergy id (background.json) -> first-line list replacing the usual one.")
     red_flags: list[RedFlag] = Field(default_factory=list)

@@ -74,6 +74,7 @@ _SOCIAL_AGES: tuple[tuple[re.Pattern[str], float, float], ...] = (
     (re.compile(r"\b(husband|wife|married)\b", re.I), 16, 120),
     (re.compile(r"^smokes\b|^ex-smoker\b|\bunits of alcohol\b|\bdrinks alcohol\b", re.I), 14, 120),
     (re.compile(r"\blives alone\b", re.I), 16, 120),
+    (re.compile(r"\bmy (mum|mother|dad|father)('s| is| has| takes| gets)\b", re.I), 0, 75),
     (re.compile(r"\bschool pupil\b", re.I), 4, 19),
 )
 # Facts of the speaker's own life: a parent telling a child's history has a husband or a wife.
@@ -82,6 +83,7 @@ _MINOR_OCCUPATION = re.compile(r"school|student|pupil|unemployed", re.IGNORECASE
 _OCCUPATION_FROM_AGE = 16
 
 _START = re.compile(r"\b(start|starting|commence|initiate|begin)\w*\b", re.IGNORECASE)
+_PER_KG = re.compile(r"/\s*kg\b", re.IGNORECASE)  # a weight-based dose covers the child
 _ADULT_PROTOCOL = re.compile(r"\badults?\b|\b\d+(\.\d+)?\s*(litres?|liters?|L)\b|\b1000\s*mL\b", re.IGNORECASE)
 
 
@@ -227,7 +229,7 @@ def _child_protocol(case: Case) -> list[Conflict]:
         return []
     texts = [*(i.text for i in case.management.first_line), *case.management.other, case.management.disposition_text]
     return [Conflict("child_protocol", f"{case.demographics.age_years:g}-year-old: {text!r}")
-            for text in texts if _ADULT_PROTOCOL.search(text)]
+            for text in texts if _ADULT_PROTOCOL.search(text) and not _PER_KG.search(text)]
 
 
 def _social_age(case: Case) -> list[Conflict]:
