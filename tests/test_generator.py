@@ -9,6 +9,7 @@ import clinic_env  # noqa: F401  (registers the env)
 from clinic_env.cases.conditions import load_background, load_conditions
 from clinic_env.cases.generator import DIFFICULTIES, CaseGenerator
 from clinic_env.cases.library import load_cases
+from clinic_env.cases.validator import case_conflicts, count_conflicts
 from clinic_env.leaks import case_leaks
 
 PNEUMONIA = "community_acquired_pneumonia"
@@ -51,7 +52,7 @@ def test_every_condition_generates_valid_leak_free_cases(conditions, difficulty)
             low, high = condition.ages
             assert low <= case.demographics.age_years <= high and case.demographics.sex in condition.sexes
             assert case.informant == ("parent" if case.demographics.age_years < condition.informant_below_age
-                                      else "patient")
+                                      else condition.informant)
 
 
 def test_difficulty_changes_how_typical_the_presentation_is(conditions):
@@ -173,3 +174,39 @@ def test_generated_envs_pass_the_peers_checkers():
     check_env(gym.make("clinic_env/Consultation-v0", cases="generated").unwrapped, skip_render_check=True)
     api_test(consultation_v0.env(cases="generated"), num_cycles=10)
     seed_test(lambda: consultation_v0.env(cases="generated"), num_cycles=10)
+
+
+def test_generated_cases_have_no_clinical_conflicts(conditions):
+    """The validator over 1,000 seeds (benchmarks/bench_case_validator.py runs 5,000)."""
+    generator = CaseGenerator()
+    by_id = {c.id: c for c in conditions}
+    found = [conflict for seed in range(1000) for generated in [generator.generate(seed)]
+             for conflict in case_conflicts(generated.case, by_id[generated.condition_id])]
+    assert found == [], (count_conflicts(found), found[:5])
+
+
+def test_a_relative_tells_a_delirious_patients_history_in_their_own_voice():
+    generator = CaseGenerator()
+    for seed, pronoun in ((0, "she"), (1, "he")):
+        case = next(g.case for s in range(seed, 60, 2) for g in [generator.generate(s, "delirium_from_urinary_infection")]
+                    if g.case.demographics.sex == ("female" if pronoun == "she" else "male"))
+        lays = [case.opening_statement, *(h.lay for h in case.history), *(n.lay for n in case.pertinent_negatives)]
+        assert case.informant == "carer" and case.medications == [] and not any("{" in lay for lay in lays)
+        assert any(f" {pronoun} " in f" {lay.lower()} " for lay in lays), lays
+        assert not any(lay.startswith(("I've been rushing", "My daughter says")) for lay in lays)
+
+
+def test_a_child_with_ketoacidosis_gets_the_paediatric_protocol(conditions):
+    dka = next(c for c in conditions if c.id == "diabetic_ketoacidosis")
+    by_age = {}
+    for seed in range(80):
+        case = CaseGenerator().generate(seed, dka).case
+        by_age.setdefault(case.demographics.age_years < 18, case)
+    assert by_age[True].management == dka.child_management and by_age[False].management == dka.management
+    assert "mL/kg" in by_age[True].management.first_line[0].text
+
+
+def test_key_exam_findings_are_always_shown(conditions):
+    pneumonia = next(c for c in conditions if c.id == PNEUMONIA)
+    key = next(f for f in pneumonia.exam if f.key)
+    assert key.frequency < 1 and all(key.text in g.case.exam[key.system] for g in many(n=40))
