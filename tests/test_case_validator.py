@@ -128,3 +128,21 @@ def test_every_builtin_case_is_coherent_but_the_reviewed_ones():
     found = {case.id: kinds(case) for case in load_cases()}
     assert {case_id: k for case_id, k in found.items() if k} == REVIEWED
     assert set(count_conflicts([])) == set(KINDS)
+
+
+def test_a_treatment_the_history_tells_of_is_on_the_medication_list(gout):
+    insulin = [Item(text="Type 1 diabetes", lay="I've had type 1 diabetes since I was nine; I inject insulin four times a day.")]
+    assert kinds(changed(gout, past_history=insulin)) == ["medications"]
+    glargine = [*gout.medications, Medication(name="insulin glargine", dose="20 units at night", lay="Lantus at night.")]
+    assert kinds(changed(gout, past_history=insulin, medications=glargine)) == []
+    for past in ("I had asthma as a kid but haven't needed an inhaler for years.", "I was on a statin but stopped it."):
+        assert kinds(changed(gout, past_history=[Item(text="History", lay=past)])) == [], past
+
+
+def test_advice_fits_the_patient(gout):
+    advice = ["avoid oestrogen-containing contraception if attacks come with aura", "stay off work for a week"]
+    case = changed(gout, management=gout.management.model_copy(update={"other": advice}))
+    assert kinds(case) == ["advice"]  # a man
+    assert kinds(changed(case, demographics={"sex": "female", "age_years": 35})) == []
+    assert kinds(changed(case, demographics={"sex": "female", "age_years": 70, "occupation": "retired"})) \
+        == ["advice", "advice"]

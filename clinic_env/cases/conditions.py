@@ -74,6 +74,8 @@ class Risk(Item):
     section: Literal["past_history", "social_history", "family_history", "sexual_history", "travel_history"]
     frequency: Frequency = Field(gt=0, le=1)
     ages: tuple[float, float] = Field(default=(0, 120), description="Ages the fact fits (grandchildren from 45).")
+    medications: list[Medication] = Field(default_factory=list, description="What the patient takes for it "
+                                          "(a diabetic's insulin): listed whenever the fact is drawn.")
 
 
 class Finding(Strict):

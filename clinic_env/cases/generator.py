@@ -34,7 +34,7 @@ from typing import Any, Literal
 from clinic_env.cases.conditions import Background, Condition, load_background, load_conditions
 from clinic_env.cases.library import CaseError, parse_case
 from clinic_env.cases.schema import Case, Demographics
-from clinic_env.cases.validator import ADULT_PROTOCOL_FROM_AGE
+from clinic_env.cases.validator import ADULT_PROTOCOL_FROM_AGE, unfit_advice
 from clinic_env.leaks import case_leaks, find_leaks
 from clinic_env.persona import Persona
 
@@ -131,13 +131,16 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
         "differential": [d.model_dump() for d in c.differential],
         "red_flags": [f.model_dump() for f in c.red_flags],
     }
+    risk_medications: list[dict[str, Any]] = []
     for section in ("past_history", "social_history", "family_history", "sexual_history", "travel_history"):
-        record[section] = [_plain(r, "section", "frequency", "ages") for r in c.risks
-                           if r.section == section and r.ages[0] <= age <= r.ages[1] and rng.random() < r.frequency]
+        drawn = [r for r in c.risks if r.section == section and r.ages[0] <= age <= r.ages[1]
+                 and rng.random() < r.frequency]
+        record[section] = [_plain(r, "section", "frequency", "ages", "medications") for r in drawn]
+        risk_medications += [m.model_dump() for r in drawn for m in r.medications]
     told = record["informant"] != "patient"  # the background is told in the first person: by the patient only
     comorbidities = [] if told else _comorbidities(age, c, bg, rng)
     record["past_history"] += [{"text": m.text, "lay": m.lay, "keywords": m.keywords} for m in comorbidities]
-    record["medications"] = [m.model_dump() for co in comorbidities for m in co.medications]
+    record["medications"] = risk_medications + [m.model_dump() for co in comorbidities for m in co.medications]
     known = {k.lower() for item in record["social_history"] + record["past_history"] for k in item["keywords"]}
     record["social_history"] += [_plain(h, "ages", "frequency", "group") for h in ([] if told else _habits(age, bg, rng))
                                  if not known & {k.lower() for k in h.keywords}]  # the condition's own habits win
@@ -161,6 +164,8 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
             management["first_line"] = [item.model_dump() for item in c.if_allergic[allergy.id]]
             contraindications.append({"treatment": allergy.substance, "names": allergy.names, "classes": allergy.classes,
                                       "reason": f"allergic to {allergy.substance} ({allergy.reaction})"})
+    patient = Demographics(**demographics)
+    management["other"] = [text for text in management["other"] if not unfit_advice(text, patient)]
     record["management"] = management
     record["contraindications"] = _unique_by(contraindications, "treatment")
     return _voiced(record, sex)

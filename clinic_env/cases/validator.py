@@ -10,7 +10,11 @@ Any case (builtin, imported or generated) is checked by general rules over its o
   thrombolysis or a second anticoagulant on an anticoagulant, a regular medication started
   again, a teratogen in a continuing pregnancy. Drugs are compared through the drug lexicon
   and its classes, never as strings.
+- ``medications``: the past history says the patient is on a treatment (insulin, inhalers, a
+  blood thinner, a statin...) that the medication list lacks.
 - ``child_protocol``: an adult protocol (the word, or fluids in litres) for a patient under 18.
+- ``advice``: advice that does not fit the patient (contraception for a man, time off work for
+  the retired).
 - ``social_age``: a social fact the patient's age makes implausible (grandchildren at 23, an
   occupation at 10, a school pupil at 30).
 - ``disposition``: home or a routine review despite severity: NEWS2 of 5 or more or a single
@@ -29,14 +33,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from clinic_env.cases.schema import Case, FirstLineItem
+from clinic_env.cases.schema import Case, Demographics, FirstLineItem
 from clinic_env.drug_lexicon import NAMES_FILE, class_names, drug_classes, expand_names, name_key
 from clinic_rubrics.text import is_negated
 
 if TYPE_CHECKING:
     from clinic_env.cases.conditions import Condition
 
-KINDS = ("informant", "first_line", "child_protocol", "social_age", "disposition", "exam")
+KINDS = ("informant", "first_line", "medications", "child_protocol", "advice", "social_age", "disposition", "exam")
 INFORMANT_BELOW_AGE = 14
 ADULT_PROTOCOL_FROM_AGE = 18
 NEWS2_FROM_AGE = 16
@@ -83,6 +87,8 @@ _MINOR_OCCUPATION = re.compile(r"school|student|pupil|unemployed", re.IGNORECASE
 _OCCUPATION_FROM_AGE = 16
 
 _START = re.compile(r"\b(start|starting|commence|initiate|begin)\w*\b", re.IGNORECASE)
+_OWN_PREGNANCY = re.compile(r"pregnancy test|contracepti|oestrogen|hormone replacement", re.IGNORECASE)
+_OFF_WORK = re.compile(r"\boff (school or )?work\b", re.IGNORECASE)
 _PER_KG = re.compile(r"/\s*kg\b", re.IGNORECASE)  # a weight-based dose covers the child
 _ADULT_PROTOCOL = re.compile(r"\badults?\b|\b\d+(\.\d+)?\s*(litres?|liters?|L)\b|\b1000\s*mL\b", re.IGNORECASE)
 
@@ -95,7 +101,8 @@ class Conflict:
 
 def case_conflicts(case: Case, condition: Condition | None = None) -> list[Conflict]:
     """Every conflict of ``case``; with the ``condition`` it was generated from, its missing key findings too."""
-    found = [*_informant(case), *_first_line(case), *_child_protocol(case), *_social_age(case),
+    found = [*_informant(case), *_first_line(case), *_medications(case), *_child_protocol(case), *_advice(case),
+             *_social_age(case),
              *_disposition(case), *_exam(case)]
     if condition is not None:
         found += _key_findings(case, condition)
@@ -222,6 +229,45 @@ def _ruled_out(case: Case) -> list[tuple[str, frozenset[str]]]:
     return out
 
 
+# ---- medications -------------------------------------------------------------------------------
+
+# Words of the past history that tell of a current treatment, and the drug class or drug that
+# the medication list must then hold. An inhaler is any medication whose name says so.
+_TREATMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\binsulin\b", re.I), "insulin"),
+    (re.compile(r"\b(inhalers?|puffers?)\b", re.I), "inhaler"),
+    (re.compile(r"\b(blood thinners?|anticoagula\w*)\b", re.I), "anticoagulant"),
+    (re.compile(r"\bantidepressants?\b", re.I), "antidepressant"),
+    (re.compile(r"\bstatins?\b", re.I), "statin"),
+    (re.compile(r"\b(levo)?thyroxine\b", re.I), "levothyroxine"),
+)
+# A treatment told of in the past, refused or given up is not taken now.
+_NOT_NOW = re.compile(r"\b(was|were|used to|stopped|refused|declined|didn't|did not|haven't|have not|since (I was|age) \d+|"
+                      r"as a (kid|child)|years ago|treated with)\b", re.IGNORECASE)
+
+
+def _medications(case: Case) -> list[Conflict]:
+    """A treatment the past history says the patient is on, missing from the medication list."""
+    found = []
+    for item in case.past_history:
+        for pattern, treatment in _TREATMENTS:
+            told = [t for t in (item.text, item.lay) if _current_use(pattern, t)]
+            if told and not any(_is(m.name, treatment) for m in case.medications):
+                found.append(Conflict("medications", f"{told[0]!r} but no {treatment} among the medications"))
+    return found
+
+
+def _current_use(pattern: re.Pattern[str], text: str) -> bool:
+    return any(_affirmed(pattern, sentence) and not _NOT_NOW.search(sentence) for sentence in re.split(r"[.;]", text))
+
+
+def _is(medication: str, treatment: str) -> bool:
+    if treatment == "inhaler":
+        return "inhaler" in medication.lower()
+    keys = _class_keys(treatment) if treatment in drug_classes() else _keys([treatment])
+    return bool(drug_keys(medication) & keys)
+
+
 # ---- protocols, social facts -------------------------------------------------------------------
 
 def _child_protocol(case: Case) -> list[Conflict]:
@@ -230,6 +276,21 @@ def _child_protocol(case: Case) -> list[Conflict]:
     texts = [*(i.text for i in case.management.first_line), *case.management.other, case.management.disposition_text]
     return [Conflict("child_protocol", f"{case.demographics.age_years:g}-year-old: {text!r}")
             for text in texts if _ADULT_PROTOCOL.search(text) and not _PER_KG.search(text)]
+
+
+def unfit_advice(text: str, patient: Demographics) -> bool:
+    """Advice that does not fit the patient it is given to: contraception or a pregnancy test for
+    a man or a woman past 55, time off work for the retired."""
+    if _OWN_PREGNANCY.search(text) and (patient.sex == "male" or patient.age_years > 55):
+        return True
+    return bool(_OFF_WORK.search(text)) and (patient.occupation == "retired")
+
+
+def _advice(case: Case) -> list[Conflict]:
+    if case.management is None:
+        return []
+    return [Conflict("advice", f"{case.demographics.describe()}: {text!r}")
+            for text in case.management.other if unfit_advice(text, case.demographics)]
 
 
 def _social_age(case: Case) -> list[Conflict]:
