@@ -146,7 +146,8 @@ def test_the_runner_benchmarks_a_fixed_set_of_generated_cases(tmp_path):
 
 def test_the_background_fits_the_patient_and_the_condition(conditions):
     background = load_background()
-    parent_lays = {a.lay_parent for a in background.allergies if a.lay_parent}
+    parent_lays = {a.lay_parent.replace("{him}", pronoun) for a in background.allergies if a.lay_parent
+                   for pronoun in ("him", "her")}
     comorbidity_text = {m.id: m.text for m in background.comorbidities}
     generator = CaseGenerator()
     for condition in conditions:
@@ -210,3 +211,16 @@ def test_key_exam_findings_are_always_shown(conditions):
     pneumonia = next(c for c in conditions if c.id == PNEUMONIA)
     key = next(f for f in pneumonia.exam if f.key)
     assert key.frequency < 1 and all(key.text in g.case.exam[key.system] for g in many(n=40))
+
+
+def test_a_parent_speaks_of_the_child_by_sex(conditions):
+    generator = CaseGenerator()
+    for condition in (c for c in conditions if c.ages[1] < 14):
+        for seed in range(6):
+            case = generator.generate(seed, condition).case
+            lays = [case.opening_statement, *(h.lay for h in case.history), *(n.lay for n in case.pertinent_negatives),
+                    *(a.lay for a in case.allergies)]
+            words = {w.strip(".,;'").lower() for lay in lays for w in lay.split()}
+            own, other = (("she", "her"), ("he", "his")) if case.demographics.sex == "female" else (("he", "his"), ("she",))
+            assert case.informant == "parent" and not any("{" in lay for lay in lays), case.id
+            assert words & set(own) and not words & set(other), (case.id, lays)

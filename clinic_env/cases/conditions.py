@@ -103,7 +103,8 @@ class Condition(Strict):
     informant_below_age: float = Field(default=14, description="Younger patients are described by a parent.")
     informant: Literal["patient", "partner", "carer"] = Field(default="patient", description=(
         "Who tells an adult's history when the condition takes away the capacity to (delirium). Its lay "
-        "texts are then in that person's voice, naming the patient {he}, {him}, {his} (filled by sex)."))
+        "texts are then in that person's voice, as a parent's are for a child: naming the patient {he}, {him}, "
+        "{his}, {himself}, {boy}, filled by sex."))
     chief_complaint: str = Field(min_length=3, description="Neutral: symptoms, never the diagnosis.")
     openings: list[str] = Field(min_length=1, description="Opening statements of a typical presentation.")
     atypical_openings: list[str] = Field(default_factory=list)

@@ -42,8 +42,8 @@ Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 DIFFICULTY_WEIGHTS = (0.3, 0.4, 0.3)
 MAX_COMORBIDITIES = 3
-_FEMALE = {"he": "she", "him": "her", "his": "her", "himself": "herself"}
-_PRONOUN = re.compile(r"\{(he|him|his|himself)\}", re.IGNORECASE)
+_FEMALE = {"he": "she", "him": "her", "his": "her", "himself": "herself", "boy": "girl"}
+_PRONOUN = re.compile(r"\{(he|him|his|himself|boy)\}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ def _unique_by(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 
 def _voiced(record: dict[str, Any], sex: str) -> dict[str, Any]:
-    """The record with a relative's {he}, {him}, {his}, {himself} (any capitalised) filled by the patient's sex."""
+    """The record with a relative's {he}, {him}, {his}, {himself}, {boy} (any capitalised) filled by the patient's sex."""
     words = _FEMALE if sex == "female" else {w: w for w in _FEMALE}
 
     def fill(value: Any) -> Any:
