@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gymnasium as gym
 import pytest
 
@@ -187,12 +189,14 @@ def test_generated_cases_have_no_clinical_conflicts(conditions):
 
 
 def test_a_relative_tells_a_delirious_patients_history_in_their_own_voice():
+    """The carer's own words ("I checked") but the patient's background in the third person."""
     generator = CaseGenerator()
     for seed, pronoun in ((0, "she"), (1, "he")):
         case = next(g.case for s in range(seed, 60, 2) for g in [generator.generate(s, "delirium_from_urinary_infection")]
                     if g.case.demographics.sex == ("female" if pronoun == "she" else "male"))
         lays = [case.opening_statement, *(h.lay for h in case.history), *(n.lay for n in case.pertinent_negatives)]
-        assert case.informant == "carer" and case.medications == [] and not any("{" in lay for lay in lays)
+        lays += [*(p.lay for p in case.past_history), *(m.lay for m in case.medications)]
+        assert case.informant == "carer" and not any("{" in lay or re.search(r"\b[Mm]y\b", lay) for lay in lays), lays
         assert any(f" {pronoun} " in f" {lay.lower()} " for lay in lays), lays
         assert not any(lay.startswith(("I've been rushing", "My daughter says")) for lay in lays)
 

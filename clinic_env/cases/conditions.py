@@ -139,14 +139,24 @@ class Condition(Strict):
         return self
 
 
+class ToldMedication(Medication):
+    lay_told: str | None = Field(default=None, description="A relative telling it, naming the patient {he}, {his}...")
+
+
 class Comorbidity(Strict):
     id: str
     text: str
     lay: str
+    lay_told: str | None = Field(default=None, description="A relative telling it (a delirious patient's carer), "
+                                 "naming the patient {he}, {his}...; without it, such patients never get it.")
     keywords: list[str] = Field(default_factory=list)
     ages: tuple[float, float] = (18, 110)
     frequency: Frequency = Field(gt=0, le=1, description="How often a patient of a suitable age has it.")
-    medications: list[Medication] = Field(default_factory=list)
+    medications: list[ToldMedication] = Field(default_factory=list)
+
+    def told(self) -> bool:
+        """A relative can tell it: the comorbidity and each of its medications have a told wording."""
+        return self.lay_told is not None and all(m.lay_told is not None for m in self.medications)
     contraindications: list[Contraindication] = Field(default_factory=list)
 
 

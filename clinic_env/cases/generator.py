@@ -137,10 +137,12 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
                  and rng.random() < r.frequency]
         record[section] = [_plain(r, "section", "frequency", "ages", "medications") for r in drawn]
         risk_medications += [m.model_dump() for r in drawn for m in r.medications]
-    told = record["informant"] != "patient"  # the background is told in the first person: by the patient only
-    comorbidities = [] if told else _comorbidities(age, c, bg, rng)
-    record["past_history"] += [{"text": m.text, "lay": m.lay, "keywords": m.keywords} for m in comorbidities]
-    record["medications"] = risk_medications + [m.model_dump() for co in comorbidities for m in co.medications]
+    told = record["informant"] != "patient"  # a relative tells the background, a parent none (a child has none)
+    comorbidities = [] if record["informant"] == "parent" else _comorbidities(age, c, bg, rng, told)
+    record["past_history"] += [{"text": m.text, "lay": m.lay_told if told else m.lay, "keywords": m.keywords}
+                               for m in comorbidities]
+    record["medications"] = risk_medications + [{**m.model_dump(exclude={"lay_told"}), "lay": m.lay_told if told else m.lay}
+                                                for co in comorbidities for m in co.medications]
     known = {k.lower() for item in record["social_history"] + record["past_history"] for k in item["keywords"]}
     record["social_history"] += [_plain(h, "ages", "frequency", "group") for h in ([] if told else _habits(age, bg, rng))
                                  if not known & {k.lower() for k in h.keywords}]  # the condition's own habits win
@@ -229,11 +231,13 @@ def _exam(c: Condition, difficulty: Difficulty, rng: random.Random) -> dict[str,
     return {system: " ".join(_sentence(t, end=True) for t in texts) for system, texts in found.items()}
 
 
-def _comorbidities(age: float, c: Condition, bg: Background, rng: random.Random) -> list[Any]:
+def _comorbidities(age: float, c: Condition, bg: Background, rng: random.Random, told: bool) -> list[Any]:
     """Background conditions by frequency: never the condition itself (a known atrial
-    fibrillation in a case of atrial fibrillation would name it) nor one it excludes."""
+    fibrillation in a case of atrial fibrillation would name it) nor one it excludes; when a
+    relative tells the history, only those a relative can tell."""
     names = [c.diagnosis.name, *c.diagnosis.synonyms]
     eligible = [m for m in bg.comorbidities if m.ages[0] <= age <= m.ages[1] and m.id not in c.exclude_comorbidities
+                and (m.told() or not told)
                 and m.id != c.id and not find_leaks(f"{m.text} {m.lay}", names)]
     return [m for m in eligible if rng.random() < m.frequency][:MAX_COMORBIDITIES]
 
