@@ -228,3 +228,17 @@ def test_a_parent_speaks_of_the_child_by_sex(conditions):
             own, other = (("she", "her"), ("he", "his")) if case.demographics.sex == "female" else (("he", "his"), ("she",))
             assert case.informant == "parent" and not any("{" in lay for lay in lays), case.id
             assert words & set(own) and not words & set(other), (case.id, lays)
+
+
+def test_care_escalates_with_the_feature_that_calls_for_it(conditions):
+    gca = next(c for c in conditions if c.id == "giant_cell_arteritis")
+    (escalation,) = gca.escalations
+    seen = set()
+    for seed in range(60):
+        case = CaseGenerator().generate(seed, gca).case
+        visual_loss = bool({h.text for h in case.history} & set(escalation.features))
+        seen.add(visual_loss)
+        assert case.management.disposition == ("emergency" if visual_loss else "same_day"), case.id
+        assert (case.management.first_line == escalation.first_line) == visual_loss, case.id
+        assert any(f.text == "transient visual loss" for f in case.red_flags) == visual_loss, case.id
+    assert seen == {True, False}

@@ -27,6 +27,7 @@ from clinic_env.cases.schema import (
     Contraindication,
     Diagnosis,
     DifferentialItem,
+    Disposition,
     FirstLineItem,
     Item,
     Management,
@@ -89,6 +90,17 @@ class Finding(Strict):
     atypical_text: str | None = Field(default=None, description="The finding in an atypical presentation.")
 
 
+class Escalation(Strict):
+    """Care that changes when a feature is present (visual loss in giant cell arteritis): the
+    first line, and the disposition when given, replace the usual ones; its red flags join."""
+
+    features: list[str] = Field(min_length=1, description="Texts of the condition's features; any one drawn applies it.")
+    first_line: list[FirstLineItem] = Field(min_length=1)
+    disposition: Disposition | None = None
+    disposition_text: str | None = None
+    red_flags: list[RedFlag] = Field(default_factory=list)
+
+
 class Condition(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     specialty: Specialty
@@ -122,6 +134,7 @@ class Condition(Strict):
         default_factory=dict, description="Allergy id (background.json) -> first-line list replacing the usual one.")
     red_flags: list[RedFlag] = Field(default_factory=list)
     contraindications: list[Contraindication] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Condition:
@@ -136,6 +149,10 @@ class Condition(Strict):
             raise ValueError("exam needs a 'vitals' finding")
         if sum(f.key for f in self.features if not f.atypical) < 2:
             raise ValueError("at least two typical features must be key (a hard case keeps them)")
+        texts = {f.text for f in self.features}
+        unknown = sorted({t for e in self.escalations for t in e.features} - texts)
+        if unknown:
+            raise ValueError(f"escalations name features the condition does not have: {unknown}")
         return self
 
 

@@ -151,6 +151,12 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
                                         "lay": f"I'm {demographics['gestation_weeks']} weeks pregnant.",
                                         "keywords": ["pregnant", "pregnancy", "weeks"], "key": True}]
     management = (c.child_management if age < ADULT_PROTOCOL_FROM_AGE and c.child_management else c.management).model_dump()
+    drawn = {h["text"] for h in record["history"]}
+    for escalation in (e for e in c.escalations if drawn & set(e.features)):
+        management["first_line"] = [item.model_dump() for item in escalation.first_line]
+        management["disposition"] = escalation.disposition or management["disposition"]
+        management["disposition_text"] = escalation.disposition_text or management["disposition_text"]
+        record["red_flags"] += [f.model_dump() for f in escalation.red_flags]
     contraindications = [x.model_dump() for x in c.contraindications]
     contraindications += [x.model_dump() for co in comorbidities for x in co.contraindications]
     allergy = _allergy(bg, rng)
