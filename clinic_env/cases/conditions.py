@@ -40,6 +40,7 @@ from clinic_env.cases.schema import (
     TestResult,
     _specific_keywords,
 )
+from clinic_env.cases.validator import INFORMANT_BELOW_AGE
 from clinic_env.exam_systems import ExamSystem
 from clinic_env.history_topics import PresentingTopic, RosSystem
 
@@ -112,7 +113,7 @@ class Condition(Strict):
                                              "occurs in, e.g. (5, 10) for an ectopic pregnancy.")
     exclude_comorbidities: list[str] = Field(default_factory=list, description="Background comorbidity ids that "
                                              "do not go with this condition (already anticoagulated for a clot...).")
-    informant_below_age: float = Field(default=14, description="Younger patients are described by a parent.")
+    informant_below_age: float = Field(default=INFORMANT_BELOW_AGE, description="Younger patients are described by a parent.")
     informant: Literal["patient", "partner", "carer"] = Field(default="patient", description=(
         "Who tells an adult's history when the condition takes away the capacity to (delirium). Its lay "
         "texts are then in that person's voice, as a parent's are for a child: naming the patient {he}, {him}, "

@@ -17,8 +17,9 @@ Any case (builtin, imported or generated) is checked by general rules over its o
   the retired).
 - ``social_age``: a social fact the patient's age makes implausible (grandchildren at 23, an
   occupation at 10, a school pupil at 30).
-- ``disposition``: home or a routine review despite severity: NEWS2 of 5 or more or a single
-  parameter scoring 3 (adults), saturations below 92% or reduced consciousness (children).
+- ``disposition``: no assessment today despite severity: NEWS2 of 5 or more for any routine
+  disposition, a single parameter scoring 3 for home or GP review (adults); saturations below
+  92% or a patient who cannot give a history (children).
 - ``exam``: no finding beyond the vitals, so the examiner reports every system normal; for a
   generated case, a key finding of its condition is missing.
 """
@@ -30,7 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from clinic_env.cases.schema import Case, Demographics, FirstLineItem
@@ -102,8 +103,7 @@ class Conflict:
 def case_conflicts(case: Case, condition: Condition | None = None) -> list[Conflict]:
     """Every conflict of ``case``; with the ``condition`` it was generated from, its missing key findings too."""
     found = [*_informant(case), *_first_line(case), *_medications(case), *_child_protocol(case), *_advice(case),
-             *_social_age(case),
-             *_disposition(case), *_exam(case)]
+             *_social_age(case), *_disposition(case), *_exam(case)]
     if condition is not None:
         found += _key_findings(case, condition)
     return found
@@ -144,7 +144,7 @@ def cannot_give_history(case: Case) -> str | None:
 
 # ---- first-line treatment ----------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _class_keys(key: str) -> frozenset[str]:
     return frozenset(name_key(n) for n in class_names([key]))
 
