@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gymnasium as gym
 import pytest
 
@@ -9,6 +11,7 @@ import clinic_env  # noqa: F401  (registers the env)
 from clinic_env.cases.conditions import load_background, load_conditions
 from clinic_env.cases.generator import DIFFICULTIES, CaseGenerator
 from clinic_env.cases.library import load_cases
+from clinic_env.cases.validator import case_conflicts, count_conflicts
 from clinic_env.leaks import case_leaks
 
 PNEUMONIA = "community_acquired_pneumonia"
@@ -51,7 +54,7 @@ def test_every_condition_generates_valid_leak_free_cases(conditions, difficulty)
             low, high = condition.ages
             assert low <= case.demographics.age_years <= high and case.demographics.sex in condition.sexes
             assert case.informant == ("parent" if case.demographics.age_years < condition.informant_below_age
-                                      else "patient")
+                                      else condition.informant)
 
 
 def test_difficulty_changes_how_typical_the_presentation_is(conditions):
@@ -145,7 +148,8 @@ def test_the_runner_benchmarks_a_fixed_set_of_generated_cases(tmp_path):
 
 def test_the_background_fits_the_patient_and_the_condition(conditions):
     background = load_background()
-    parent_lays = {a.lay_parent for a in background.allergies if a.lay_parent}
+    parent_lays = {a.lay_parent.replace("{him}", pronoun) for a in background.allergies if a.lay_parent
+                   for pronoun in ("him", "her")}
     comorbidity_text = {m.id: m.text for m in background.comorbidities}
     generator = CaseGenerator()
     for condition in conditions:
@@ -173,3 +177,68 @@ def test_generated_envs_pass_the_peers_checkers():
     check_env(gym.make("clinic_env/Consultation-v0", cases="generated").unwrapped, skip_render_check=True)
     api_test(consultation_v0.env(cases="generated"), num_cycles=10)
     seed_test(lambda: consultation_v0.env(cases="generated"), num_cycles=10)
+
+
+def test_generated_cases_have_no_clinical_conflicts(conditions):
+    """The validator over 1,000 seeds (benchmarks/bench_case_validator.py runs 5,000)."""
+    generator = CaseGenerator()
+    by_id = {c.id: c for c in conditions}
+    found = [conflict for seed in range(1000) for generated in [generator.generate(seed)]
+             for conflict in case_conflicts(generated.case, by_id[generated.condition_id])]
+    assert found == [], (count_conflicts(found), found[:5])
+
+
+def test_a_relative_tells_a_delirious_patients_history_in_their_own_voice():
+    """The carer's own words ("I checked") but the patient's background in the third person."""
+    generator = CaseGenerator()
+    for seed, pronoun in ((0, "she"), (1, "he")):
+        case = next(g.case for s in range(seed, 60, 2) for g in [generator.generate(s, "delirium_from_urinary_infection")]
+                    if g.case.demographics.sex == ("female" if pronoun == "she" else "male"))
+        lays = [case.opening_statement, *(h.lay for h in case.history), *(n.lay for n in case.pertinent_negatives)]
+        lays += [*(p.lay for p in case.past_history), *(m.lay for m in case.medications)]
+        assert case.informant == "carer" and not any("{" in lay or re.search(r"\b[Mm]y\b", lay) for lay in lays), lays
+        assert any(f" {pronoun} " in f" {lay.lower()} " for lay in lays), lays
+        assert not any(lay.startswith(("I've been rushing", "My daughter says")) for lay in lays)
+
+
+def test_a_child_with_ketoacidosis_gets_the_paediatric_protocol(conditions):
+    dka = next(c for c in conditions if c.id == "diabetic_ketoacidosis")
+    by_age = {}
+    for seed in range(80):
+        case = CaseGenerator().generate(seed, dka).case
+        by_age.setdefault(case.demographics.age_years < 18, case)
+    assert by_age[True].management == dka.child_management and by_age[False].management == dka.management
+    assert "mL/kg" in by_age[True].management.first_line[0].text
+
+
+def test_key_exam_findings_are_always_shown(conditions):
+    pneumonia = next(c for c in conditions if c.id == PNEUMONIA)
+    key = next(f for f in pneumonia.exam if f.key)
+    assert key.frequency < 1 and all(key.text in g.case.exam[key.system] for g in many(n=40))
+
+
+def test_a_parent_speaks_of_the_child_by_sex(conditions):
+    generator = CaseGenerator()
+    for condition in (c for c in conditions if c.ages[1] < 14):
+        for seed in range(6):
+            case = generator.generate(seed, condition).case
+            lays = [case.opening_statement, *(h.lay for h in case.history), *(n.lay for n in case.pertinent_negatives),
+                    *(a.lay for a in case.allergies)]
+            words = {w.strip(".,;'").lower() for lay in lays for w in lay.split()}
+            own, other = (("she", "her"), ("he", "his")) if case.demographics.sex == "female" else (("he", "his"), ("she",))
+            assert case.informant == "parent" and not any("{" in lay for lay in lays), case.id
+            assert words & set(own) and not words & set(other), (case.id, lays)
+
+
+def test_care_escalates_with_the_feature_that_calls_for_it(conditions):
+    gca = next(c for c in conditions if c.id == "giant_cell_arteritis")
+    (escalation,) = gca.escalations
+    seen = set()
+    for seed in range(60):
+        case = CaseGenerator().generate(seed, gca).case
+        visual_loss = bool({h.text for h in case.history} & set(escalation.features))
+        seen.add(visual_loss)
+        assert case.management.disposition == ("emergency" if visual_loss else "same_day"), case.id
+        assert (case.management.first_line == escalation.first_line) == visual_loss, case.id
+        assert any(f.text == "transient visual loss" for f in case.red_flags) == visual_loss, case.id
+    assert seen == {True, False}

@@ -27,6 +27,7 @@ from clinic_env.cases.schema import (
     Contraindication,
     Diagnosis,
     DifferentialItem,
+    Disposition,
     FirstLineItem,
     Item,
     Management,
@@ -39,6 +40,7 @@ from clinic_env.cases.schema import (
     TestResult,
     _specific_keywords,
 )
+from clinic_env.cases.validator import INFORMANT_BELOW_AGE
 from clinic_env.exam_systems import ExamSystem
 from clinic_env.history_topics import PresentingTopic, RosSystem
 
@@ -73,6 +75,9 @@ class Risk(Item):
 
     section: Literal["past_history", "social_history", "family_history", "sexual_history", "travel_history"]
     frequency: Frequency = Field(gt=0, le=1)
+    ages: tuple[float, float] = Field(default=(0, 120), description="Ages the fact fits (grandchildren from 45).")
+    medications: list[Medication] = Field(default_factory=list, description="What the patient takes for it "
+                                          "(a diabetic's insulin): listed whenever the fact is drawn.")
 
 
 class Finding(Strict):
@@ -81,7 +86,20 @@ class Finding(Strict):
     system: ExamSystem
     text: str = Field(min_length=3)
     frequency: Frequency = Field(default=1.0, gt=0, le=1)
+    key: bool = Field(default=False, description="A finding that makes the diagnosis: always shown, whatever "
+                      "its frequency (the examiner would otherwise report the system normal).")
     atypical_text: str | None = Field(default=None, description="The finding in an atypical presentation.")
+
+
+class Escalation(Strict):
+    """Care that changes when a feature is present (visual loss in giant cell arteritis): the
+    first line, and the disposition when given, replace the usual ones; its red flags join."""
+
+    features: list[str] = Field(min_length=1, description="Texts of the condition's features; any one drawn applies it.")
+    first_line: list[FirstLineItem] = Field(min_length=1)
+    disposition: Disposition | None = None
+    disposition_text: str | None = None
+    red_flags: list[RedFlag] = Field(default_factory=list)
 
 
 class Condition(Strict):
@@ -95,7 +113,11 @@ class Condition(Strict):
                                              "occurs in, e.g. (5, 10) for an ectopic pregnancy.")
     exclude_comorbidities: list[str] = Field(default_factory=list, description="Background comorbidity ids that "
                                              "do not go with this condition (already anticoagulated for a clot...).")
-    informant_below_age: float = Field(default=14, description="Younger patients are described by a parent.")
+    informant_below_age: float = Field(default=INFORMANT_BELOW_AGE, description="Younger patients are described by a parent.")
+    informant: Literal["patient", "partner", "carer"] = Field(default="patient", description=(
+        "Who tells an adult's history when the condition takes away the capacity to (delirium). Its lay "
+        "texts are then in that person's voice, as a parent's are for a child: naming the patient {he}, {him}, "
+        "{his}, {himself}, {boy}, filled by sex."))
     chief_complaint: str = Field(min_length=3, description="Neutral: symptoms, never the diagnosis.")
     openings: list[str] = Field(min_length=1, description="Opening statements of a typical presentation.")
     atypical_openings: list[str] = Field(default_factory=list)
@@ -107,10 +129,13 @@ class Condition(Strict):
     tests: list[TestResult] = Field(min_length=3)
     differential: list[DifferentialItem] = Field(min_length=3)
     management: Management
+    child_management: Management | None = Field(default=None, description=(
+        "Management for patients under 18 where the paediatric protocol differs (DKA: BSPED fluids and insulin)."))
     if_allergic: dict[str, list[FirstLineItem]] = Field(
         default_factory=dict, description="Allergy id (background.json) -> first-line list replacing the usual one.")
     red_flags: list[RedFlag] = Field(default_factory=list)
     contraindications: list[Contraindication] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Condition:
@@ -125,17 +150,31 @@ class Condition(Strict):
             raise ValueError("exam needs a 'vitals' finding")
         if sum(f.key for f in self.features if not f.atypical) < 2:
             raise ValueError("at least two typical features must be key (a hard case keeps them)")
+        texts = {f.text for f in self.features}
+        unknown = sorted({t for e in self.escalations for t in e.features} - texts)
+        if unknown:
+            raise ValueError(f"escalations name features the condition does not have: {unknown}")
         return self
+
+
+class ToldMedication(Medication):
+    lay_told: str | None = Field(default=None, description="A relative telling it, naming the patient {he}, {his}...")
 
 
 class Comorbidity(Strict):
     id: str
     text: str
     lay: str
+    lay_told: str | None = Field(default=None, description="A relative telling it (a delirious patient's carer), "
+                                 "naming the patient {he}, {his}...; without it, such patients never get it.")
     keywords: list[str] = Field(default_factory=list)
     ages: tuple[float, float] = (18, 110)
     frequency: Frequency = Field(gt=0, le=1, description="How often a patient of a suitable age has it.")
-    medications: list[Medication] = Field(default_factory=list)
+    medications: list[ToldMedication] = Field(default_factory=list)
+
+    def told(self) -> bool:
+        """A relative can tell it: the comorbidity and each of its medications have a told wording."""
+        return self.lay_told is not None and all(m.lay_told is not None for m in self.medications)
     contraindications: list[Contraindication] = Field(default_factory=list)
 
 

@@ -26,6 +26,7 @@ reads the case library, so the test split is never a template.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,6 +34,7 @@ from typing import Any, Literal
 from clinic_env.cases.conditions import Background, Condition, load_background, load_conditions
 from clinic_env.cases.library import CaseError, parse_case
 from clinic_env.cases.schema import Case, Demographics
+from clinic_env.cases.validator import ADULT_PROTOCOL_FROM_AGE, unfit_advice
 from clinic_env.leaks import case_leaks, find_leaks
 from clinic_env.persona import Persona
 
@@ -40,6 +42,8 @@ Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 DIFFICULTY_WEIGHTS = (0.3, 0.4, 0.3)
 MAX_COMORBIDITIES = 3
+_FEMALE = {"he": "she", "him": "her", "his": "her", "himself": "herself", "boy": "girl"}
+_PRONOUN = re.compile(r"\{(he|him|his|himself|boy)\}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
         "id": case_id, "title": f"{_sentence(c.chief_complaint)} in {Demographics(age_years=age, sex=sex).describe()}",
         "specialty": c.specialty,
         "split": "train", "difficulty": difficulty,
-        "informant": "parent" if age < c.informant_below_age else "patient", "demographics": demographics,
+        "informant": "parent" if age < c.informant_below_age else c.informant, "demographics": demographics,
         "chief_complaint": c.chief_complaint,
         "opening_statement": rng.choice(c.atypical_openings if difficulty == "hard" and c.atypical_openings
                                         else c.openings),
@@ -127,39 +131,52 @@ def _build(c: Condition, difficulty: Difficulty, bg: Background, rng: random.Ran
         "differential": [d.model_dump() for d in c.differential],
         "red_flags": [f.model_dump() for f in c.red_flags],
     }
+    risk_medications: list[dict[str, Any]] = []
     for section in ("past_history", "social_history", "family_history", "sexual_history", "travel_history"):
-        record[section] = [_plain(r, "section", "frequency") for r in c.risks
-                           if r.section == section and rng.random() < r.frequency]
-    child = record["informant"] == "parent"  # the background is told in the first person: adults only
-    comorbidities = [] if child else _comorbidities(age, c, bg, rng)
-    record["past_history"] += [{"text": m.text, "lay": m.lay, "keywords": m.keywords} for m in comorbidities]
-    record["medications"] = [m.model_dump() for co in comorbidities for m in co.medications]
-    told = {k.lower() for item in record["social_history"] + record["past_history"] for k in item["keywords"]}
-    record["social_history"] += [_plain(h, "ages", "frequency", "group") for h in _habits(age, bg, rng)
-                                 if not told & {k.lower() for k in h.keywords}]  # the condition's own habits win
+        drawn = [r for r in c.risks if r.section == section and r.ages[0] <= age <= r.ages[1]
+                 and rng.random() < r.frequency]
+        record[section] = [_plain(r, "section", "frequency", "ages", "medications") for r in drawn]
+        risk_medications += [m.model_dump() for r in drawn for m in r.medications]
+    told = record["informant"] != "patient"  # a relative tells the background, a parent none (a child has none)
+    comorbidities = [] if record["informant"] == "parent" else _comorbidities(age, c, bg, rng, told)
+    record["past_history"] += [{"text": m.text, "lay": m.lay_told if told else m.lay, "keywords": m.keywords}
+                               for m in comorbidities]
+    record["medications"] = risk_medications + [{**m.model_dump(exclude={"lay_told"}), "lay": m.lay_told if told else m.lay}
+                                                for co in comorbidities for m in co.medications]
+    known = {k.lower() for item in record["social_history"] + record["past_history"] for k in item["keywords"]}
+    record["social_history"] += [_plain(h, "ages", "frequency", "group") for h in ([] if told else _habits(age, bg, rng))
+                                 if not known & {k.lower() for k in h.keywords}]  # the condition's own habits win
     if pregnant:
         record["obstetric_history"] = [{"text": f"Currently pregnant, {demographics['gestation_weeks']} weeks",
                                         "lay": f"I'm {demographics['gestation_weeks']} weeks pregnant.",
                                         "keywords": ["pregnant", "pregnancy", "weeks"], "key": True}]
-    management = c.management.model_dump()
+    management = (c.child_management if age < ADULT_PROTOCOL_FROM_AGE and c.child_management else c.management).model_dump()
+    drawn = {h["text"] for h in record["history"]}
+    for escalation in (e for e in c.escalations if drawn & set(e.features)):
+        management["first_line"] = [item.model_dump() for item in escalation.first_line]
+        management["disposition"] = escalation.disposition or management["disposition"]
+        management["disposition_text"] = escalation.disposition_text or management["disposition_text"]
+        record["red_flags"] += [f.model_dump() for f in escalation.red_flags]
     contraindications = [x.model_dump() for x in c.contraindications]
     contraindications += [x.model_dump() for co in comorbidities for x in co.contraindications]
     allergy = _allergy(bg, rng)
-    if allergy is not None and child and allergy.lay_parent is None:
+    if allergy is not None and told and allergy.lay_parent is None:
         allergy = None
     record["allergies"] = []
     if allergy is not None:
         entry = _plain(allergy, "id", "frequency", "lay_parent", "names", "classes")
-        if child:
+        if told:
             entry["lay"] = allergy.lay_parent
         record["allergies"] = [entry]
         if allergy.id in c.if_allergic:
             management["first_line"] = [item.model_dump() for item in c.if_allergic[allergy.id]]
             contraindications.append({"treatment": allergy.substance, "names": allergy.names, "classes": allergy.classes,
                                       "reason": f"allergic to {allergy.substance} ({allergy.reaction})"})
+    patient = Demographics(**demographics)
+    management["other"] = [text for text in management["other"] if not unfit_advice(text, patient)]
     record["management"] = management
     record["contraindications"] = _unique_by(contraindications, "treatment")
-    return record
+    return _voiced(record, sex)
 
 
 def _age(c: Condition, difficulty: Difficulty, rng: random.Random) -> float:
@@ -206,20 +223,27 @@ def _features(c: Condition, difficulty: Difficulty, rng: random.Random) -> list[
 
 
 def _exam(c: Condition, difficulty: Difficulty, rng: random.Random) -> dict[str, str]:
-    """Findings joined per system; vitals always; a hard case shows the atypical wording."""
+    """Findings joined per system; vitals and key findings always, and the most frequent other
+    finding when none was drawn (else the examiner would report every system normal); a hard
+    case shows the atypical wording."""
+    drawn = [f for f in c.exam if f.system == "vitals" or f.key or rng.random() < f.frequency]
+    if all(f.system == "vitals" for f in drawn):
+        drawn.append(max((f for f in c.exam if f.system != "vitals"), key=lambda f: f.frequency))
     found: dict[str, list[str]] = {}
     for finding in c.exam:
-        if finding.system == "vitals" or rng.random() < finding.frequency:
+        if finding in drawn:
             text = finding.atypical_text if difficulty == "hard" and finding.atypical_text else finding.text
             found.setdefault(finding.system, []).append(text)
     return {system: " ".join(_sentence(t, end=True) for t in texts) for system, texts in found.items()}
 
 
-def _comorbidities(age: float, c: Condition, bg: Background, rng: random.Random) -> list[Any]:
+def _comorbidities(age: float, c: Condition, bg: Background, rng: random.Random, told: bool) -> list[Any]:
     """Background conditions by frequency: never the condition itself (a known atrial
-    fibrillation in a case of atrial fibrillation would name it) nor one it excludes."""
+    fibrillation in a case of atrial fibrillation would name it) nor one it excludes; when a
+    relative tells the history, only those a relative can tell."""
     names = [c.diagnosis.name, *c.diagnosis.synonyms]
     eligible = [m for m in bg.comorbidities if m.ages[0] <= age <= m.ages[1] and m.id not in c.exclude_comorbidities
+                and (m.told() or not told)
                 and m.id != c.id and not find_leaks(f"{m.text} {m.lay}", names)]
     return [m for m in eligible if rng.random() < m.frequency][:MAX_COMORBIDITIES]
 
@@ -248,6 +272,26 @@ def _plain(model: Any, *drop: str) -> dict[str, Any]:
 def _unique_by(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     seen: set[str] = set()
     return [i for i in items if not (i[key].lower() in seen or seen.add(i[key].lower()))]
+
+
+def _voiced(record: dict[str, Any], sex: str) -> dict[str, Any]:
+    """The record with a relative's {he}, {him}, {his}, {himself}, {boy} (any capitalised) filled by the patient's sex."""
+    words = _FEMALE if sex == "female" else {w: w for w in _FEMALE}
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return _PRONOUN.sub(lambda m: _capitalised(words[m.group(1).lower()], m.group(1)[0].isupper()), value)
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        return value
+
+    return fill(record)
+
+
+def _capitalised(word: str, upper: bool) -> str:
+    return word[:1].upper() + word[1:] if upper else word
 
 
 def _sentence(text: str, end: bool = False) -> str:
