@@ -191,7 +191,7 @@ def _cmd_patient_eval(args: argparse.Namespace) -> int:
         return 130
     print(format_report(summary))
     print(f"Summary: {Path(args.out) / 'summary.json'}")
-    return 1 if summary["n_errors"] == summary["n_questions"] else 0
+    return 1 if summary["n_questions"] and summary["n_errors"] == summary["n_questions"] else 0
 
 
 def _cmd_quantize(args: argparse.Namespace) -> int:
@@ -399,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pe = sub.add_parser("patient-eval", help="measure a simulated patient on labelled doctor questions: whether each "
                                              "reply gives the facts, denial or answer the question asks for")
-    pe.add_argument("--data", required=True, metavar="DIR", help="folder of utterances_*.jsonl")
+    pe.add_argument("--data", required=True, metavar="DIR", help="folder of utterances_*.jsonl and/or orders*.jsonl")
     pe.add_argument("--patient", default="offline", help="'offline', 'llm:MODEL' (endpoint: OPENAI_BASE_URL) or "
                                                          "'package.module:Name'")
     pe.add_argument("--persona", default="typical", help="the persona spec every question is asked of")

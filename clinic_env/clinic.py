@@ -17,7 +17,7 @@ import numpy as np
 from clinic_env.cases.schema import Case
 from clinic_env.cases.specs import resolve_cases
 from clinic_env.consultation import Consultation, RewardMode
-from clinic_env.examiner import Examiner, check_unlisted_tests
+from clinic_env.examiner import Examiner, KnownTests, check_unlisted_tests
 from clinic_env.patient import OfflinePatient, PatientPolicy
 from clinic_env.persona import Persona
 from clinic_env.rewards import Reward, make_reward
@@ -60,6 +60,7 @@ class Clinic:
         check_unlisted_tests(unlisted_tests)
         self.generator = _generator(cases, split, specialty)
         self.cases = [] if self.generator is not None else resolve_cases(cases, split, specialty)
+        self.known_tests = KnownTests(self.cases)  # any case's test is answered in every case alike
         self.persona = None if persona is None else Persona.from_spec(persona)
         self.patient: PatientPolicy = patient if patient is not None else OfflinePatient()
         self.reward = make_reward(reward)
@@ -79,7 +80,8 @@ class Clinic:
         if persona is None:
             persona = Persona.sample(int(np_random.integers(2**31)))
         patient_seed = int(np_random.integers(2**31))
-        consultation = Consultation(case, persona, Examiner(case, self.unlisted_tests), patient=self.patient,
+        examiner = Examiner(case, self.unlisted_tests, self.known_tests)
+        consultation = Consultation(case, persona, examiner, patient=self.patient,
                                     reward=self.reward, reward_mode=self.reward_mode, max_turns=self.max_turns)
         self.reward.reset(case)
         opening = self._reset_patient(case, persona, patient_seed)

@@ -2,20 +2,35 @@
 
 A doctor's order is free text. The examiner resolves it to a body system or a test
 (through the aliases in ``exam_systems`` and ``investigations``), reports the case's
-finding or result, and for anything the case does not list reports a normal finding,
-a plausible normal result from the catalogue, or "not available" (``unlisted_tests``).
-Every report carries its cost and turnaround, which the consultation adds up.
+finding or result, and for anything the case does not list reports a normal finding or a
+result fitted to the patient (``derived_results``), or "not available" (``unlisted_tests``).
+Whether an order is answered never depends on the case: the tests it knows are the catalogue's
+and every test of the env's case pool (``KnownTests``), so ordering a test reveals nothing about
+whether the case lists it. Every report carries its cost and turnaround, which the consultation
+adds up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from clinic_env.cases.schema import Case, TestResult
+from clinic_env.derived_results import derive
 from clinic_env.exam_systems import EXAM_SYSTEMS, NORMAL_FINDINGS, resolve_system
-from clinic_env.investigations import aliases_of, lookup, normalize_name, spellings
+from clinic_env.investigations import (
+    Investigation,
+    aliases_of,
+    closest_alias,
+    closest_catalogue_alias,
+    lookup,
+    normalize_name,
+    parts,
+    spelled_out,
+    spellings,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,7 @@ def _names(requested: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*spellings(requested), *aliases_of(requested))))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=4096)
 def _test_index(case: Case) -> dict[str, TestResult]:
     """Every normalised name a case's tests answer to (their own aliases and the catalogue's)."""
     index: dict[str, TestResult] = {}
@@ -62,13 +77,48 @@ def _test_index(case: Case) -> dict[str, TestResult]:
     return index
 
 
-class Examiner:
-    """Answers orders for one case. ``unlisted_tests``: "normal" or "not_available"."""
+class KnownTests:
+    """The tests a pool of cases knows beyond the catalogue: each name and alias of a pool case's
+    test that the catalogue lacks, answered in any case with a non-committal normal result."""
 
-    def __init__(self, case: Case, unlisted_tests: Literal["normal", "not_available"] = "normal") -> None:
+    def __init__(self, cases: Iterable[Case] = ()) -> None:
+        self.items: dict[str, Investigation] = {}
+        for case in cases:
+            for test in case.tests:
+                self._add(test)
+
+    def _add(self, test: TestResult) -> None:
+        item = lookup(test.name) or Investigation(test.name, tuple(test.aliases), "No abnormality detected",
+                                                  test.reference_range, test.cost, test.turnaround_hours)
+        for alias in (test.name, *test.aliases):
+            if lookup(alias) is None:
+                self.items.setdefault(normalize_name(alias), item)
+
+    def find(self, order: str) -> Investigation | None:
+        """The catalogue's or the pool's test an order names, exactly or by ``closest_alias``."""
+        item = lookup(order)
+        if item is not None:
+            return item
+        found = next((self.items[s] for s in spellings(order) if s in self.items), None)
+        if found is not None:
+            return found
+        alias = closest_catalogue_alias(spelled_out(order))
+        if alias is not None:
+            return lookup(alias)
+        alias = closest_alias(spelled_out(order), self.items)
+        return None if alias is None else self.items[alias]
+
+
+class Examiner:
+    """Answers orders for one case. ``unlisted_tests``: "normal" or "not_available"; ``known``: the
+    tests the env's case pool knows beyond the catalogue (by default the case's own)."""
+
+    def __init__(self, case: Case, unlisted_tests: Literal["normal", "not_available"] = "normal",
+                 known: KnownTests | None = None) -> None:
         check_unlisted_tests(unlisted_tests)
         self.case = case
         self.unlisted_tests = unlisted_tests
+        self.known = known if known is not None else KnownTests((case,))
         self._tests = _test_index(case)
 
     def examine(self, requested: str) -> Report:
@@ -89,30 +139,36 @@ class Examiner:
         return NORMAL_FINDINGS[system]
 
     def order(self, requested: str) -> Report:
-        test = self._find_case_test(requested)
+        test, item = self._resolve(requested)
+        for part in parts(requested) if test is None and item is None else ():
+            test, item = self._resolve(part)  # "clotting + fibrinogen": the first test it names
+            if test is not None or item is not None:
+                break
         if test is not None:
             result = test.result + (f" [reference: {test.reference_range}]" if test.reference_range else "")
             return Report("test", requested, test.name, result, test.cost, test.turnaround_hours,
                           from_case=True, abnormal=test.abnormal)
-        item = lookup(requested)
         if item is None:
             return Report("test", requested, None, "Not available: this test is not recognised here.")
         if self.unlisted_tests == "not_available":
             return Report("test", requested, None, f"Not available: {item.name} cannot be done for this patient.")
-        result = f"{item.normal_result} [reference: {item.reference_range}]"
+        item = derive(item, self.case)
+        result = item.normal_result + (f" [reference: {item.reference_range}]" if item.reference_range else "")
         return Report("test", requested, item.name, result, item.cost, item.turnaround_hours)
 
-    def _find_case_test(self, requested: str) -> TestResult | None:
-        """Exact name or alias first, then the catalogue's aliases, then a whole-word containment match."""
-        names = _names(requested)
-        for name in names:
+    def _resolve(self, requested: str) -> tuple[TestResult | None, Investigation | None]:
+        """The case's test an order names, else the known test it names: exactly (as written, spelled
+        out, or through a catalogue alias) first, then by the longest ``closest_alias``."""
+        for name in _names(requested):
             if name in self._tests:
-                return self._tests[name]
-        words = set(names[0].split())
-        if not words:
-            return None
-        for alias, test in self._tests.items():
-            alias_words = set(alias.split())
-            if len(alias_words) > 1 and alias_words <= words:
-                return test
-        return None
+                return self._tests[name], None
+        item = lookup(requested)
+        if item is None:  # no exact name: the case's closest test, else the closest known one
+            alias = closest_alias(spelled_out(requested), self._tests)
+            if alias is not None:
+                return self._tests[alias], None
+            item = self.known.find(requested)
+        if item is None:
+            return None, None
+        names = (*aliases_of(item.name), *item.answered_by)
+        return next(((self._tests[n], None) for n in names if n in self._tests), (None, item))

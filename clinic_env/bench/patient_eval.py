@@ -17,7 +17,9 @@ it affirms that the case never mentions) and contradictions (a pertinent negativ
 affirmed, a key symptom denied). The judge reads words, so it suits the offline patient and is a
 first screen for an LLM patient's paraphrases; relevance rewards the expected fact, not brevity. Figures go to
 ``OUT/summary.json``: relevance overall and per intent and label, and non-answers ("could you
-ask me that another way?"), with issue 16's relevance target.
+ask me that another way?"), with issue 16's relevance target. When the folder also (or only) holds
+``orders*.jsonl``, the examiner is measured on them too (``clinic_env.bench.examiner_eval``) and
+its recognition and consistency join the summary under "examiner" and its targets.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from clinic_env.bench.components import Run, component_factory, reward_factory
 from clinic_env.bench.config import SUMMARY_FILE, Episode
+from clinic_env.bench.examiner_eval import format_examiner_report, order_files, run_examiner_eval
 from clinic_env.bench.grader_eval import TurnsDoctor, read_rows
 from clinic_env.bench.play import run_episode
 from clinic_env.bench.store import json_default, write_atomic
@@ -100,7 +103,7 @@ def load_fidelity_set(folder: str | Path, cases: dict[str, Case]) -> list[Item]:
     folder = Path(folder)
     paths = sorted(folder.glob("utterances_*.jsonl")) if folder.is_dir() else []
     if not paths:
-        raise DataError(f"{folder}: no utterances_*.jsonl files")
+        raise DataError(f"{folder}: no utterances_*.jsonl (or orders*.jsonl) files")
     items: list[Item] = []
     for path in paths:
         for where, row in read_rows(path, Utterance, DataError, MAX_LINE_BYTES):
@@ -310,7 +313,15 @@ async def arun_patient_eval(data: str | Path, patient: Any = "offline", persona:
     patient object) and return the summary written to ``OUT/summary.json``."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
-    items = load_fidelity_set(data, {case.id: case for case in resolve_cases(cases)})
+    pool = resolve_cases(cases)
+    examiner = run_examiner_eval(data, pool) if order_files(data) else None
+    if examiner is not None and not sorted(Path(data).glob("utterances_*.jsonl")):
+        summary = {"n_questions": 0, "n_errors": 0, "examiner": examiner, "targets": examiner["targets"],
+                   "config": {"data": str(data), "cases": cases_label(cases)}}
+        Path(out).mkdir(parents=True, exist_ok=True)
+        write_atomic(Path(out) / SUMMARY_FILE, json.dumps(summary, indent=2, default=json_default))
+        return summary
+    items = load_fidelity_set(data, {case.id: case for case in pool})
     base = _base_run(patient, persona)
     keys = [item.key for item in items]
     identity = {**base.labels, "persona": persona, "seed": SEED}
@@ -321,6 +332,8 @@ async def arun_patient_eval(data: str | Path, patient: Any = "offline", persona:
     summary = summarize(items, records)
     summary.update(patient=base.labels["patient"], config={**identity, **settings}, n_run=n_run,
                    n_resumed=len(items) - n_run, warnings=notes)
+    if examiner is not None:
+        summary.update(examiner=examiner, targets=summary["targets"] + examiner["targets"])
     write_atomic(Path(out) / SUMMARY_FILE, json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -333,6 +346,12 @@ def run_patient_eval(data: str | Path, **options: Any) -> dict[str, Any]:
 def format_report(summary: dict[str, Any]) -> str:
     """The summary as a short table: overall, per label, the worst intents, the target."""
     pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    examiner = format_examiner_report(summary["examiner"]) if "examiner" in summary else []
+    value = lambda t: pct(t["value"]) if isinstance(t["value"], float) else str(t["value"])  # noqa: E731
+    targets = ["targets (issue 16):"] + [f"  [{'met' if t['met'] else 'NOT met'}] {t['name']}: {value(t)}"
+                                         for t in summary["targets"]]
+    if "relevance" not in summary:
+        return "\n".join(examiner + targets)
     lines = [f"  relevance ({summary['n_answered']} answered)".ljust(40) + pct(summary["relevance"]),
              "  non-answers".ljust(40) + str(summary["non_answers"]),
              "  replies with an invented positive".ljust(40) + str(len(summary["invented_positives"])),
@@ -340,7 +359,4 @@ def format_report(summary: dict[str, Any]) -> str:
     lines += [f"  {k} ({v['n']})".ljust(40) + pct(v["relevance"]) for k, v in summary["by_expect"].items()]
     worst = sorted(summary["by_intent"].items(), key=lambda kv: kv[1]["relevance"] or 0.0)[:6]
     lines += ["  weakest intents: " + ", ".join(f"{k} {pct(v['relevance'])} of {v['n']}" for k, v in worst)]
-    value = lambda t: pct(t["value"]) if isinstance(t["value"], float) else str(t["value"])  # noqa: E731
-    lines += ["targets (issue 16):"] + [f"  [{'met' if t['met'] else 'NOT met'}] {t['name']}: {value(t)}"
-                                         for t in summary["targets"]]
-    return "\n".join(lines)
+    return "\n".join(lines + examiner + targets)

@@ -1,0 +1,383 @@
+"""Results for tests a case does not list, fitted to the patient in front of the doctor.
+
+A catalogue result is a healthy adult's. Given to every patient it contradicts the case: an ECG
+"sinus rhythm 76/min" with a pulse of 140, a pO2 of 12.5 kPa with SpO2 91%, hCG negative at 30
+weeks. ``patient_state`` reads what the case already says about the patient (age, sex, pregnancy,
+vitals, exam, past history, medicines, values its listed tests report) and ``derive`` adjusts an
+unlisted test's result to it by general physiological rules, never per case. A derived result
+says only what that state implies: it never invents an infection, a thrombus or a diagnosis, and
+where the state makes the healthy answer untrue but implies no finding (a swollen calf on Doppler)
+it reports the test as indeterminate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from clinic_env.cases.schema import Case
+from clinic_env.investigations import Investigation, lookup
+from clinic_rubrics.text import is_negated, sentences
+
+Rule = Callable[[Investigation, "PatientState"], Investigation]
+
+_HEART_RATE = re.compile(r"\b(?:apical rate|heart rate|pulse(?: rate)?|hr)\D{0,12}?(\d{2,3})\s*/\s*min", re.I)
+_APICAL = re.compile(r"\bapical rate\D{0,5}(\d{2,3})", re.I)
+_SPO2 = re.compile(r"\bspo2\D{0,5}(\d{2,3})\s*%", re.I)
+_BLOOD_PRESSURE = re.compile(r"\bblood pressure\D{0,20}?(\d{2,3})/(\d{2,3})\s*mmHg", re.I)
+_RESP_RATE = re.compile(r"\brespiratory rate\D{0,5}(\d{1,3})", re.I)
+_IRREGULAR = re.compile(r"irregularly irregular|\batrial fibrillation\b|\bAF\b")
+_DIABETES = re.compile(r"\b(?:diabetes|diabetic|t[12]dm|type [12] dm)\b", re.I)
+_NOT_DIABETES = re.compile(r"\b(?:non-?diabetic|pre-?diabet\w*|impaired (?:fasting )?glucose|gestational diabetes)", re.I)
+_PREDIABETES = re.compile(r"\b(?:non-?diabetic hyperglycaemia|pre-?diabet\w*|impaired (?:fasting )?glucose)", re.I)
+_DIABETES_DRUGS = re.compile(r"\b(?:metformin|insulin\w*|gliclazide|glipizide|sitagliptin|linagliptin|alogliptin|"
+                             r"pioglitazone|glimepiride)\b", re.I)
+_RENAL = re.compile(r"\b(?:chronic kidney disease|ckd|chronic renal (?:failure|impairment|disease)|dialysis|"
+                    r"renal (?:failure|impairment))\b", re.I)
+_COPD = re.compile(r"\b(?:copd|chronic obstructive pulmonary disease|emphysema|chronic bronchitis)\b", re.I)
+_WARFARIN = re.compile(r"\b(?:warfarin|acenocoumarol|phenindione)\b", re.I)
+_LIMB = re.compile(r"\b(?:calf|calves|leg|thigh|lower limb)\b", re.I)
+_LIMB_SIGN = re.compile(r"\b(?:swollen|swelling|tender\w*|oedema\w*|larger|circumference|distended)\b", re.I)
+_CONFUSED = re.compile(r"\b(?:confused|confusion|disorientated|disoriented|inattentive|drowsy|gcs 1[0-4]|gcs [3-9])\b", re.I)
+_BILATERAL = re.compile(r"\b(?:bilateral\w*|both)\b", re.I)
+_NOT_BLOOD = re.compile(r"\b(?:csf|cerebrospinal|urine|urinary|dipstick|stool|synovial|pleural|ascitic)\b", re.I)
+_HCG_TESTS = ("urine pregnancy test", "serum hcg")
+# Values the case may already report, in the units the catalogue uses.
+_REPORTED = {
+    "glucose": re.compile(r"\bglucose\b[^.;\d]{0,20}?(?:(\d{1,2}(?:\.\d)?)\s*mmol|'?((?-i:HI))\b)", re.I),
+    "hba1c": re.compile(r"\bhba1c\b[^.;\d]{0,12}?(\d{2,3})\s*mmol/mol", re.I),
+    "bicarbonate": re.compile(r"\b(?:bicarbonate|hco3)\b[^.;\d]{0,12}?(\d{1,2})\s*mmol", re.I),
+    "potassium": re.compile(r"\b(?:potassium|k)\b[^.;\d]{0,6}?(\d(?:\.\d)?)\s*mmol", re.I),
+    "sodium": re.compile(r"\b(?:sodium|na)\b[^.;\d]{0,6}?(\d{3})\s*mmol", re.I),
+    "urea": re.compile(r"\burea\b[^.;\d]{0,6}?(\d{1,2}(?:\.\d)?)\s*mmol", re.I),
+    "fev1": re.compile(r"\bfev1\b[^.;\d]{0,12}?(\d{2})\s*%", re.I),
+}
+
+
+@dataclass(frozen=True)
+class PatientState:
+    """What a case says about the patient that physiology ties test results to."""
+
+    age_years: float
+    sex: str
+    pregnant: bool
+    gestation_weeks: int | None
+    heart_rate: int | None
+    irregular_rhythm: bool
+    spo2: int | None
+    resp_rate: int | None
+    blood_pressure: tuple[int, int] | None
+    diabetic: bool
+    prediabetic: bool
+    renal_disease: bool
+    on_warfarin: bool
+    copd: bool
+    limb_signs: bool
+    confused: bool
+    reported: dict[str, str]
+
+
+def _first(pattern: re.Pattern[str], text: str) -> int | None:
+    match = pattern.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _blood_pressure(vitals: str) -> tuple[int, int] | None:
+    match = _BLOOD_PRESSURE.search(vitals)
+    return None if match is None else (int(match.group(1)), int(match.group(2)))
+
+
+def _affirmed(pattern: re.Pattern[str], texts: Iterable[str]) -> bool:
+    """Whether a text says the pattern's thing without denying it ("no known diabetes" is not)."""
+    return any(not is_negated(s, m.start(), m.end()) for t in texts for s in sentences(t) for m in pattern.finditer(s))
+
+
+def _limb_signs(texts: Iterable[str]) -> bool:
+    """A swollen or tender calf or leg on one side (bilateral ankle oedema is not a limb finding)."""
+    for sentence in (s for t in texts for s in sentences(t)):
+        if _LIMB.search(sentence) and not _BILATERAL.search(sentence):
+            if any(not is_negated(sentence, m.start(), m.end()) for m in _LIMB_SIGN.finditer(sentence)):
+                return True
+    return False
+
+
+def _pregnancy_shown(case: Case) -> bool:
+    """A listed pregnancy test that is positive: the case shows a pregnancy its demographics may not."""
+    for test in case.tests:
+        item = lookup(test.name)
+        if item is not None and item.name in _HCG_TESTS and re.search(r"\bpositive\b", test.result, re.I):
+            return True
+    return False
+
+
+def _reported(case: Case) -> dict[str, str]:
+    """Blood values the case already gives (observations, its listed results, past history): a
+    derived test repeats them rather than contradict them. CSF, urine and other fluids do not count."""
+    reported: dict[str, str] = {}
+    texts = (case.exam.get("vitals", ""), *(t.result for t in case.tests), *(i.text for i in case.past_history))
+    for analyte, pattern in _REPORTED.items():
+        match = next((m for t in texts if not _NOT_BLOOD.search(t) for m in [pattern.search(t)] if m), None)
+        if match:
+            reported[analyte] = match.group(1) or match.group(2)
+    return reported
+
+
+@lru_cache(maxsize=1024)
+def patient_state(case: Case) -> PatientState:
+    """The case's patient as physiology sees it (worked out once per case)."""
+    vitals = case.exam.get("vitals", "")
+    history = [i.text for i in case.past_history] + [f"{m.name} {m.dose}" for m in case.medications]
+    exam = [*case.exam.values(), *(h.text for h in case.history)]
+    prediabetic = _affirmed(_PREDIABETES, history)
+    diabetic = _affirmed(_DIABETES_DRUGS, history) or any(
+        _DIABETES.search(t) and not _NOT_DIABETES.search(t) and _affirmed(_DIABETES, [t]) for t in history)
+    demographics = case.demographics
+    return PatientState(
+        age_years=demographics.age_years, sex=demographics.sex,
+        pregnant=demographics.pregnant or _pregnancy_shown(case), gestation_weeks=demographics.gestation_weeks,
+        heart_rate=_first(_APICAL, vitals) or _first(_HEART_RATE, vitals),
+        irregular_rhythm=bool(_IRREGULAR.search(vitals)) or _affirmed(_IRREGULAR, history),
+        spo2=_first(_SPO2, vitals), resp_rate=_first(_RESP_RATE, vitals), blood_pressure=_blood_pressure(vitals),
+        diabetic=diabetic, prediabetic=prediabetic and not diabetic,
+        renal_disease=_affirmed(_RENAL, history), on_warfarin=_affirmed(_WARFARIN, history),
+        copd=_affirmed(_COPD, history),
+        limb_signs=_limb_signs(exam), confused=_affirmed(_CONFUSED, case.exam.values()), reported=_reported(case))
+
+
+def heart_rate_band(age_years: float) -> tuple[int, int]:
+    """The normal resting heart rate for an age (APLS bands), per minute."""
+    for upper_age, band in ((1, (110, 160)), (2, (100, 150)), (5, (95, 140)), (12, (80, 120))):
+        if age_years < upper_age:
+            return band
+    return (60, 100)
+
+
+def haemoglobin_range(state: PatientState) -> tuple[float, float]:
+    """The normal haemoglobin (g/dL) for the patient's age, sex and pregnancy."""
+    if state.age_years < 0.5:
+        return (9.5, 14.0)
+    if state.age_years < 2:
+        return (10.5, 13.5)
+    if state.age_years < 12:
+        return (11.0, 14.5)
+    if state.pregnant:
+        return (11.0, 14.0)
+    return (13.0, 17.0) if state.sex == "male" and state.age_years >= 15 else (12.0, 15.5)
+
+
+def creatinine_range(state: PatientState) -> tuple[int, int]:
+    """The normal serum creatinine (umol/L) for the patient's age and sex."""
+    for upper_age, band in ((1, (15, 35)), (5, (20, 40)), (12, (30, 60)), (15, (40, 80))):
+        if state.age_years < upper_age:
+            return band
+    return (60, 110) if state.sex == "male" else (45, 90)
+
+
+def expected_po2(spo2: int) -> float:
+    """Arterial pO2 (kPa) for a saturation, read off the oxyhaemoglobin dissociation curve."""
+    curve = ((98, 12.8), (97, 12.0), (96, 11.2), (95, 10.5), (94, 9.9), (93, 9.4), (92, 9.0), (91, 8.6),
+             (90, 8.0), (89, 7.7), (88, 7.3), (87, 7.0), (86, 6.8), (85, 6.6))
+    return next((po2 for sat, po2 in curve if spo2 >= sat), 6.0)
+
+
+def _ecg(item: Investigation, state: PatientState) -> Investigation:
+    rate = state.heart_rate or sum(heart_rate_band(state.age_years)) // 2
+    low, high = heart_rate_band(state.age_years)
+    if state.irregular_rhythm:
+        rhythm = f"Atrial fibrillation, ventricular rate about {rate}/min"
+    else:
+        rhythm = ("Sinus tachycardia" if rate > high else "Sinus bradycardia" if rate < low else "Sinus rhythm") + f" {rate}/min"
+    return dataclasses.replace(item, normal_result=f"{rhythm}, normal axis, normal intervals, no ST or T-wave changes",
+                               reference_range=f"Sinus rhythm {low}-{high}/min for age")
+
+
+def _holter(item: Investigation, state: PatientState) -> Investigation:
+    if not state.irregular_rhythm:
+        return item
+    rate = state.heart_rate or 100
+    return dataclasses.replace(item, normal_result=f"Atrial fibrillation throughout, mean ventricular rate {rate}/min; "
+                                                   "no pauses over 2 seconds")
+
+
+def _blood_gas(item: Investigation, state: PatientState) -> Investigation:
+    """pO2 from SpO2 (arterial only); bicarbonate and potassium as the case reports them; pCO2 from
+    the breathing rate or, with a reported acidosis or alkalosis, its expected compensation; pH
+    from the two (Henderson-Hasselbalch), so the gas is one coherent sample. A venous sample reads
+    pH 0.03 lower and pCO2 0.8 kPa higher."""
+    fast = state.resp_rate is not None and state.resp_rate > 20
+    reported = state.reported.get("bicarbonate")
+    hco3 = float(reported) if reported else (22.0 if fast else 24.0)
+    if hco3 < 22:
+        pco2 = (1.5 * hco3 + 8) / 7.5  # Winter's formula, mmHg to kPa
+    elif hco3 > 28:
+        pco2 = (40 + 0.7 * (hco3 - 24)) / 7.5
+    else:
+        pco2 = 4.4 if fast else 5.3
+    ph = 6.1 + math.log10(hco3 / (0.23 * pco2))
+    venous = item.name == "venous blood gas"
+    if venous:
+        ph, pco2 = ph - 0.03, pco2 + 0.8
+    parts = [f"pH {ph:.2f}", f"pCO2 {pco2:.1f} kPa"]
+    if not venous and state.spo2 is not None:
+        parts.append(f"pO2 {expected_po2(state.spo2)} kPa")
+    parts += [f"HCO3 {hco3:.0f} mmol/L", f"K {state.reported.get('potassium', '4.2')} mmol/L", "lactate 1.0 mmol/L"]
+    if not venous and state.spo2 is not None:
+        parts[-1] += f" (SpO2 {state.spo2}% at sampling)"
+    return dataclasses.replace(item, normal_result=", ".join(parts))
+
+
+def _spirometry(item: Investigation, state: PatientState) -> Investigation:
+    if not state.copd:
+        return item
+    fev1 = state.reported.get("fev1", "50")
+    return dataclasses.replace(item, normal_result=f"FEV1/FVC 0.55, FEV1 {fev1}% predicted; obstructive pattern with "
+                                                   "no significant reversibility")
+
+
+def _oximetry(item: Investigation, state: PatientState) -> Investigation:
+    return item if state.spo2 is None else dataclasses.replace(item, normal_result=f"SpO2 {state.spo2}%")
+
+
+def _glucose(item: Investigation, state: PatientState) -> Investigation:
+    value = state.reported.get("glucose")
+    if value is not None:
+        text = "Glucose above 33.3 mmol/L (meter reads HI)" if value.upper() == "HI" else f"Glucose {value} mmol/L"
+        return dataclasses.replace(item, normal_result=text)
+    return dataclasses.replace(item, normal_result="Glucose 9.6 mmol/L") if state.diabetic else item
+
+
+def _hba1c(item: Investigation, state: PatientState) -> Investigation:
+    value = state.reported.get("hba1c")
+    if value is not None:
+        return dataclasses.replace(item, normal_result=f"HbA1c {value} mmol/mol")
+    if state.diabetic:
+        return dataclasses.replace(item, normal_result="HbA1c 62 mmol/mol (7.8%)")
+    if state.prediabetic:
+        return dataclasses.replace(item, normal_result="HbA1c 44 mmol/mol (6.2%)")
+    return item
+
+
+def _pregnancy_test(item: Investigation, state: PatientState) -> Investigation:
+    if not state.pregnant:
+        return item
+    text = "Serum beta-hCG 25,000 IU/L: positive" if item.name == "serum hcg" else "hCG positive"
+    return dataclasses.replace(item, normal_result=text)
+
+
+def _pelvic_ultrasound(item: Investigation, state: PatientState) -> Investigation:
+    if not state.pregnant:
+        return item
+    weeks = state.gestation_weeks
+    if weeks is not None and weeks >= 12:
+        text = (f"Gravid uterus with a single fetus of a size consistent with about {weeks} weeks' gestation; "
+                "no other pelvic abnormality reported on this limited scan")
+    else:
+        text = ("Gravid uterus: the site and viability of the pregnancy are not confirmed on this limited scan "
+                "(formal transvaginal scan needed)")
+    return dataclasses.replace(item, normal_result=text, reference_range="Pregnancy")
+
+
+def _leg_doppler(item: Investigation, state: PatientState) -> Investigation:
+    if not state.limb_signs:
+        return item
+    return dataclasses.replace(item, normal_result="Indeterminate: the deep veins of the symptomatic leg were not fully "
+                                                   "visualised; DVT is not excluded (repeat or formal scan advised)")
+
+
+def _blood_count(item: Investigation, state: PatientState) -> Investigation:
+    low, high = haemoglobin_range(state)
+    hb = round((low + high) / 2, 1)
+    child = state.age_years < 12
+    wcc, wcc_range = ("9.5", "5-15") if child else ("7.2", "4-11")
+    return dataclasses.replace(item, normal_result=f"Hb {hb} g/dL, WCC {wcc} x10^9/L, platelets 250 x10^9/L",
+                               reference_range=f"Hb {low}-{high} g/dL; WCC {wcc_range} x10^9/L; platelets 150-400 x10^9/L")
+
+
+def _renal(item: Investigation, state: PatientState) -> Investigation:
+    low, high = creatinine_range(state)
+    if state.renal_disease:
+        creatinine, urea = str(round(high * 1.8)), "11.5"
+    else:
+        creatinine, urea = str((low + high) // 2), "5.0" if state.age_years >= 12 else "3.5"
+    return dataclasses.replace(item, normal_result=f"Na 139 mmol/L, K 4.2 mmol/L, urea {urea} mmol/L, creatinine {creatinine} umol/L",
+                               reference_range=f"Na 135-145; K 3.5-5.0 mmol/L; creatinine {low}-{high} umol/L")
+
+
+def _clotting(item: Investigation, state: PatientState) -> Investigation:
+    if not state.on_warfarin:
+        return item
+    return dataclasses.replace(item, normal_result="INR 2.6, APTT 34 s",
+                               reference_range="INR 0.8-1.2 (target 2.0-3.0 on warfarin); APTT 25-35 s")
+
+
+def _d_dimer(item: Investigation, state: PatientState) -> Investigation:
+    if not state.pregnant:
+        return item
+    return dataclasses.replace(item, normal_result="D-dimer 0.90 mg/L FEU",
+                               reference_range="< 0.50 mg/L FEU outside pregnancy; D-dimer rises through normal pregnancy")
+
+
+def _only_in_pregnancy(item: Investigation, state: PatientState) -> Investigation:
+    return item if state.pregnant else dataclasses.replace(item, normal_result="Not applicable: the patient is not pregnant.",
+                                                            reference_range="")
+
+
+def _male_only(item: Investigation, state: PatientState) -> Investigation:
+    return item if state.sex == "male" else dataclasses.replace(item, normal_result="Not applicable for this patient.",
+                                                                 reference_range="")
+
+
+def _peak_flow(item: Investigation, state: PatientState) -> Investigation:
+    predicted = 580 if state.sex == "male" else 440
+    if state.age_years < 16:
+        predicted = 300
+    return dataclasses.replace(item, normal_result=f"Peak flow {predicted} L/min (100% predicted)")
+
+
+def _ambulatory_pressure(item: Investigation, state: PatientState) -> Investigation:
+    """A daytime average about 10/5 mmHg under the clinic reading (the white-coat difference)."""
+    if state.blood_pressure is None:
+        return item
+    systolic, diastolic = state.blood_pressure
+    return dataclasses.replace(item, normal_result=f"Daytime average {systolic - 10}/{diastolic - 5} mmHg")
+
+
+def _osmolality(item: Investigation, state: PatientState) -> Investigation:
+    """Calculated from the sodium, glucose and urea the case reports (2 Na + glucose + urea)."""
+    values = [state.reported.get(k) for k in ("sodium", "glucose", "urea")]
+    if any(v is None or not v.replace(".", "").isdigit() for v in values):
+        return item
+    sodium, glucose, urea = (float(v) for v in values)  # type: ignore[arg-type]
+    return dataclasses.replace(item, normal_result=f"Osmolality {round(2 * sodium + glucose + urea)} mOsm/kg")
+
+
+def _cognitive_screen(item: Investigation, state: PatientState) -> Investigation:
+    """A confused patient does not score normally: the screen shows what the examination already found."""
+    if not state.confused:
+        return item
+    text = ("4AT score 7: impaired attention and orientation" if item.name == "4at"
+            else "Not completed reliably: the patient is confused and inattentive at the time of testing")
+    return dataclasses.replace(item, normal_result=text)
+
+
+RULES: dict[str, Rule] = {
+    "ecg": _ecg, "24-hour holter monitor": _holter, "arterial blood gas": _blood_gas, "pulse oximetry": _oximetry,
+    "blood glucose": _glucose, "hba1c": _hba1c, "urine pregnancy test": _pregnancy_test, "serum hcg": _pregnancy_test,
+    "pelvic ultrasound": _pelvic_ultrasound, "doppler ultrasound of the leg": _leg_doppler,
+    "complete blood count": _blood_count, "basic metabolic panel": _renal, "coagulation screen": _clotting,
+    "d-dimer": _d_dimer, "cardiotocography": _only_in_pregnancy, "kleihauer test": _only_in_pregnancy,
+    "prostate-specific antigen": _male_only, "peak flow": _peak_flow,
+    "venous blood gas": _blood_gas, "spirometry": _spirometry, "4at": _cognitive_screen,
+    "montreal cognitive assessment": _cognitive_screen, "ambulatory blood pressure monitoring": _ambulatory_pressure,
+    "serum osmolality": _osmolality,
+}
+
+
+def derive(item: Investigation, case: Case) -> Investigation:
+    """The catalogue entry with its result fitted to the case's patient (unchanged when no rule applies)."""
+    rule = RULES.get(item.name)
+    return item if rule is None else rule(item, patient_state(case))
