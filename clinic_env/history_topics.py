@@ -64,7 +64,7 @@ SENSITIVE_SECTIONS: frozenset[str] = frozenset({"sexual", "social"})
 
 TOPIC_CUES: dict[str, tuple[str, ...]] = {
     "onset": (
-        r"when did (it|this|the \w+|they|you|that)",
+        r"when did (it|this|the \w+|they|you|that)(?! last)",
         r"when .{0,20}(start|begin|began|come on|came on)",
         r"start(ed)? (suddenly|gradually)",
         r"(sudden|gradual)(ly)?",
@@ -76,7 +76,8 @@ TOPIC_CUES: dict[str, tuple[str, ...]] = {
         r"when did (he|she|you|they) (first )?(become|get|got|feel|fall|go|notice|start (feeling|to feel|being))",
         r"last (seen |known )?(normal|well)",
         r"last( seen)? (his|her|your|their|my) (normal|usual) self",
-        r"(when|what time|what day) (was|were|did) (he|she|you|they) last",
+        r"(when|what time|what day) (was|were|did) (he|she|you|they) last (seen|well|normal|known|ok|okay|alright|"
+        r"himself|herself|themselves|yourself)",
     ),
     "duration": (
         r"how long",
@@ -265,7 +266,8 @@ SECTION_CUES: dict[str, tuple[str, ...]] = {
         r"(abroad|overseas|out of the country|been away|trip|flight|flew)",
     ),
     "obstetric": (
-        r"(period|periods|menstrua\w*|\blmp\b)",
+        r"(?<!what )(?<!that )(?<!this )(?<!same )(?<!short )(?<!long )periods?(?! of time)",
+        r"(menstrua\w*|\blmp\b)",
         r"pregnan\w*",
         r"(last|missed) period",
         r"(bleeding|discharge) from (the )?vagina",

@@ -398,3 +398,19 @@ def test_a_relative_reports_what_the_case_records_they_saw():
     that is hers to say, not an unknown."""
     patient, _ = make_patient(get_case("neuro_ischaemic_stroke"))
     assert "hasn't complained of a headache" in patient.reply("Is he getting any headache with it?")
+
+
+def test_a_reply_keeps_to_the_question_and_says_each_fact_once():
+    """From a clinician's review of the patient's replies: no fact glued on from another topic, no
+    filler denial beside a fact that says otherwise, and a fact the case holds twice said once."""
+    cauda, _ = make_patient(get_case("em_cauda_equina"))
+    bowels = cauda.reply("When did you last open your bowels?")
+    assert "two days" in bowels and "heavy box" not in bowels  # not the day it all started
+    torsion, _ = make_patient(get_case("obgyn_ovarian_torsion"))
+    where = torsion.reply("Where exactly is the pain, and does it go anywhere?")
+    assert "groin" in where and "stays in the one place" not in where
+    anaphylaxis, _ = make_patient(get_case("em_anaphylaxis"))
+    assert anaphylaxis.reply("Any allergies at all?").lower().count("peanut") == 1
+    colorectal, _ = make_patient(get_case("gi_colorectal_cancer"))
+    assert colorectal.reply("When you've opened your bowels, does it feel like you haven't quite finished?") == \
+        "After I've been I often feel like I haven't finished."

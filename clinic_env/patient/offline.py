@@ -338,6 +338,8 @@ class OfflinePatient:
         for tier, parts in enumerate(tiers):
             for order, part in enumerate(parts):
                 ranked.setdefault(_key(part), (-tier, telling.get(_key(part), 0.0), -order, part))
+        if INVITATION.search(question):  # the story comes first, whatever else the words find
+            ranked[_key(self.profile.opening_statement)] = (0, math.inf, 0, self.profile.opening_statement)
         if all(isinstance(part, _StandIn) for *_, part in ranked.values()) and not GREETING.search(question):
             found = [self._index.items[i] for i in by_position if _key(self._index.items[i]) in telling]
             if found and isinstance(found[0], _Fact) and self._complaint_named(question):
@@ -347,9 +349,19 @@ class OfflinePatient:
         # a fact sharing telling words with the question outranks one that was only asked for; but
         # asked about the family, the family answers first ("any heart trouble in the family?")
         best = sorted(ranked.values(), key=lambda r: (_of_family(r[3]), r[1] > 0, *r[:3]), reverse=True)
-        if any(score and not isinstance(part, _StandIn) for _, score, _, part in best):
-            return [part for *_, part in best if not isinstance(part, _StandIn)]
-        return [part for *_, part in best]
+        # a stand-in gives way to a telling fact, or to any fact of its own tier or above ("where
+        # is it, does it go anywhere?": the pain that "goes into my groin" is not then denied)
+        answered = [tier for tier, score, _, part in best if not isinstance(part, _StandIn)]
+        telling_fact = any(score for _, score, _, part in best if not isinstance(part, _StandIn))
+        kept = [(tier, score, part) for tier, score, _, part in best
+                if not (isinstance(part, _StandIn) and (telling_fact or any(t >= tier for t in answered)))]
+        if not kept:
+            return []
+        # only what shares telling words with the question or answers its first concern (the
+        # invitation, else the sections, else the topics asked): "how's your bowel habit?" does
+        # not also get the day it all started
+        top = max(tier for tier, _, _ in kept)
+        return _distinct([part for tier, score, part in kept if tier == top or score])
 
     def _say(self, fact: _Fact) -> str:
         """A fact in this persona's words; marks it as disclosed."""
@@ -513,6 +525,20 @@ def _fact_index(facts: list[_Fact], profile: PatientProfile) -> FactIndex[_Fact 
              *(" ".join((n.lay, n.symptom, *n.keywords)) for n in negatives),
              *(f"{answer} {ROS_WORDS[system]}" for system, answer in ros.items())]
     return FactIndex.build(items, texts)
+
+
+def _distinct(parts: list[_Fact | str]) -> list[_Fact | str]:
+    """Parts that say something new: a fact a case holds twice (a peanut allergy in the story and
+    in the allergy list) is said once, the first time."""
+    kept: list[_Fact | str] = []
+    seen: list[frozenset[str]] = []
+    for part in parts:
+        words = terms(part.lay if isinstance(part, _Fact) else part)
+        if words and any(len(words & other) >= 0.6 * min(len(words), len(other)) for other in seen):
+            continue
+        kept.append(part)
+        seen.append(words)
+    return kept
 
 
 def _unique(parts: list[_Fact | str]) -> list[_Fact | str]:

@@ -117,7 +117,7 @@ SECTION_NONE = {
     "family": "Not that I know of, no.",
     "sexual": "Nothing I'm worried about there.",
     "travel": "No, I haven't been anywhere.",
-    "obstetric": "Nothing relevant there.",
+    "obstetric": "No, nothing to mention there.",
 }
 
 
