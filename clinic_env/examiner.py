@@ -28,6 +28,7 @@ from clinic_env.investigations import (
     lookup,
     normalize_name,
     parts,
+    readings,
     spelled_out,
     spellings,
 )
@@ -139,9 +140,9 @@ class Examiner:
         return NORMAL_FINDINGS[system]
 
     def order(self, requested: str) -> Report:
-        test, item = self._resolve(requested)
+        test, item = self._read(requested)
         for part in parts(requested) if test is None and item is None else ():
-            test, item = self._resolve(part)  # "clotting + fibrinogen": the first test it names
+            test, item = self._read(part)  # "clotting + fibrinogen": the first test it names
             if test is not None or item is not None:
                 break
         if test is not None:
@@ -155,6 +156,15 @@ class Examiner:
         item = derive(item, self.case)
         result = item.normal_result + (f" [reference: {item.reference_range}]" if item.reference_range else "")
         return Report("test", requested, item.name, result, item.cost, item.turnaround_hours)
+
+    def _read(self, requested: str) -> tuple[TestResult | None, Investigation | None]:
+        """The test of the first of an order's ``readings`` that names one: each reading is tried
+        only when the plainer ones before it name nothing."""
+        for reading in readings(requested):
+            test, item = self._resolve(reading)
+            if test is not None or item is not None:
+                return test, item
+        return None, None
 
     def _resolve(self, requested: str) -> tuple[TestResult | None, Investigation | None]:
         """The case's test an order names, else the known test it names: exactly (as written, spelled

@@ -6,7 +6,10 @@ result consistent with the patient must and must not say, in the clinician's wor
 reading; the judge here is automatic). Every order is put to the examiner the env builds (the
 same catalogue and case pool), and two things are measured:
 
-- recognition: a listed order gets the case's own result; an unlisted one gets an answer;
+- recognition: a listed order gets the case's own result; an unlisted one gets an answer. An order
+  naming several tests ("FBC, CRP, ESR") is split exactly as the env's ORDER action splits it: a
+  listed one is recognised when one of its parts gets the case's result, an unlisted one when every
+  part is answered;
 - consistency: an answer the examiner made up (an unlisted test) agrees with the patient by the
   physiological rules of ``inconsistencies``: ECG rate and rhythm against the pulse, pO2
   against SpO2, HbA1c and glucose against diabetes and the case's capillary glucose, hCG and
@@ -23,6 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from clinic_env.actions import OrderTests, parse_action
 from clinic_env.bench.grader_eval import read_rows
 from clinic_env.cases.schema import Case
 from clinic_env.derived_results import PatientState, creatinine_range, haemoglobin_range, heart_rate_band, patient_state
@@ -210,6 +214,12 @@ def inconsistencies(report: Report, case: Case) -> tuple[bool, list[str]]:
     return (False, []) if check is None else (True, check())
 
 
+def order_parts(order: str) -> tuple[str, ...]:
+    """The tests of an order as the env's ORDER action splits them ("FBC, CRP, ESR" is three)."""
+    action = parse_action(f"ORDER: {order}")
+    return action.tests if isinstance(action, OrderTests) else ()
+
+
 def run_examiner_eval(folder: str | Path, cases: list[Case]) -> dict[str, Any]:
     """Recognition and consistency over the folder's orders, with the failures and issue 16's targets."""
     rows = load_orders(folder, {case.id: case for case in cases})
@@ -219,19 +229,24 @@ def run_examiner_eval(folder: str | Path, cases: list[Case]) -> dict[str, Any]:
     answered = checked = 0
     for where, row in rows:
         case = by_case[row.case_id]
-        report = Examiner(case, known=known).order(row.order)
+        examiner = Examiner(case, known=known)
+        reports = [examiner.order(test) for test in order_parts(row.order)]
         if row.listed is not None:
-            if not (report.from_case and report.resolved == row.listed):
-                missed.append({"where": where, "order": row.order, "listed": row.listed, "resolved": report.resolved})
+            if not any(r.from_case and r.resolved == row.listed for r in reports):
+                missed.append({"where": where, "order": row.order, "listed": row.listed,
+                               "resolved": [r.resolved for r in reports]})
             continue
-        if report.resolved is None:
+        if not reports or any(r.resolved is None for r in reports):
             unanswered.append({"where": where, "order": row.order})
             continue
         answered += 1
-        applies, found = inconsistencies(report, case)
-        checked += applies
+        found = []
+        for report in reports:
+            applies, problems = inconsistencies(report, case)
+            checked += applies
+            found += problems
         if found:
-            inconsistent.append({"where": where, "order": row.order, "report": report.text, "problems": found})
+            inconsistent.append({"where": where, "order": row.order, "report": [r.text for r in reports], "problems": found})
     n_listed = sum(row.listed is not None for _, row in rows)
     recognition = (len(rows) - len(missed) - len(unanswered)) / len(rows)
     consistency = (answered - len(inconsistent)) / answered if answered else None
