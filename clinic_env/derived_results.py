@@ -55,8 +55,8 @@ _BLOOD_UNITS = r"mmol/mol|mmol/L|mmol|umol/L|µmol/L|μmol/L|U/L|IU/L|g/dL|g/L|m
 
 def _analyte(labels: str, units: str = _BLOOD_UNITS, gap: int = 12) -> re.Pattern[str]:
     """An analyte's value and unit as a result states it ("ALP 148 U/L", "creatinine: 142 umol/L")."""
-    return re.compile(rf"\b(?:{labels})\b[^.;\d]{{0,{gap}}}?(?P<value>\d{{1,4}}(?:\.\d+)?)\s*(?P<unit>{units})(?![\w/])",
-                      re.I)
+    value = r"(?P<value>\d{1,4}(?:\.\d+)?)"
+    return re.compile(rf"\b(?:{labels})\b[^.;\d]{{0,{gap}}}?{value}\s*(?P<unit>{units})(?![\w/])", re.I)
 
 
 # Values the case may already report (observations, listed results, past history), by analyte: a
@@ -136,12 +136,13 @@ def _limb_signs(texts: Iterable[str]) -> bool:
 
 
 def _first_affirmed(pattern: re.Pattern[str], texts: Iterable[str]) -> str | None:
-    """The clause of the first sentence that says the pattern's thing without denying it."""
+    """The clause (between commas or semicolons) that first says the pattern's thing without denying it."""
     for sentence in (s for t in texts for s in sentences(t)):
         for match in pattern.finditer(sentence):
             if not is_negated(sentence, match.start(), match.end()):
-                clause = next(c for c in re.split(r"[;,]", sentence[match.start():]) if c.strip())
-                return (sentence[:match.start()].rsplit(",", 1)[-1].rsplit(";", 1)[-1] + clause).strip(" .")
+                start = max(sentence.rfind(",", 0, match.start()), sentence.rfind(";", 0, match.start())) + 1
+                end = re.search(r"[,;]|$", sentence[match.end():])
+                return sentence[start:match.end() + (end.start() if end else 0)].strip(" .")
     return None
 
 
@@ -191,7 +192,8 @@ def patient_state(case: Case) -> PatientState:
         renal_disease=_affirmed(_RENAL, history), on_warfarin=_affirmed(_WARFARIN, history),
         copd=_affirmed(_COPD, history),
         limb_signs=_limb_signs(exam), confused=_affirmed(_CONFUSED, case.exam.values()),
-        swallow_sign=next(filter(None, (_first_affirmed(p, exam) for p in _UNSAFE_SWALLOW)), None), reported=reported, units=units)
+        swallow_sign=next(filter(None, (_first_affirmed(p, exam) for p in _UNSAFE_SWALLOW)), None),
+        reported=reported, units=units)
 
 
 def heart_rate_band(age_years: float) -> tuple[int, int]:
@@ -323,7 +325,8 @@ def _pregnancy_test(item: Investigation, state: PatientState) -> Investigation:
         return item
     if item.name != "serum hcg":
         return dataclasses.replace(item, normal_result="hCG positive")
-    return dataclasses.replace(item, normal_result=f"Serum beta-hCG {serum_hcg(state.gestation_weeks):,} IU/L: positive",
+    level = serum_hcg(state.gestation_weeks)
+    return dataclasses.replace(item, normal_result=f"Serum beta-hCG {level:,} IU/L: positive",
                                reference_range="< 5 IU/L when not pregnant")
 
 
@@ -452,7 +455,8 @@ def with_reported_values(text: str, state: PatientState) -> str:
         if match["value"] is None:
             return match.group(0)
         unit = state.units[analyte]
-        return match.group(0)[:match.start("value") - match.start()] + state.reported[analyte] + (f" {unit}" if unit else "")
+        label = match.group(0)[:match.start("value") - match.start()]
+        return label + state.reported[analyte] + (f" {unit}" if unit else "")
 
     for analyte, pattern in REPORTED_ANALYTES.items():
         if state.reported.get(analyte, "").replace(".", "").replace(",", "").isdigit():

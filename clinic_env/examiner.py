@@ -1,7 +1,8 @@
 """The examiner: answers examination and test orders from the case, never through the patient.
 
 A doctor's order is free text. The examiner resolves it to a body system or a test
-(through the aliases in ``exam_systems`` and ``investigations``), reports the case's
+(through the aliases in ``exam_systems`` and ``investigations``, then the general readings of
+``investigations.readings`` when no name matches), reports the case's
 finding or result, and for anything the case does not list reports a normal finding or a
 result fitted to the patient (``derived_results``), or "not available" (``unlisted_tests``).
 Whether an order is answered never depends on the case: the tests it knows are the catalogue's

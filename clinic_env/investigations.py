@@ -2,7 +2,7 @@
 
 Cases name their tests with the catalogue's names (or their own names plus aliases). The
 examiner uses the catalogue twice: to resolve what a doctor orders ("FBC", "full blood
-count", "CBC" are one test) and to give a plausible result for a test the case does not list
+count", "CBC" are one test; an order no name matches is read again by general rules, ``readings``) and to give a plausible result for a test the case does not list
 (``derived_results`` fits it to the patient). Costs are rough US dollar list prices and
 turnaround times typical hours; they exist to make over-testing visible. The catalogue is data
 so that a clinician can add a test or a spelling without reading code.
@@ -139,13 +139,13 @@ def content_words(name: str) -> frozenset[str]:
 SITES = frozenset("toe toes finger fingers web space nail nails scalp trunk arm forearm shin upper lower".split())
 
 
+_QUALIFIER_STEMS = frozenset(map(_stem, QUALIFIERS))
+_SITE_STEMS = frozenset(map(_stem, SITES))
+
+
 def _qualifies(word: str, need: frozenset[str]) -> bool:
     """Whether a (stemmed) word of an order only qualifies the alias whose words are ``need``."""
     return word in _QUALIFIER_STEMS or bool(_NUMBER.fullmatch(word)) or (word in _SITE_STEMS and len(need) >= 2)
-
-
-_QUALIFIER_STEMS = frozenset(map(_stem, QUALIFIERS))
-_SITE_STEMS = frozenset(map(_stem, SITES))
 
 
 def closest_alias(order: str, aliases: Iterable[str]) -> str | None:
@@ -204,8 +204,8 @@ _LEADING_SLASH = re.compile(r"^\s*([^\s/]+)/([^\s/]+)(.*)$")
 
 
 def _cleaned(order: str) -> str:
-    """An order without its parenthesised qualifiers, "G+S" as "g&s", abbreviations spelled out,
-    hyphens as spaces and typos corrected."""
+    """An order without its parenthesised qualifiers, "G+S" as "g&s", abbreviations and site names
+    spelled out, hyphens as spaces and typos corrected."""
     text = spelled_out(_TIGHT_PLUS.sub("&", _PARENTHESES.sub(" ", order)))
     for site, name in _SITE_NAMES.items():
         text = re.sub(rf"\b{site}\b", name, text)

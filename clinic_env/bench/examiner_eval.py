@@ -238,7 +238,8 @@ def inconsistencies(report: Report, case: Case) -> tuple[bool, list[str]]:
         "ecg": lambda: _ecg(text, state), "24-hour holter monitor": lambda: _rhythm(text, state),
         "arterial blood gas": lambda: _blood_gas(text, state), "hba1c": lambda: _hba1c(text, state),
         "blood glucose": lambda: _glucose(text, state, case), "urine pregnancy test": lambda: _hcg(text, state),
-        "serum hcg": lambda: _serum_hcg(text, state), "bedside swallow screen": lambda: _swallow(text, state), "doppler ultrasound of the leg": lambda: _doppler(text, state),
+        "serum hcg": lambda: _serum_hcg(text, state), "bedside swallow screen": lambda: _swallow(text, state),
+        "doppler ultrasound of the leg": lambda: _doppler(text, state),
         "complete blood count": lambda: _blood_count(text, state), "basic metabolic panel": lambda: _renal(text, state),
         "coagulation screen": lambda: _clotting(text, state), "pelvic ultrasound": lambda: _pelvic_ultrasound(text, state),
         "pulse oximetry": lambda: _oximetry(text, state),
@@ -279,7 +280,8 @@ def run_examiner_eval(folder: str | Path, cases: list[Case]) -> dict[str, Any]:
             checked += applies
             found += problems
         if found:
-            inconsistent.append({"where": where, "order": row.order, "report": [r.text for r in reports], "problems": found})
+            inconsistent.append({"where": where, "order": row.order, "report": [r.text for r in reports],
+                                 "problems": found})
     n_listed = sum(row.listed is not None for _, row in rows)
     recognition = (len(rows) - len(missed) - len(unanswered)) / len(rows)
     consistency = (answered - len(inconsistent)) / answered if answered else None
