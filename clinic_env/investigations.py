@@ -1,8 +1,9 @@
 """The catalogue of investigations (``investigations.json``) and how a doctor's order text finds one.
 
 Cases name their tests with the catalogue's names (or their own names plus aliases). The
-examiner uses the catalogue twice: to resolve what a doctor orders ("FBC", "full blood
-count", "CBC" are one test; an order no name matches is read again by general rules, ``readings``) and to give a plausible result for a test the case does not list
+examiner uses the catalogue twice: to resolve what a doctor orders ("FBC", "full blood count",
+"CBC" are one test; an order no name matches is read again by the general rules of
+``readings``) and to give a plausible result for a test the case does not list
 (``derived_results`` fits it to the patient). Costs are rough US dollar list prices and
 turnaround times typical hours; they exist to make over-testing visible. The catalogue is data
 so that a clinician can add a test or a spelling without reading code.
