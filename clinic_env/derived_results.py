@@ -43,19 +43,47 @@ _WARFARIN = re.compile(r"\b(?:warfarin|acenocoumarol|phenindione)\b", re.I)
 _LIMB = re.compile(r"\b(?:calf|calves|leg|thigh|lower limb)\b", re.I)
 _LIMB_SIGN = re.compile(r"\b(?:swollen|swelling|tender\w*|oedema\w*|larger|circumference|distended)\b", re.I)
 _CONFUSED = re.compile(r"\b(?:confused|confusion|disorientated|disoriented|inattentive|drowsy|gcs 1[0-4]|gcs [3-9])\b", re.I)
+# An unsafe swallow as the examination words it: what a water test shows first, then the signs of one.
+_UNSAFE_SWALLOW = (re.compile(r"\b(?:wet|gurgly|gurgling) voice|\bcough\w* (?:on|after|with) (?:\w+ ){0,3}"
+                              r"(?:water|sips?|drinks?|fluids?)\b|\bunsafe swallow", re.I),
+                   re.compile(r"\bdrool\w*|\babsent gag|\bdysphagia\b", re.I))
 _BILATERAL = re.compile(r"\b(?:bilateral\w*|both)\b", re.I)
 _NOT_BLOOD = re.compile(r"\b(?:csf|cerebrospinal|urine|urinary|dipstick|stool|synovial|pleural|ascitic)\b", re.I)
 _HCG_TESTS = ("urine pregnancy test", "serum hcg")
-# Values the case may already report, in the units the catalogue uses.
-_REPORTED = {
-    "glucose": re.compile(r"\bglucose\b[^.;\d]{0,20}?(?:(\d{1,2}(?:\.\d)?)\s*mmol|'?((?-i:HI))\b)", re.I),
-    "hba1c": re.compile(r"\bhba1c\b[^.;\d]{0,12}?(\d{2,3})\s*mmol/mol", re.I),
-    "bicarbonate": re.compile(r"\b(?:bicarbonate|hco3)\b[^.;\d]{0,12}?(\d{1,2})\s*mmol", re.I),
-    "potassium": re.compile(r"\b(?:potassium|k)\b[^.;\d]{0,6}?(\d(?:\.\d)?)\s*mmol", re.I),
-    "sodium": re.compile(r"\b(?:sodium|na)\b[^.;\d]{0,6}?(\d{3})\s*mmol", re.I),
-    "urea": re.compile(r"\burea\b[^.;\d]{0,6}?(\d{1,2}(?:\.\d)?)\s*mmol", re.I),
-    "fev1": re.compile(r"\bfev1\b[^.;\d]{0,12}?(\d{2})\s*%", re.I),
+_BLOOD_UNITS = r"mmol/mol|mmol/L|mmol|umol/L|µmol/L|μmol/L|U/L|IU/L|g/dL|g/L|mg/L|x ?10\^9/L|×10\^9/L"
+
+
+def _analyte(labels: str, units: str = _BLOOD_UNITS, gap: int = 12) -> re.Pattern[str]:
+    """An analyte's value and unit as a result states it ("ALP 148 U/L", "creatinine: 142 umol/L")."""
+    value = r"(?P<value>\d{1,4}(?:\.\d+)?)"
+    return re.compile(rf"\b(?:{labels})\b[^.;\d]{{0,{gap}}}?{value}\s*(?P<unit>{units})(?![\w/])", re.I)
+
+
+# Values the case may already report (observations, listed results, past history), by analyte: a
+# derived result states each one as the case does (``with_reported_values``).
+REPORTED_ANALYTES = {
+    "glucose": re.compile(r"\bglucose\b[^.;\d]{0,20}?(?:(?P<value>\d{1,2}(?:\.\d)?)\s*(?P<unit>mmol/L|mmol)|"
+                          r"'?(?P<hi>(?-i:HI))\b)", re.I),
+    "hba1c": _analyte("hba1c", "mmol/mol"),
+    "bicarbonate": _analyte("bicarbonate|hco3", "mmol/L|mmol"),
+    "potassium": _analyte("potassium|k", "mmol/L|mmol", gap=6),
+    "sodium": _analyte("sodium|na", "mmol/L|mmol", gap=6),
+    "urea": _analyte("urea", "mmol/L|mmol", gap=6),
+    "creatinine": _analyte("creatinine", "umol/L|µmol/L|μmol/L"),
+    "fev1": _analyte("fev1", "%"),
+    "alt": _analyte("alt", "U/L|IU/L"), "ast": _analyte("ast", "U/L|IU/L"), "ggt": _analyte("ggt", "U/L|IU/L"),
+    "alp": _analyte("alp|alkaline phosphatase", "U/L|IU/L"),
+    "bilirubin": _analyte("bilirubin", "umol/L|µmol/L|μmol/L"), "albumin": _analyte("albumin", "g/L"),
+    "calcium": _analyte("calcium", "mmol/L"), "phosphate": _analyte("phosphate", "mmol/L"),
+    "magnesium": _analyte("magnesium|mg", "mmol/L"),
+    "haemoglobin": _analyte("hb|haemoglobin|hemoglobin", "g/dL|g/L"),
+    "platelets": _analyte("platelets|plt", r"x ?10\^9/L|×10\^9/L"),
+    "crp": _analyte("crp|c-reactive protein", "mg/L"), "lactate": _analyte("lactate", "mmol/L|mmol"),
+    "ck": _analyte("ck|creatine kinase", "U/L|IU/L"),
+    "serum hcg": re.compile(r"\bserum (?:quantitative )?(?:beta-hcg|b-hcg|bhcg|hcg)\b[^.;\d]{0,12}?"
+                            r"(?P<value>\d{1,3}(?:,\d{3})+|\d+)\s*(?P<unit>IU/L)", re.I),
 }
+_SERUM_NAMED = frozenset({"serum hcg"})  # analytes whose label names the sample, read even in a urine test's text
 
 
 @dataclass(frozen=True)
@@ -78,7 +106,9 @@ class PatientState:
     copd: bool
     limb_signs: bool
     confused: bool
-    reported: dict[str, str]
+    swallow_sign: str | None  # the examination's words for an unsafe swallow ("wet voice after a teaspoon of water")
+    reported: dict[str, str]  # analyte: its value as the case states it ("148"; "HI" for a glucose over range)
+    units: dict[str, str]  # analyte: the unit the case states it in
 
 
 def _first(pattern: re.Pattern[str], text: str) -> int | None:
@@ -105,6 +135,17 @@ def _limb_signs(texts: Iterable[str]) -> bool:
     return False
 
 
+def _first_affirmed(pattern: re.Pattern[str], texts: Iterable[str]) -> str | None:
+    """The clause (between commas or semicolons) that first says the pattern's thing without denying it."""
+    for sentence in (s for t in texts for s in sentences(t)):
+        for match in pattern.finditer(sentence):
+            if not is_negated(sentence, match.start(), match.end()):
+                start = max(sentence.rfind(",", 0, match.start()), sentence.rfind(";", 0, match.start())) + 1
+                end = re.search(r"[,;]|$", sentence[match.end():])
+                return sentence[start:match.end() + (end.start() if end else 0)].strip(" .")
+    return None
+
+
 def _pregnancy_shown(case: Case) -> bool:
     """A listed pregnancy test that is positive: the case shows a pregnancy its demographics may not."""
     for test in case.tests:
@@ -114,16 +155,20 @@ def _pregnancy_shown(case: Case) -> bool:
     return False
 
 
-def _reported(case: Case) -> dict[str, str]:
-    """Blood values the case already gives (observations, its listed results, past history): a
-    derived test repeats them rather than contradict them. CSF, urine and other fluids do not count."""
-    reported: dict[str, str] = {}
+def _reported(case: Case) -> tuple[dict[str, str], dict[str, str]]:
+    """Blood values the case already gives (observations, its listed results, past history) and
+    their units: a derived test repeats them rather than contradict them. CSF, urine and other
+    fluids do not count."""
+    values: dict[str, str] = {}
+    units: dict[str, str] = {}
     texts = (case.exam.get("vitals", ""), *(t.result for t in case.tests), *(i.text for i in case.past_history))
-    for analyte, pattern in _REPORTED.items():
-        match = next((m for t in texts if not _NOT_BLOOD.search(t) for m in [pattern.search(t)] if m), None)
+    for analyte, pattern in REPORTED_ANALYTES.items():
+        blood = [t for t in texts if analyte in _SERUM_NAMED or not _NOT_BLOOD.search(t)]
+        match = next((m for t in blood for m in [pattern.search(t)] if m), None)
         if match:
-            reported[analyte] = match.group(1) or match.group(2)
-    return reported
+            values[analyte] = match["value"] or match.groupdict().get("hi")
+            units[analyte] = match["unit"] or ""
+    return values, units
 
 
 @lru_cache(maxsize=1024)
@@ -136,6 +181,7 @@ def patient_state(case: Case) -> PatientState:
     diabetic = _affirmed(_DIABETES_DRUGS, history) or any(
         _DIABETES.search(t) and not _NOT_DIABETES.search(t) and _affirmed(_DIABETES, [t]) for t in history)
     demographics = case.demographics
+    reported, units = _reported(case)
     return PatientState(
         age_years=demographics.age_years, sex=demographics.sex,
         pregnant=demographics.pregnant or _pregnancy_shown(case), gestation_weeks=demographics.gestation_weeks,
@@ -145,7 +191,9 @@ def patient_state(case: Case) -> PatientState:
         diabetic=diabetic, prediabetic=prediabetic and not diabetic,
         renal_disease=_affirmed(_RENAL, history), on_warfarin=_affirmed(_WARFARIN, history),
         copd=_affirmed(_COPD, history),
-        limb_signs=_limb_signs(exam), confused=_affirmed(_CONFUSED, case.exam.values()), reported=_reported(case))
+        limb_signs=_limb_signs(exam), confused=_affirmed(_CONFUSED, case.exam.values()),
+        swallow_sign=next(filter(None, (_first_affirmed(p, exam) for p in _UNSAFE_SWALLOW)), None),
+        reported=reported, units=units)
 
 
 def heart_rate_band(age_years: float) -> tuple[int, int]:
@@ -261,11 +309,25 @@ def _hba1c(item: Investigation, state: PatientState) -> Investigation:
     return item
 
 
+def serum_hcg(weeks: int | None) -> int:
+    """A typical serum beta-hCG (IU/L) at a gestation in weeks since the last period: it doubles
+    every two days or so to a peak near 10 weeks, then falls to a plateau; an unknown gestation
+    is taken as early (a pregnancy shown only by a test)."""
+    for upper_weeks, level in ((4, 200), (5, 2_000), (6, 10_000), (8, 50_000), (12, 100_000), (16, 50_000)):
+        if weeks is None or weeks < upper_weeks:
+            return level
+    return 20_000
+
+
 def _pregnancy_test(item: Investigation, state: PatientState) -> Investigation:
+    """A urine test is qualitative; a serum hCG is a number, positive in a pregnancy."""
     if not state.pregnant:
         return item
-    text = "Serum beta-hCG 25,000 IU/L: positive" if item.name == "serum hcg" else "hCG positive"
-    return dataclasses.replace(item, normal_result=text)
+    if item.name != "serum hcg":
+        return dataclasses.replace(item, normal_result="hCG positive")
+    level = serum_hcg(state.gestation_weeks)
+    return dataclasses.replace(item, normal_result=f"Serum beta-hCG {level:,} IU/L: positive",
+                               reference_range="< 5 IU/L when not pregnant")
 
 
 def _pelvic_ultrasound(item: Investigation, state: PatientState) -> Investigation:
@@ -364,6 +426,15 @@ def _cognitive_screen(item: Investigation, state: PatientState) -> Investigation
     return dataclasses.replace(item, normal_result=text)
 
 
+def _swallow_screen(item: Investigation, state: PatientState) -> Investigation:
+    """A bedside test reads the bedside: a swallow the examination found unsafe fails the screen."""
+    if state.swallow_sign is None:
+        return item
+    return dataclasses.replace(item, normal_result=f"Failed: {state.swallow_sign} (as on examination); keep nil by "
+                                                   "mouth until a speech and language therapy assessment",
+                               reference_range="Pass")
+
+
 RULES: dict[str, Rule] = {
     "ecg": _ecg, "24-hour holter monitor": _holter, "arterial blood gas": _blood_gas, "pulse oximetry": _oximetry,
     "blood glucose": _glucose, "hba1c": _hba1c, "urine pregnancy test": _pregnancy_test, "serum hcg": _pregnancy_test,
@@ -373,11 +444,30 @@ RULES: dict[str, Rule] = {
     "prostate-specific antigen": _male_only, "peak flow": _peak_flow,
     "venous blood gas": _blood_gas, "spirometry": _spirometry, "4at": _cognitive_screen,
     "montreal cognitive assessment": _cognitive_screen, "ambulatory blood pressure monitoring": _ambulatory_pressure,
-    "serum osmolality": _osmolality,
+    "serum osmolality": _osmolality, "bedside swallow screen": _swallow_screen,
 }
 
 
+def with_reported_values(text: str, state: PatientState) -> str:
+    """A result text with every analyte the case reports elsewhere stated as the case states it:
+    a bone profile's ALP is the LFTs' ALP, a U&E's creatinine the renal profile's."""
+    def restate(match: re.Match[str], analyte: str) -> str:
+        if match["value"] is None:
+            return match.group(0)
+        unit = state.units[analyte]
+        label = match.group(0)[:match.start("value") - match.start()]
+        return label + state.reported[analyte] + (f" {unit}" if unit else "")
+
+    for analyte, pattern in REPORTED_ANALYTES.items():
+        if state.reported.get(analyte, "").replace(".", "").replace(",", "").isdigit():
+            text = pattern.sub(lambda m, a=analyte: restate(m, a), text)
+    return text
+
+
 def derive(item: Investigation, case: Case) -> Investigation:
-    """The catalogue entry with its result fitted to the case's patient (unchanged when no rule applies)."""
+    """The catalogue entry with its result fitted to the case's patient (its rule, then the
+    values the case reports elsewhere: ``with_reported_values``)."""
+    state = patient_state(case)
     rule = RULES.get(item.name)
-    return item if rule is None else rule(item, patient_state(case))
+    item = item if rule is None else rule(item, state)
+    return dataclasses.replace(item, normal_result=with_reported_values(item.normal_result, state))

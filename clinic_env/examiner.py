@@ -1,7 +1,8 @@
 """The examiner: answers examination and test orders from the case, never through the patient.
 
 A doctor's order is free text. The examiner resolves it to a body system or a test
-(through the aliases in ``exam_systems`` and ``investigations``), reports the case's
+(through the aliases in ``exam_systems`` and ``investigations``, then the general readings of
+``investigations.readings`` when no name matches), reports the case's
 finding or result, and for anything the case does not list reports a normal finding or a
 result fitted to the patient (``derived_results``), or "not available" (``unlisted_tests``).
 Whether an order is answered never depends on the case: the tests it knows are the catalogue's
@@ -28,6 +29,7 @@ from clinic_env.investigations import (
     lookup,
     normalize_name,
     parts,
+    readings,
     spelled_out,
     spellings,
 )
@@ -139,9 +141,9 @@ class Examiner:
         return NORMAL_FINDINGS[system]
 
     def order(self, requested: str) -> Report:
-        test, item = self._resolve(requested)
+        test, item = self._read(requested)
         for part in parts(requested) if test is None and item is None else ():
-            test, item = self._resolve(part)  # "clotting + fibrinogen": the first test it names
+            test, item = self._read(part)  # "clotting + fibrinogen": the first test it names
             if test is not None or item is not None:
                 break
         if test is not None:
@@ -155,6 +157,15 @@ class Examiner:
         item = derive(item, self.case)
         result = item.normal_result + (f" [reference: {item.reference_range}]" if item.reference_range else "")
         return Report("test", requested, item.name, result, item.cost, item.turnaround_hours)
+
+    def _read(self, requested: str) -> tuple[TestResult | None, Investigation | None]:
+        """The test of the first of an order's ``readings`` that names one: each reading is tried
+        only when the plainer ones before it name nothing."""
+        for reading in readings(requested):
+            test, item = self._resolve(reading)
+            if test is not None or item is not None:
+                return test, item
+        return None, None
 
     def _resolve(self, requested: str) -> tuple[TestResult | None, Investigation | None]:
         """The case's test an order names, else the known test it names: exactly (as written, spelled

@@ -1,8 +1,9 @@
 """The catalogue of investigations (``investigations.json``) and how a doctor's order text finds one.
 
 Cases name their tests with the catalogue's names (or their own names plus aliases). The
-examiner uses the catalogue twice: to resolve what a doctor orders ("FBC", "full blood
-count", "CBC" are one test) and to give a plausible result for a test the case does not list
+examiner uses the catalogue twice: to resolve what a doctor orders ("FBC", "full blood count",
+"CBC" are one test; an order no name matches is read again by the general rules of
+``readings``) and to give a plausible result for a test the case does not list
 (``derived_results`` fits it to the patient). Costs are rough US dollar list prices and
 turnaround times typical hours; they exist to make over-testing visible. The catalogue is data
 so that a clinician can add a test or a spelling without reading code.
@@ -10,6 +11,7 @@ so that a clinician can add a test or a spelling without reading code.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable
@@ -39,8 +41,10 @@ CATALOG: tuple[Investigation, ...] = _load_catalog()
 
 
 def normalize_name(text: str) -> str:
-    """Lower-case, strip punctuation other than word-internal hyphens, '&' and '+', fold spaces."""
-    text = re.sub(r"[^\w&+\- ]+", " ", text.lower())
+    """Lower-case, fold an apostrophe plural ("U&E's" is "u&es"), strip punctuation other than
+    word-internal hyphens, '&' and '+', fold spaces."""
+    text = re.sub(r"(?<=\w)['’]s\b", "s", text.lower())
+    text = re.sub(r"[^\w&+\- ]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -53,13 +57,22 @@ ABBREVIATIONS: dict[str, str] = {
     "c-spine": "cervical spine", "t-spine": "thoracic spine", "mc&s": "culture", "m&c": "culture",
     "coag": "coagulation", "xr": "x-ray", "hr": "hour", "hrs": "hour", "abdo": "abdomen", "cap": "capillary",
     "tv": "transvaginal", "k+": "potassium", "na+": "sodium", "mg2+": "magnesium", "lab": "", "stat": "", "formal": "",
+    "cx": "culture", "pls": "", "w": "with", "diff": "differential", "lytes": "electrolytes", "creat": "creatinine",
+    "us": "ultrasound", "npa": "nasopharyngeal aspirate", "resp": "respiratory", "quant": "quantitative",
+    "tox": "toxicology", "ag": "antigen", "urinary": "urine", "duplex": "doppler", "trig": "triglycerides",
+    "r": "right", "l": "left", "rpt": "repeat",
 }
 _ON_AIR = re.compile(r"\s+on (room )?air$")
 
 
+def _spelled_word(word: str) -> str:
+    """A word's ``ABBREVIATIONS`` entry, also for its plural ("coags", "trigs")."""
+    return ABBREVIATIONS.get(word, ABBREVIATIONS.get(word[:-1], word) if word.endswith("s") else word)
+
+
 def spelled_out(text: str) -> str:
     """``normalize_name`` with ``ABBREVIATIONS`` spelled out and "on (room) air" dropped."""
-    words = [ABBREVIATIONS.get(w, w) for w in _ON_AIR.sub("", normalize_name(text)).split()]
+    words = [_spelled_word(w) for w in _ON_AIR.sub("", normalize_name(text)).split()]
     return " ".join(w for w in words if w)
 
 
@@ -70,10 +83,17 @@ def spellings(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*forms, *(f[:-1] for f in forms if len(f) > 3 and f.endswith("s"))]))
 
 
+def unhyphenated(name: str) -> str:
+    """A normalised name with its hyphens as spaces ("hs-troponin", "x-ray"): orders and aliases
+    hyphenate the same words differently."""
+    return name.replace("-", " ")
+
+
 _BY_ALIAS: dict[str, Investigation] = {}
 for _item in CATALOG:
     for _alias in (_item.name, *_item.aliases):
         _BY_ALIAS.setdefault(normalize_name(_alias), _item)
+        _BY_ALIAS.setdefault(unhyphenated(normalize_name(_alias)), _item)
 
 
 def lookup(name: str) -> Investigation | None:
@@ -86,8 +106,8 @@ def lookup(name: str) -> Investigation | None:
 def aliases_of(name: str) -> tuple[str, ...]:
     """All normalised names a test is known by: its catalogue aliases when it is listed."""
     item = lookup(name)
-    names = (name,) if item is None else (item.name, *item.aliases)
-    return tuple(dict.fromkeys(normalize_name(n) for n in names))
+    names = [normalize_name(n) for n in ((name,) if item is None else (item.name, *item.aliases))]
+    return tuple(dict.fromkeys([*names, *map(unhyphenated, names)]))
 
 
 # Words an order may add to a test's name without naming another test: a side, urgency, a blood
@@ -98,10 +118,11 @@ def aliases_of(name: str) -> tuple[str, ...]:
 QUALIFIERS = frozenset(
     "left right bilateral both side sided lt rt serum plasma blood venous level levels test tests screen scan "
     "check study bedside urgent urgently repeat random please full formal baseline point care portable sample unit "
+    "differential clean catch quantitative non "
     "pa ap erect supine lateral view plain contrast non-contrast enhanced hour time oxygen o2 air room litre "
     "a an the of for with and on in to at by".split())
 _STOPWORDS = frozenset("a an the of for with and on in to at by".split())
-_NUMBER = re.compile(r"x?\d+(?:l|h|hr|hrs)?")
+_NUMBER = re.compile(r"x?\d+(?:l|h|hr|hrs|st|nd|rd|th)?")
 
 
 def _stem(word: str) -> str:
@@ -114,15 +135,29 @@ def content_words(name: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in name.split() if w not in _STOPWORDS)
 
 
+# Where on the body a sample or a view is taken ("skin scrapings 4th toe web"): a qualifier of a test
+# named in two words or more, never of a bare modality ("ultrasound toe" is not an abdominal ultrasound).
+SITES = frozenset("toe toes finger fingers web space nail nails scalp trunk arm forearm shin upper lower".split())
+
+
+_QUALIFIER_STEMS = frozenset(map(_stem, QUALIFIERS))
+_SITE_STEMS = frozenset(map(_stem, SITES))
+
+
+def _qualifies(word: str, need: frozenset[str]) -> bool:
+    """Whether a (stemmed) word of an order only qualifies the alias whose words are ``need``."""
+    return word in _QUALIFIER_STEMS or bool(_NUMBER.fullmatch(word)) or (word in _SITE_STEMS and len(need) >= 2)
+
+
 def closest_alias(order: str, aliases: Iterable[str]) -> str | None:
     """The longest alias all of whose words are in ``order`` when the order's other words only
-    qualify it (``QUALIFIERS``): "Doppler USS left leg" finds "doppler ultrasound leg", "urine
-    pregnancy test" never finds "urine test". ``order`` and ``aliases`` are normalised."""
+    qualify it (``QUALIFIERS``, ``SITES``): "Doppler USS left leg" finds "doppler ultrasound leg",
+    "urine pregnancy test" never finds "urine test". ``order`` and ``aliases`` are normalised."""
     words = content_words(order)
     best: tuple[int, str] | None = None
     for alias in aliases:
         need = content_words(alias)
-        if need and need <= words and all(w in QUALIFIERS or _NUMBER.fullmatch(w) for w in words - need):
+        if need and need <= words and all(_qualifies(w, need) for w in words - need):
             if best is None or len(need) > best[0]:
                 best = (len(need), alias)
     return None if best is None else best[1]
@@ -141,3 +176,58 @@ _JOINS = re.compile(r"\s+(?:\+|and|&|with)\s+")
 def parts(order: str) -> list[str]:
     """The tests of an order that names several joined by "+", "and", "&" or "with"."""
     return [p for p in _JOINS.split(normalize_name(order)) if p]
+
+
+# The words the catalogue spells its tests with: a word of an order outside them may be a typo of one.
+_VOCABULARY = frozenset(w for key in _BY_ALIAS for w in key.split()) | QUALIFIERS | SITES | frozenset(
+    w for v in ABBREVIATIONS.values() for w in v.split())
+_TYPO_MIN_LENGTH = 6
+_TYPO_CUTOFF = 0.8
+
+
+def _corrected(word: str) -> str:
+    """A long word the catalogue does not know, as the one catalogue word it is a typo of
+    ("urinalisys", "ultrasond"); a known word, a short one or an ambiguous typo stays as written."""
+    if len(word) < _TYPO_MIN_LENGTH or word in _VOCABULARY or not word.isalpha():
+        return word
+    close = difflib.get_close_matches(word, _VOCABULARY, n=2, cutoff=_TYPO_CUTOFF)
+    if len(close) == 2 and difflib.SequenceMatcher(None, word, close[0]).ratio() == \
+            difflib.SequenceMatcher(None, word, close[1]).ratio():
+        return word
+    return close[0] if close else word
+
+
+# Names of a body site that a test's aliases spell another way.
+_SITE_NAMES = {"circle of willis": "head", "intracranial": "head"}
+_PARENTHESES = re.compile(r"\([^()]*\)")
+_TIGHT_PLUS = re.compile(r"(?<=\w)\+(?=\w)")
+_LEADING_SLASH = re.compile(r"^\s*([^\s/]+)/([^\s/]+)(.*)$")
+
+
+def _cleaned(order: str) -> str:
+    """An order without its parenthesised qualifiers, "G+S" as "g&s", abbreviations and site names
+    spelled out, hyphens as spaces and typos corrected."""
+    text = spelled_out(_TIGHT_PLUS.sub("&", _PARENTHESES.sub(" ", order)))
+    for site, name in _SITE_NAMES.items():
+        text = re.sub(rf"\b{site}\b", name, text)
+    return " ".join(_corrected(w) for w in unhyphenated(text).split())
+
+
+@lru_cache(maxsize=4096)
+def readings(order: str) -> tuple[str, ...]:
+    """The ways to read an order, in the order the examiner tries them until one names a test: as
+    written; cleaned (``_cleaned``); "X for Y" as the specimen or procedure X ("LP for
+    xanthochromia"), then the test Y on it ("urine for culture" is a urine culture), then Y alone
+    only when X is no specimen ("blood for culture"); "A/B rest" as "A rest" then "B rest"
+    ("abdo/pelvic US", "VBG/lactate")."""
+    cleaned = _cleaned(order)
+    found = [order, cleaned]
+    head, joined, tail = cleaned.partition(" for ")
+    if joined and head and tail:
+        found += [head, f"{head} {tail}"]
+        if all(w in QUALIFIERS for w in head.split()):
+            found.append(tail)
+    slash = _LEADING_SLASH.match(order)
+    if slash:
+        found += [_cleaned(slash[1] + slash[3]), _cleaned(slash[2] + slash[3])]
+    return tuple(dict.fromkeys(r for r in found if r))

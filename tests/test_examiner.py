@@ -5,7 +5,7 @@ import clinic_env  # noqa: F401  (registers the env)
 from clinic_env.cases.library import get_case
 from clinic_env.exam_systems import NORMAL_FINDINGS
 from clinic_env.examiner import Examiner
-from clinic_env.investigations import lookup
+from clinic_env.investigations import lookup, readings
 
 
 def test_case_findings_and_normal_systems(pneumonia_case):
@@ -166,3 +166,40 @@ def test_orders_spelled_as_on_a_ward_are_recognised(order, test):
     """Spellings written after the order set was measured (not tuned on it): qualifiers such as a
     view, a number, the oxygen a gas is taken on, and routine tests the set never asked for."""
     assert Examiner(get_case("psych_panic_disorder")).order(order).resolved == test
+
+
+@pytest.mark.parametrize("order, test", [
+    ("TFT's", "thyroid function tests"), ("ESR's", "erythrocyte sedimentation rate"),  # apostrophe plurals
+    ("trops", "troponin"), ("hs-trop", "troponin"),  # plural abbreviations, hyphenated words
+    ("urine cx", "urine culture"), ("sputum cx", "sputum culture"), ("blood cx", "blood cultures"),
+    ("FBC w/ diff", "complete blood count"), ("lytes", "basic metabolic panel"), ("creat", "basic metabolic panel"),
+    ("US abdo", "abdominal ultrasound"), ("CXR pls", "chest x-ray"), ("x-ray R wrist", "x-ray of the limb"),
+    ("MRI L knee", "mri of a joint"), ("CTA intracranial", "ct angiogram head"),
+    ("ferritin (fasting)", "ferritin"), ("creatinine (baseline)", "basic metabolic panel"),  # parenthesised qualifiers
+    ("Mg/phos", "serum magnesium and phosphate"), ("U/E", "basic metabolic panel"),
+    ("lipace", "lipase"), ("procalcitonn", "procalcitonin"), ("thyroid functon", "thyroid function tests"),  # typos
+])
+def test_orders_are_read_by_general_rules_when_the_plain_lookup_fails(order, test):
+    """Readings written after the blind order set D was measured: each rule of ``readings`` on orders
+    that set never had, so the rules are general rather than its strings."""
+    assert Examiner(get_case("psych_panic_disorder")).order(order).resolved == test
+
+
+@pytest.mark.parametrize("order, test", [
+    ("urine for culture", "urine culture"), ("sputum for culture", "sputum culture"),  # never blood cultures
+    ("blood for culture", "blood cultures"), ("skin scraping for fungal culture", "skin scraping"),
+    ("throat swab for culture", "throat swab"), ("LP for CSF protein", "lumbar puncture"),
+    ("serum quant hCG", "serum hcg"), ("urine hCG", "urine pregnancy test"),  # the specimen decides
+    ("urate", "serum urate"), ("urine", None),  # a catalogue word is never "corrected" into another
+])
+def test_x_for_y_is_the_test_y_on_the_specimen_x(order, test):
+    """"X for Y": the specimen or procedure X names the test, or Y done on X; Y alone only when X is
+    no specimen ("blood for culture"), so "urine for culture" never finds blood cultures."""
+    assert Examiner(get_case("psych_panic_disorder")).order(order).resolved == test
+
+
+def test_a_typo_is_corrected_only_into_one_catalogue_word():
+    assert readings("urinalisys")[-1] == "urinalysis"
+    assert readings("ultrasond")[-1] == "ultrasound"
+    assert all("amylase" not in r for r in readings("lipase"))  # a known word stays as written
+    assert readings("xanthochromia") == ("xanthochromia",)  # no catalogue word near it

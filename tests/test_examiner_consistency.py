@@ -19,7 +19,7 @@ from clinic_env.cases.generator import CaseGenerator
 from clinic_env.cases.library import builtin_cases, get_case
 from clinic_env.cases.schema import Item, Medication
 from clinic_env.derived_results import patient_state
-from clinic_env.examiner import Examiner, KnownTests
+from clinic_env.examiner import Examiner, KnownTests, Report
 from clinic_env.investigations import CATALOG, lookup
 
 ORDERS = "tests/data/examiner_orders"
@@ -221,3 +221,49 @@ def test_osmolality_is_calculated_from_the_case_chemistry_and_abpm_from_the_clin
 def test_a_confused_patient_does_not_score_normally_on_a_cognitive_screen():
     assert _unlisted(get_case("geri_delirium_uti"), "4AT").startswith("4AT score 7")
     assert _unlisted(get_case("psych_panic_disorder"), "4AT").startswith("4AT score 0")
+
+
+def test_a_derived_panel_states_the_values_the_case_reports_in_another_test():
+    """The bone profile shares ALP and albumin with the listed LFTs (a clinician judge flagged ALP 80
+    beside the case's ALP 148); a U&E shares the creatinine of a panel the catalogue does not know."""
+    bone = _unlisted(get_case("rheum_polymyalgia_rheumatica"), "bone profile")
+    assert "ALP 148 U/L" in bone and "albumin 36 g/L" in bone and "ALP 80" not in bone
+    listed = get_case("psych_panic_disorder").tests[0]
+    panel = listed.model_copy(update={"name": "renal and electrolyte chemistry", "aliases": [],
+                                      "result": "Na 133 mmol/L, creatinine 182 umol/L"})
+    case = _variant("psych_panic_disorder", tests=[panel])
+    assert "creatinine 182 umol/L" in _unlisted(case, "U&E") and "Na 133 mmol/L" in _unlisted(case, "U&E")
+    old = Report("test", "bone profile", "bone profile", "Adjusted calcium 2.35 mmol/L, ALP 80 U/L, albumin 42 g/L")
+    applies, found = inconsistencies(old, get_case("rheum_polymyalgia_rheumatica"))
+    assert applies and found == ["alp 80 where the case reports 148", "albumin 42 where the case reports 36"]
+
+
+def test_serum_hcg_is_a_level_and_never_the_urine_test():
+    """Specimen matters: the ectopic case lists a urine test; a serum hCG order gets a serum level
+    (the case's own 3,200 IU/L), not the qualitative urine result."""
+    report = Examiner(get_case("obgyn_ectopic_pregnancy")).order("serum hCG")
+    assert report.resolved == "serum hcg" and not report.from_case
+    assert report.text.startswith("Serum beta-hCG 3,200 IU/L: positive")
+    assert re.search(r"Serum beta-hCG [\d,]+ IU/L: positive", _unlisted(_without("obgyn_placental_abruption", "pelvic ultrasound"), "serum hCG"))
+    qualitative = Report("test", "serum hCG", "serum hcg", "hCG positive")
+    assert inconsistencies(qualitative, get_case("obgyn_ectopic_pregnancy"))[1] == ["a serum hCG without a level in IU/L"]
+
+
+def test_a_bedside_swallow_screen_follows_the_examination():
+    stroke = _unlisted(get_case("neuro_ischaemic_stroke"), "swallow screen")  # HEENT: wet voice after water
+    assert stroke.startswith("Failed: wet voice after a teaspoon of water")
+    assert _unlisted(get_case("psych_panic_disorder"), "swallow screen").startswith("Safe swallow")
+    passed = Report("test", "swallow screen", "bedside swallow screen", "Safe swallow on the water swallow test")
+    assert inconsistencies(passed, get_case("neuro_ischaemic_stroke"))[1]
+
+
+def test_an_order_of_several_tests_is_split_as_the_env_splits_it(tmp_path):
+    """"FBC, CRP, ESR" is three ORDER items in the env; the eval counts the listed one among them,
+    and an unlisted order only when every part is answered."""
+    rows = [{"case_id": "cardio_acute_pericarditis", "order": "FBC, CRP, ESR", "listed": "complete blood count"},
+            {"case_id": "derm_scabies", "order": "troponin, CXR", "listed": None},
+            {"case_id": "derm_scabies", "order": "troponin; zebra antibody", "listed": None}]
+    (tmp_path / "orders_x.jsonl").write_text("".join(json.dumps({**r, "must": [], "must_not": []}) + "\n" for r in rows))
+    summary = run_examiner_eval(tmp_path, list(builtin_cases()))
+    assert summary["listed_with_case_result"] == 1 and summary["unlisted_answered"] == 1
+    assert [u["order"] for u in summary["unanswered"]] == ["troponin; zebra antibody"]

@@ -6,12 +6,17 @@ result consistent with the patient must and must not say, in the clinician's wor
 reading; the judge here is automatic). Every order is put to the examiner the env builds (the
 same catalogue and case pool), and two things are measured:
 
-- recognition: a listed order gets the case's own result; an unlisted one gets an answer;
+- recognition: a listed order gets the case's own result; an unlisted one gets an answer. An order
+  naming several tests ("FBC, CRP, ESR") is split exactly as the env's ORDER action splits it: a
+  listed one is recognised when one of its parts gets the case's result, an unlisted one when every
+  part is answered;
 - consistency: an answer the examiner made up (an unlisted test) agrees with the patient by the
   physiological rules of ``inconsistencies``: ECG rate and rhythm against the pulse, pO2
   against SpO2, HbA1c and glucose against diabetes and the case's capillary glucose, hCG and
-  pelvic ultrasound against pregnancy, a leg Doppler against a swollen or tender leg, Hb and
-  creatinine against age, sex and kidney disease, INR against warfarin. A listed result is the
+  pelvic ultrasound against pregnancy (a serum hCG states a level), a leg Doppler against a swollen
+  or tender leg, Hb and creatinine against age, sex and kidney disease, INR against warfarin, a
+  swallow screen against the examination, and any analyte the case reports in another test
+  against that value. A listed result is the
   case's own truth and is not judged.
 """
 
@@ -23,9 +28,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from clinic_env.actions import OrderTests, parse_action
 from clinic_env.bench.grader_eval import read_rows
 from clinic_env.cases.schema import Case
-from clinic_env.derived_results import PatientState, creatinine_range, haemoglobin_range, heart_rate_band, patient_state
+from clinic_env.derived_results import (
+    REPORTED_ANALYTES,
+    PatientState,
+    creatinine_range,
+    haemoglobin_range,
+    heart_rate_band,
+    patient_state,
+)
 from clinic_env.examiner import Examiner, KnownTests, Report
 from clinic_env.investigations import lookup
 
@@ -192,22 +205,53 @@ def _oximetry(text: str, state: PatientState) -> list[str]:
     return [f"SpO2 {value:g}% against {state.spo2}% in the observations"]
 
 
+def _serum_hcg(text: str, state: PatientState) -> list[str]:
+    quantitative = [] if re.search(r"\d\s*IU/L", text) else ["a serum hCG without a level in IU/L"]
+    return quantitative + _hcg(text, state)
+
+
+def _swallow(text: str, state: PatientState) -> list[str]:
+    passed = state.swallow_sign is not None and re.search(r"\bsafe swallow|\bpass", text, re.I)
+    return [f"a passed swallow screen with '{state.swallow_sign}' on examination"] if passed else []
+
+
+def _shared_analytes(text: str, state: PatientState) -> tuple[bool, list[str]]:
+    """Whether the text states an analyte the case reports elsewhere, and each it states otherwise."""
+    stated, found = False, []
+    for analyte, pattern in REPORTED_ANALYTES.items():
+        case_value = state.reported.get(analyte, "").replace(",", "")
+        for match in pattern.finditer(text) if case_value.replace(".", "").isdigit() else ():
+            stated = True
+            if match["value"] is not None and float(match["value"].replace(",", "")) != float(case_value):
+                found.append(f"{analyte} {match['value']} where the case reports {case_value}")
+    return stated, found
+
+
 def inconsistencies(report: Report, case: Case) -> tuple[bool, list[str]]:
-    """Whether a rule applies to the report's test, and what in its text contradicts the patient."""
+    """Whether a rule applies to the report's test, and what in its text contradicts the patient:
+    the test's own physiological rule, and any analyte the case reports elsewhere stated otherwise."""
     item = lookup(report.resolved or "")
     name = item.name if item is not None else report.resolved
     state, text = patient_state(case), report.text.split(" [reference:")[0]
+    shared, found = _shared_analytes(text, state)
     checks = {
         "ecg": lambda: _ecg(text, state), "24-hour holter monitor": lambda: _rhythm(text, state),
         "arterial blood gas": lambda: _blood_gas(text, state), "hba1c": lambda: _hba1c(text, state),
         "blood glucose": lambda: _glucose(text, state, case), "urine pregnancy test": lambda: _hcg(text, state),
-        "serum hcg": lambda: _hcg(text, state), "doppler ultrasound of the leg": lambda: _doppler(text, state),
+        "serum hcg": lambda: _serum_hcg(text, state), "bedside swallow screen": lambda: _swallow(text, state),
+        "doppler ultrasound of the leg": lambda: _doppler(text, state),
         "complete blood count": lambda: _blood_count(text, state), "basic metabolic panel": lambda: _renal(text, state),
         "coagulation screen": lambda: _clotting(text, state), "pelvic ultrasound": lambda: _pelvic_ultrasound(text, state),
         "pulse oximetry": lambda: _oximetry(text, state),
     }
     check = checks.get(name or "")
-    return (False, []) if check is None else (True, check())
+    return (check is not None or shared, found + (check() if check is not None else []))
+
+
+def order_parts(order: str) -> tuple[str, ...]:
+    """The tests of an order as the env's ORDER action splits them ("FBC, CRP, ESR" is three)."""
+    action = parse_action(f"ORDER: {order}")
+    return action.tests if isinstance(action, OrderTests) else ()
 
 
 def run_examiner_eval(folder: str | Path, cases: list[Case]) -> dict[str, Any]:
@@ -219,19 +263,25 @@ def run_examiner_eval(folder: str | Path, cases: list[Case]) -> dict[str, Any]:
     answered = checked = 0
     for where, row in rows:
         case = by_case[row.case_id]
-        report = Examiner(case, known=known).order(row.order)
+        examiner = Examiner(case, known=known)
+        reports = [examiner.order(test) for test in order_parts(row.order)]
         if row.listed is not None:
-            if not (report.from_case and report.resolved == row.listed):
-                missed.append({"where": where, "order": row.order, "listed": row.listed, "resolved": report.resolved})
+            if not any(r.from_case and r.resolved == row.listed for r in reports):
+                missed.append({"where": where, "order": row.order, "listed": row.listed,
+                               "resolved": [r.resolved for r in reports]})
             continue
-        if report.resolved is None:
+        if not reports or any(r.resolved is None for r in reports):
             unanswered.append({"where": where, "order": row.order})
             continue
         answered += 1
-        applies, found = inconsistencies(report, case)
-        checked += applies
+        found = []
+        for report in reports:
+            applies, problems = inconsistencies(report, case)
+            checked += applies
+            found += problems
         if found:
-            inconsistent.append({"where": where, "order": row.order, "report": report.text, "problems": found})
+            inconsistent.append({"where": where, "order": row.order, "report": [r.text for r in reports],
+                                 "problems": found})
     n_listed = sum(row.listed is not None for _, row in rows)
     recognition = (len(rows) - len(missed) - len(unanswered)) / len(rows)
     consistency = (answered - len(inconsistent)) / answered if answered else None
