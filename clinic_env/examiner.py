@@ -28,6 +28,7 @@ from clinic_env.investigations import (
     closest_catalogue_alias,
     lookup,
     normalize_name,
+    panel_words,
     parts,
     readings,
     spelled_out,
@@ -140,12 +141,26 @@ class Examiner:
             return "Not applicable for this patient." if system == "pelvic" else "No masses or gynaecomastia."
         return NORMAL_FINDINGS[system]
 
+    def orders(self, requested: str) -> tuple[Report, ...]:
+        """The reports for every test one ordered item names: one test ("FBC"), or a panel typed
+        as one item ("clotting + fibrinogen", "FBC CRP LFT"), each of its tests answered; an item
+        naming no test gets the one "not recognised" report."""
+        report = self.order(requested)
+        if report.resolved is not None:
+            return (report,)
+        found = {r.resolved: r for r in map(self.order, self._panel(requested)) if r.resolved is not None}
+        return tuple(found.values()) or (report,)  # a test two parts both name is answered once
+
+    def _panel(self, requested: str) -> list[str]:
+        """The tests of a panel: the parts joined by "+", "and", "&" or "with", else a run of
+        words that splits wholly into tests ("FBC U&E clotting G&S"), else none."""
+        joined = parts(requested)
+        if len(joined) > 1:
+            return joined
+        return panel_words(requested, lambda name: self._read(name) != (None, None))
+
     def order(self, requested: str) -> Report:
         test, item = self._read(requested)
-        for part in parts(requested) if test is None and item is None else ():
-            test, item = self._read(part)  # "clotting + fibrinogen": the first test it names
-            if test is not None or item is not None:
-                break
         if test is not None:
             result = test.result + (f" [reference: {test.reference_range}]" if test.reference_range else "")
             return Report("test", requested, test.name, result, test.cost, test.turnaround_hours,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -60,7 +60,8 @@ ABBREVIATIONS: dict[str, str] = {
     "cx": "culture", "pls": "", "w": "with", "diff": "differential", "lytes": "electrolytes", "creat": "creatinine",
     "us": "ultrasound", "npa": "nasopharyngeal aspirate", "resp": "respiratory", "quant": "quantitative",
     "tox": "toxicology", "ag": "antigen", "urinary": "urine", "duplex": "doppler", "trig": "triglycerides",
-    "r": "right", "l": "left", "rpt": "repeat",
+    "r": "right", "l": "left", "rpt": "repeat", "ab": "antibody", "abs": "antibodies", "angio": "angiogram",
+    "spiro": "spirometry", "ue": "u&e", "bc": "blood culture", "con": "contrast",
 }
 _ON_AIR = re.compile(r"\s+on (room )?air$")
 
@@ -118,7 +119,7 @@ def aliases_of(name: str) -> tuple[str, ...]:
 QUALIFIERS = frozenset(
     "left right bilateral both side sided lt rt serum plasma blood venous level levels test tests screen scan "
     "check study bedside urgent urgently repeat random please full formal baseline point care portable sample unit "
-    "differential clean catch quantitative non "
+    "differential clean catch quantitative non high-sensitivity sensitive "
     "pa ap erect supine lateral view plain contrast non-contrast enhanced hour time oxygen o2 air room litre "
     "a an the of for with and on in to at by".split())
 _STOPWORDS = frozenset("a an the of for with and on in to at by".split())
@@ -178,6 +179,27 @@ def parts(order: str) -> list[str]:
     return [p for p in _JOINS.split(normalize_name(order)) if p]
 
 
+_PANEL_MAX_WORDS = 4
+
+
+def panel_words(order: str, names_a_test: Callable[[str], bool]) -> list[str]:
+    """An order typed as a run of test names without separators ("FBC CRP LFT") split into them,
+    longest name first at each word; empty unless every word falls in a test and there are two
+    or more, so a name of several words is never broken up."""
+    words = normalize_name(order).split()
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + _PANEL_MAX_WORDS), i, -1):
+            if names_a_test(" ".join(words[i:j])):
+                found.append(" ".join(words[i:j]))
+                i = j
+                break
+        else:
+            return []
+    return found if len(found) > 1 else []
+
+
 # The words the catalogue spells its tests with: a word of an order outside them may be a typo of one.
 _VOCABULARY = frozenset(w for key in _BY_ALIAS for w in key.split()) | QUALIFIERS | SITES | frozenset(
     w for v in ABBREVIATIONS.values() for w in v.split())
@@ -201,7 +223,11 @@ def _corrected(word: str) -> str:
 _SITE_NAMES = {"circle of willis": "head", "intracranial": "head"}
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _TIGHT_PLUS = re.compile(r"(?<=\w)\+(?=\w)")
-_LEADING_SLASH = re.compile(r"^\s*([^\s/]+)/([^\s/]+)(.*)$")
+_LEADING_SLASH = re.compile(r"^\s*([^\s/]+(?:/[^\s/]+)+)(.*)$")
+# Where the test's name ends and details of how or when to do it begin ("blood cultures x3 from
+# separate sites before abx", "CT angio aorta - arch to iliacs", "carboxy-Hb on venous gas").
+_DETAILS = re.compile(r"\s+(?:-|\u2013|from|before|after|prior to|post|pre|on|at|via|looking for)\s+.*$")
+_LETTERS = re.compile(r"\b([a-z]) ([a-z])\b")
 
 
 def _cleaned(order: str) -> str:
@@ -219,7 +245,8 @@ def readings(order: str) -> tuple[str, ...]:
     written; cleaned (``_cleaned``); "X for Y" as the specimen or procedure X ("LP for
     xanthochromia"), then the test Y on it ("urine for culture" is a urine culture), then Y alone
     only when X is no specimen ("blood for culture"); "A/B rest" as "A rest" then "B rest"
-    ("abdo/pelvic US", "VBG/lactate")."""
+    ("abdo/pelvic US", "VBG/lactate", "GAD/IA2/ZnT8 abs"); without the details after the name ("BC
+    x3 from separate sites", "CT angio aorta - arch to iliacs"); single letters closed up ("CT A/P")."""
     cleaned = _cleaned(order)
     found = [order, cleaned]
     head, joined, tail = cleaned.partition(" for ")
@@ -229,5 +256,9 @@ def readings(order: str) -> tuple[str, ...]:
             found.append(tail)
     slash = _LEADING_SLASH.match(order)
     if slash:
-        found += [_cleaned(slash[1] + slash[3]), _cleaned(slash[2] + slash[3])]
+        found += [_cleaned(first + slash[2]) for first in slash[1].split("/")]
+    short = _DETAILS.sub("", order)
+    if short != order:
+        found += [_cleaned(short)]
+    found += [_LETTERS.sub(r"\1\2", r) for r in found if _LETTERS.search(r)]
     return tuple(dict.fromkeys(r for r in found if r))

@@ -135,6 +135,8 @@ def test_near_miss_orders_reach_their_own_test_never_a_neighbour(order, test):
 
 @pytest.mark.parametrize("order", ["urine glucose", "csf glucose", "stool glucose", "urine potassium", "eye ultrasound doppler"])
 def test_an_order_with_a_word_no_test_explains_is_not_stretched_to_a_neighbour(order):
+    assert Examiner(get_case("psych_panic_disorder")).orders(order)[0].resolved not in (
+        "blood glucose", "basic metabolic panel", "ocular ultrasound", "doppler ultrasound of the leg")
     assert Examiner(get_case("psych_panic_disorder")).order(order).resolved not in (
         "blood glucose", "basic metabolic panel", "ocular ultrasound", "doppler ultrasound of the leg")
 
@@ -146,8 +148,10 @@ def test_an_order_with_a_word_no_test_explains_is_not_stretched_to_a_neighbour(o
     ("endo_dka", "VBG", "arterial blood gas"),  # the case's only gas is a venous sample
 ])
 def test_joined_and_related_orders_reach_the_case_result(case_id, order, test):
-    report = Examiner(get_case(case_id)).order(order)
-    assert report.from_case and report.resolved == test
+    """A joined order is answered test by test (``orders``), its first test from the case."""
+    reports = Examiner(get_case(case_id)).orders(order)
+    assert reports[0].from_case and reports[0].resolved == test
+    assert all(r.resolved for r in reports) and len({r.resolved for r in reports}) == len(reports)
 
 
 @pytest.mark.parametrize("order, test", [
@@ -165,7 +169,7 @@ def test_joined_and_related_orders_reach_the_case_result(case_id, order, test):
 def test_orders_spelled_as_on_a_ward_are_recognised(order, test):
     """Spellings written after the order set was measured (not tuned on it): qualifiers such as a
     view, a number, the oxygen a gas is taken on, and routine tests the set never asked for."""
-    assert Examiner(get_case("psych_panic_disorder")).order(order).resolved == test
+    assert Examiner(get_case("psych_panic_disorder")).orders(order)[0].resolved == test
 
 
 @pytest.mark.parametrize("order, test", [
@@ -203,3 +207,42 @@ def test_a_typo_is_corrected_only_into_one_catalogue_word():
     assert readings("ultrasond")[-1] == "ultrasound"
     assert all("amylase" not in r for r in readings("lipase"))  # a known word stays as written
     assert readings("xanthochromia") == ("xanthochromia",)  # no catalogue word near it
+
+
+@pytest.mark.parametrize("order, tests", [
+    ("FBC CRP LFT", ["complete blood count", "c-reactive protein", "liver function tests"]),
+    ("ECG trop", ["ecg", "troponin"]),
+    ("TFTs + HbA1c", ["thyroid function tests", "hba1c"]),
+    ("urine glucose", [None]),  # a name of two words is never broken into two tests
+    ("chest x-ray", ["chest x-ray"]),
+])
+def test_a_panel_typed_as_one_item_is_answered_test_by_test(order, tests):
+    """Clinicians type panels without separators ("FBC CRP LFT"); each test is answered and paid for,
+    and the consultation shows one report per test."""
+    assert [r.resolved for r in Examiner(get_case("psych_panic_disorder")).orders(order)] == tests
+
+
+@pytest.mark.parametrize("order, test", [
+    ("blood cultures x3 from separate sites before abx", "blood cultures"),  # details after the name
+    ("CT angio aorta - arch to iliacs", "ct aortogram"),
+    ("HIV 1/2 Ag/Ab test", "hiv test"),
+    ("AChR abs", "acetylcholine receptor antibodies"),
+    ("arterial duplex R leg", "arterial doppler of the leg"),  # not the venous leg Doppler
+    ("CT head non-con", "ct head"),
+])
+def test_orders_with_details_and_shorthand_are_read_by_general_rules(order, test):
+    assert Examiner(get_case("psych_panic_disorder")).orders(order)[0].resolved == test
+
+
+def test_a_bare_doppler_names_no_vessel_so_it_names_no_test():
+    """A Doppler of what? "growth scan + dopplers" is obstetric: it must not reach the leg veins."""
+    assert "doppler ultrasound of the leg" not in [r.resolved for r in Examiner(get_case("psych_panic_disorder")).orders("dopplers")]
+
+
+def test_a_meningococcal_pcr_reports_only_the_meningococcus():
+    """The catalogue answered "meningococcal PCR" with "N. meningitidis and S. pneumoniae DNA not
+    detected", which contradicts a pneumococcal meningitis (a clinician judge's finding): one organism
+    a test."""
+    case = get_case("psych_panic_disorder")
+    assert "pneumoniae" not in Examiner(case).orders("meningococcal PCR")[0].text
+    assert "pneumoniae" in Examiner(case).orders("pneumococcal PCR")[0].text

@@ -264,7 +264,7 @@ def run_examiner_eval(folder: str | Path, cases: list[Case]) -> dict[str, Any]:
     for where, row in rows:
         case = by_case[row.case_id]
         examiner = Examiner(case, known=known)
-        reports = [examiner.order(test) for test in order_parts(row.order)]
+        reports = [r for test in order_parts(row.order) for r in examiner.orders(test)]
         if row.listed is not None:
             if not any(r.from_case and r.resolved == row.listed for r in reports):
                 missed.append({"where": where, "order": row.order, "listed": row.listed,
