@@ -157,7 +157,14 @@ class Examiner:
         joined = parts(requested)
         if len(joined) > 1:
             return joined
-        return panel_words(requested, lambda name: self._read(name) != (None, None))
+        return panel_words(requested, self._names_exactly)
+
+    def _names_exactly(self, name: str) -> bool:
+        """Whether a name is a test's own name or alias, as written or spelled out (no closest
+        match): a panel is split only into whole names, so "throat swab culture" never becomes a
+        throat swab and a blood culture."""
+        return any(n in self._tests for n in _names(name)) or lookup(name) is not None or \
+            any(s in self.known.items for s in spellings(name))
 
     def order(self, requested: str) -> Report:
         test, item = self._read(requested)

@@ -146,8 +146,23 @@ _SITE_STEMS = frozenset(map(_stem, SITES))
 
 
 def _qualifies(word: str, need: frozenset[str]) -> bool:
-    """Whether a (stemmed) word of an order only qualifies the alias whose words are ``need``."""
-    return word in _QUALIFIER_STEMS or bool(_NUMBER.fullmatch(word)) or (word in _SITE_STEMS and len(need) >= 2)
+    """Whether a (stemmed) word of an order only qualifies the alias whose words are ``need``: a
+    qualifier, a number, a site of a test named in two words or more, or a word no test of the
+    catalogue is named with ("dermatoscopy of the changing mole", "ful blood count"): such a word
+    cannot turn one test into another, while a test word can ("urine glucose" is not blood glucose)."""
+    return (word in _QUALIFIER_STEMS or bool(_NUMBER.fullmatch(word)) or (word in _SITE_STEMS and len(need) >= 2)
+            or (len(need) >= 2 and word not in _test_word_stems()))
+
+
+@lru_cache(maxsize=1)
+def _test_word_stems() -> frozenset[str]:
+    """The stems of every word the catalogue names a test with, and of the words shorthand spells out."""
+    words = {w for key in _BY_ALIAS for w in key.split()} | {w for v in ABBREVIATIONS.values() for w in v.split()}
+    return frozenset(_stem(w) for w in words)
+
+
+# A word every kind of test may end with: "liver function" is "liver function tests".
+_GENERIC_ENDING = frozenset({"test"})
 
 
 def closest_alias(order: str, aliases: Iterable[str]) -> str | None:
@@ -157,7 +172,7 @@ def closest_alias(order: str, aliases: Iterable[str]) -> str | None:
     words = content_words(order)
     best: tuple[int, str] | None = None
     for alias in aliases:
-        need = content_words(alias)
+        need = content_words(alias) - _GENERIC_ENDING if len(content_words(alias)) > 2 else content_words(alias)
         if need and need <= words and all(_qualifies(w, need) for w in words - need):
             if best is None or len(need) > best[0]:
                 best = (len(need), alias)
@@ -186,7 +201,7 @@ def panel_words(order: str, names_a_test: Callable[[str], bool]) -> list[str]:
     """An order typed as a run of test names without separators ("FBC CRP LFT") split into them,
     longest name first at each word; empty unless every word falls in a test and there are two
     or more, so a name of several words is never broken up."""
-    words = normalize_name(order).split()
+    words = _cleaned(_LABEL.sub("", order)).split()  # "bloods: FBC U&E" is its tests
     found: list[str] = []
     i = 0
     while i < len(words):
@@ -228,6 +243,8 @@ _LEADING_SLASH = re.compile(r"^\s*([^\s/]+(?:/[^\s/]+)+)(.*)$")
 # separate sites before abx", "CT angio aorta - arch to iliacs", "carboxy-Hb on venous gas").
 _DETAILS = re.compile(r"\s+(?:-|\u2013|from|before|after|prior to|post|pre|on|at|via|looking for)\s+.*$")
 _LETTERS = re.compile(r"\b([a-z]) ([a-z])\b")
+# A heading before the tests ("bloods: FBC U&E LFT CRP", "imaging: CXR").
+_LABEL = re.compile(r"^\s*[a-z ]{2,20}:\s*", re.IGNORECASE)
 
 
 def _cleaned(order: str) -> str:
@@ -247,7 +264,7 @@ def readings(order: str) -> tuple[str, ...]:
     only when X is no specimen ("blood for culture"); "A/B rest" as "A rest" then "B rest"
     ("abdo/pelvic US", "VBG/lactate", "GAD/IA2/ZnT8 abs"); without the details after the name ("BC
     x3 from separate sites", "CT angio aorta - arch to iliacs"); single letters closed up ("CT A/P")."""
-    cleaned = _cleaned(order)
+    cleaned = _cleaned(_LABEL.sub("", order))
     found = [order, cleaned]
     head, joined, tail = cleaned.partition(" for ")
     if joined and head and tail:

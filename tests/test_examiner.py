@@ -246,3 +246,21 @@ def test_a_meningococcal_pcr_reports_only_the_meningococcus():
     case = get_case("psych_panic_disorder")
     assert "pneumoniae" not in Examiner(case).orders("meningococcal PCR")[0].text
     assert "pneumoniae" in Examiner(case).orders("pneumococcal PCR")[0].text
+
+
+@pytest.mark.parametrize("order, test", [
+    ("skin biopsy of the changing mole", "skin biopsy"),  # words no test is named with only describe
+    ("ful blood count", "complete blood count"),
+    ("liver function", "liver function tests"),  # "tests" is how every test may end
+    ("bloods: FBC U&E", "complete blood count"),  # a heading before the tests
+])
+def test_descriptive_words_and_headings_do_not_hide_the_test(order, test):
+    assert Examiner(get_case("psych_panic_disorder")).orders(order)[0].resolved == test
+
+
+@pytest.mark.parametrize("order", ["urine glucose", "throat swab culture", "joint aspirate culture", "CD4 count"])
+def test_a_word_that_names_a_test_still_keeps_an_order_from_a_neighbour(order):
+    """"culture" and "urine" are test words: "throat swab culture" is never a throat swab and a
+    blood culture, "urine glucose" never blood glucose."""
+    resolved = [r.resolved for r in Examiner(get_case("psych_panic_disorder")).orders(order)]
+    assert "blood cultures" not in resolved and "blood glucose" not in resolved and "complete blood count" not in resolved
