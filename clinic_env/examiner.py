@@ -97,12 +97,13 @@ class KnownTests:
             if lookup(alias) is None:
                 self.items.setdefault(normalize_name(alias), item)
 
+    def find_exactly(self, order: str) -> Investigation | None:
+        """The catalogue's or the pool's test an order names by one of its own names or aliases."""
+        return lookup(order) or next((self.items[s] for s in spellings(order) if s in self.items), None)
+
     def find(self, order: str) -> Investigation | None:
         """The catalogue's or the pool's test an order names, exactly or by ``closest_alias``."""
-        item = lookup(order)
-        if item is not None:
-            return item
-        found = next((self.items[s] for s in spellings(order) if s in self.items), None)
+        found = self.find_exactly(order)
         if found is not None:
             return found
         alias = closest_catalogue_alias(spelled_out(order))
@@ -163,8 +164,7 @@ class Examiner:
         """Whether a name is a test's own name or alias, as written or spelled out (no closest
         match): a panel is split only into whole names, so "throat swab culture" never becomes a
         throat swab and a blood culture."""
-        return any(n in self._tests for n in _names(name)) or lookup(name) is not None or \
-            any(s in self.known.items for s in spellings(name))
+        return any(n in self._tests for n in _names(name)) or self.known.find_exactly(name) is not None
 
     def order(self, requested: str) -> Report:
         test, item = self._read(requested)

@@ -129,6 +129,11 @@ def wordings(case: Case, fact: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=256)
 def _wordings(case: Case) -> dict[str, tuple[str, ...]]:
+    return _record_wordings(case.model_dump())
+
+
+def _record_wordings(record: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Every string of a dumped record, each with the strings of the record part holding it."""
     found: dict[str, tuple[str, ...]] = {}
 
     def walk(value: Any) -> None:
@@ -145,7 +150,7 @@ def _wordings(case: Case) -> dict[str, tuple[str, ...]]:
                 else:
                     walk(v)
 
-    walk(case.model_dump())
+    walk(record)
     return found
 
 
@@ -191,13 +196,7 @@ def _case_words(case: Case) -> frozenset[str]:
 @functools.lru_cache(maxsize=256)
 def _patient_words(case: Case) -> tuple[str, ...]:
     """Everything the case gives its patient to say, lower-cased."""
-    def strings(value: Any) -> list[str]:
-        if isinstance(value, str):
-            return [value.lower()]
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-        return [s for v in items for s in strings(v)]
-
-    return tuple(strings(case.patient_view().model_dump()))
+    return tuple(text.lower() for text in _record_wordings(case.patient_view().model_dump()))
 
 
 def _statements(reply: str) -> list[str]:

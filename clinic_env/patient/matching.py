@@ -117,6 +117,12 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(t for t in stems if t not in _STOP_STEMS)
 
 
+def holds_one(fact_terms: frozenset[str], named: Sequence[frozenset[str]]) -> bool:
+    """Whether a fact holds every stem of one of the symptoms a question names (or it names none):
+    a fact found by a body part ("arm") does not answer "any numbness in your arms?"."""
+    return not named or any(n <= fact_terms for n in named)
+
+
 @dataclass(frozen=True)
 class FactIndex(Generic[T]):
     """The facts of one case with their terms, and each term's weight among them."""
@@ -143,6 +149,6 @@ class FactIndex(Generic[T]):
         out: dict[int, float] = {}
         for i, item_terms in enumerate(self.item_terms):
             shared = asked & item_terms
-            if shared and (not required or any(r <= item_terms for r in required)):
+            if shared and holds_one(item_terms, required):
                 out[i] = sum(self.weights[t] for t in shared - unweighted)
         return out

@@ -21,7 +21,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from clinic_env.cases.schema import Item, PatientProfile, PertinentNegative
 from clinic_env.history_topics import (
@@ -32,7 +32,7 @@ from clinic_env.history_topics import (
     TOPIC_PATTERNS,
 )
 from clinic_env.leaks import redact_leaks
-from clinic_env.patient.matching import MATCH_THRESHOLD, FactIndex, terms
+from clinic_env.patient.matching import MATCH_THRESHOLD, FactIndex, holds_one, terms
 from clinic_env.patient.prompt import SECTION_NONE
 from clinic_env.patient.protocol import forbidden_tuple
 from clinic_env.persona import Persona
@@ -161,12 +161,6 @@ def _of_family(part: _Fact | str) -> bool:
     return part == SECTION_NONE["family"] if isinstance(part, str) else part.section == "family"
 
 
-def _holds_one(fact_terms: frozenset[str], named: tuple[frozenset[str], ...]) -> bool:
-    """Whether a fact holds every stem of one of the symptoms a question names (or it names none):
-    a fact found by a body part ("arm") does not answer "any numbness in your arms?"."""
-    return not named or any(n <= fact_terms for n in named)
-
-
 def _named_symptoms(question: str) -> tuple[frozenset[str], ...]:
     """The stems of each specific symptom the question names ("chest pain": chest and pain)."""
     return tuple(terms(m.group(0)) for m in SYMPTOMS.finditer(question) if m.group(0).lower() not in VAGUE_SYMPTOMS)
@@ -225,6 +219,11 @@ class _Fact:
     topic: str | None = None
     section: str | None = None
     keywords: tuple[str, ...] = ()
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The stems of everything the fact is said in (lay and clinical words, keywords)."""
+        return terms(" ".join((self.lay, self.clinical, *self.keywords)))
 
 
 def _facts(profile: PatientProfile) -> list[_Fact]:
@@ -332,14 +331,12 @@ class OfflinePatient:
         by_position = self._index.scores(question, _named_symptoms(question), VAGUE_TERMS)
         telling = {_key(self._index.items[i]): score for i, score in by_position.items() if score >= MATCH_THRESHOLD}
         tiers = [self._by_section(question, telling), self._by_topic(question), self._specific(question)]
-        if INVITATION.search(question):
-            tiers.insert(0, [self.profile.opening_statement])
         ranked: dict[int | str, tuple[float, float, int, _Fact | str]] = {}
         for tier, parts in enumerate(tiers):
             for order, part in enumerate(parts):
                 ranked.setdefault(_key(part), (-tier, telling.get(_key(part), 0.0), -order, part))
-        if INVITATION.search(question):  # the story comes first, whatever else the words find
-            ranked[_key(self.profile.opening_statement)] = (0, math.inf, 0, self.profile.opening_statement)
+        if INVITATION.search(question):  # the story comes first, above every tier, whatever the words find
+            ranked[_key(self.profile.opening_statement)] = (1, math.inf, 0, self.profile.opening_statement)
         if all(isinstance(part, _StandIn) for *_, part in ranked.values()) and not GREETING.search(question):
             found = [self._index.items[i] for i in by_position if _key(self._index.items[i]) in telling]
             if found and isinstance(found[0], _Fact) and self._complaint_named(question):
@@ -389,7 +386,7 @@ class OfflinePatient:
         Relatives' illnesses come only through the family section: "any headaches?" asks about the patient."""
         named = _named_symptoms(question)
         matched = [f for f in self._facts if f.section != "family" and f.pattern and f.pattern.search(question)
-                   and _holds_one(terms(f"{f.lay} {f.clinical} {' '.join(f.keywords)}"), named)]
+                   and holds_one(f.words, named)]
         denials = [n.lay for n, pattern in self._negatives if pattern and pattern.search(question)]
         return self._disclose(matched, question) + denials
 
@@ -459,10 +456,10 @@ class OfflinePatient:
         if profile.informant == "patient":
             return None
         named = [m.group(0).lower() for m in SENSATIONS.finditer(question)]
-        sensations = [terms(n) for n in named if n not in _VAGUE_SENSATIONS] or [terms(n) for n in named]
+        specific = [terms(n) for n in named if n not in _VAGUE_SENSATIONS]
+        # "any pain?": any word of pain answers it
+        sensations = specific or ([frozenset({t}) for t in PAIN_TERMS] if named else [])
         said = [terms(f"{p.lay} {p.clinical}" if isinstance(p, _Fact) else p) for p in parts if not isinstance(p, _StandIn)]
-        if not any(n not in _VAGUE_SENSATIONS for n in named):  # "any pain?": any word of pain answers
-            sensations = [frozenset({t}) for t in PAIN_TERMS] if named else []
         if not sensations or any(s <= t for s in sensations for t in said):
             return None
         he = "she" if profile.demographics.sex == "female" else "he"
@@ -521,7 +518,7 @@ def _fact_index(facts: list[_Fact], profile: PatientProfile) -> FactIndex[_Fact 
     own = [f for f in facts if f.section not in ("family", "medications", "allergies")]
     negatives, ros = profile.pertinent_negatives, profile.review_of_systems
     items: list[_Fact | str] = [*own, *(n.lay for n in negatives), *ros.values()]
-    texts = [*(" ".join((f.lay, f.clinical, *f.keywords)) for f in own),
+    texts = [*(" ".join((f.lay, f.clinical, *f.keywords)) for f in own),  # the text of each fact's ``words``
              *(" ".join((n.lay, n.symptom, *n.keywords)) for n in negatives),
              *(f"{answer} {ROS_WORDS[system]}" for system, answer in ros.items())]
     return FactIndex.build(items, texts)
