@@ -115,7 +115,7 @@ def parse_action(text: Any) -> Action:
         systems = _split_items(argument.split("\n")[0], r"[,;]| and ")
         return Examine(systems) if systems else Ask(text)
     if command == "order":
-        tests = _split_items(argument, r"[;\n]|,(?![^()]*\))")
+        tests = _split_items(argument, _ORDER_SEPARATORS)
         return OrderTests(tests) if tests else Ask(text)
     if command in ("diagnose", "plan"):
         return _parse_diagnosis(blocks)
@@ -124,6 +124,10 @@ def parse_action(text: Any) -> Action:
     return Ask(argument)
 
 
+# Tests are separated by ";", lines or commas, except a comma inside parentheses, before a lone
+# letter or digit or between digits, which continues one test's name ("hep A, B, C, E serology",
+# "blood cultures (x2, peripheral)", "1,25-dihydroxy vitamin D").
+_ORDER_SEPARATORS = r"[;\n]|,(?![^()]*\))(?!\s*[A-Za-z0-9](?:\s|,|$))(?!(?<=\d,)\d)"
 # Diagnoses are separated by ";", lines or ">"; commas only when nothing else separates them, because
 # a diagnosis is often qualified with commas ("Anorexia nervosa, binge-purge type, high risk; bulimia").
 _DIAGNOSIS_SEPARATORS = r"[;\n]|\s+>\s+"

@@ -138,7 +138,7 @@ class Consultation:
         if isinstance(action, Examine):
             reports = tuple(self.examiner.examine(system) for system in action.systems)
         elif isinstance(action, OrderTests):
-            reports = tuple(r for test in action.tests for r in self.examiner.orders(test))
+            reports = self.examiner.answer(action.tests)
         self.doctor_turns += 1
         self.turns.append(Turn("doctor", text, action, reports))
         self._grading.append({"role": "doctor", "content": format_action(action)})

@@ -464,10 +464,41 @@ def with_reported_values(text: str, state: PatientState) -> str:
     return text
 
 
+# Where one finding of an examination text ends: a clause between semicolons, full stops or commas.
+_CLAUSE = re.compile(r"[;.](?:\s+|$)|,\s+")
+FOLLOWED = "Abnormal; in keeping with the patient's presentation"
+
+
+@lru_cache(maxsize=256)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
+
+
+def examined(item: Investigation, case: Case) -> str | None:
+    """A bedside test's result as the examination already records it (its ``exam_words``: the
+    lying and standing blood pressures of the vital signs are the postural blood pressure)."""
+    if not item.exam_words:
+        return None
+    pattern = _words_pattern(item.exam_words)
+    clauses = [c.strip(" .") for text in case.exam.values() for c in _CLAUSE.split(text) if pattern.search(c)]
+    return "At examination: " + "; ".join(dict.fromkeys(clauses)) if clauses else None
+
+
+def follows_abnormal(item: Investigation, case: Case) -> bool:
+    """Whether the case lists an abnormal result of a test this one ``follows`` (a positive CTPA
+    makes a V/Q scan abnormal): a healthy result would contradict the case's own."""
+    return any(t.abnormal and getattr(lookup(t.name), "name", t.name) in item.follows for t in case.tests)
+
+
 def derive(item: Investigation, case: Case) -> Investigation:
-    """The catalogue entry with its result fitted to the case's patient (its rule, then the
-    values the case reports elsewhere: ``with_reported_values``)."""
+    """The catalogue entry with its result fitted to the case's patient: the examination's own
+    finding for a bedside test, else abnormal when a listed result it follows is, else its rule;
+    then the values the case reports elsewhere (``with_reported_values``). An abnormal result
+    says no more than that: it never hands over the followed test's findings."""
     state = patient_state(case)
+    found = examined(item, case) or (FOLLOWED if follows_abnormal(item, case) else None)
+    if found is not None:
+        return dataclasses.replace(item, normal_result=found)
     rule = RULES.get(item.name)
     item = item if rule is None else rule(item, state)
     return dataclasses.replace(item, normal_result=with_reported_values(item.normal_result, state))

@@ -13,7 +13,7 @@ adds up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -22,15 +22,22 @@ from clinic_env.cases.schema import Case, TestResult
 from clinic_env.derived_results import derive
 from clinic_env.exam_systems import EXAM_SYSTEMS, NORMAL_FINDINGS, resolve_system
 from clinic_env.investigations import (
+    PROCEDURE_SAMPLES,
     Investigation,
     aliases_of,
+    asks_for_nothing,
+    catalogue_names,
     closest_alias,
     closest_catalogue_alias,
     lookup,
+    names_a_technique,
     normalize_name,
+    only_test_within,
     panel_words,
     parts,
+    parts_on_one_sample,
     readings,
+    sample_of,
     spelled_out,
     spellings,
 )
@@ -142,15 +149,44 @@ class Examiner:
             return "Not applicable for this patient." if system == "pelvic" else "No masses or gynaecomastia."
         return NORMAL_FINDINGS[system]
 
+    def answer(self, items: Sequence[str]) -> tuple[Report, ...]:
+        """The reports for one ORDER's items, each test answered once: an item after a procedure that
+        takes a sample (``PROCEDURE_SAMPLES``: CSF, joint fluid) is read on that sample
+        first when it names none of its own, since a clinician lists that sample's analytes after it
+        ("LP - CSF cell count, protein, glucose" asks for CSF glucose, not blood glucose), and one
+        naming no test there is a detail of the procedure ("Gram stain"), answered by its report; an
+        item of courtesy alone ("please") asks for nothing."""
+        found: dict[str | None, Report] = {}
+        sample = None
+        for item in items:
+            if asks_for_nothing(item):
+                continue
+            reports = self.orders(f"{sample} {item}") if sample and sample_of(item) is None else ()
+            if not any(r.resolved for r in reports):
+                reports = self.orders(item)
+            if sample and not any(r.resolved for r in reports):
+                continue  # a detail of the procedure ("Gram stain"), which its report answers
+            sample = next((PROCEDURE_SAMPLES[r.resolved] for r in reports if r.resolved in PROCEDURE_SAMPLES), sample)
+            for report in reports:
+                found.setdefault(report.resolved or f"?{len(found)}", report)
+        return tuple(found.values())
+
     def orders(self, requested: str) -> tuple[Report, ...]:
-        """The reports for every test one ordered item names: one test ("FBC"), or a panel typed
-        as one item ("clotting + fibrinogen", "FBC CRP LFT"), each of its tests answered; an item
-        naming no test gets the one "not recognised" report."""
-        report = self.order(requested)
+        """The reports for every test one ordered item names: tests joined by "and" or "+" that each
+        name one ("RF and anti-CCP": both of a case's results, not a combined test's; "a urine sample
+        for dip and culture"), one test
+        ("FBC"), or a panel typed as one item ("FBC CRP LFT"), each of its tests answered, else the
+        one test named inside a description ("dermatoscopy of the changing mole"); an item naming
+        no test gets the one "not recognised" report."""
+        for split in (parts_on_one_sample(requested), parts(requested)):
+            joined = [self.order(part, loosely=False) for part in split]
+            if len(joined) > 1 and all(r.resolved is not None and not names_a_technique(r.requested) for r in joined):
+                return tuple({r.resolved: r for r in joined}.values())
+        report = self.order(requested, loosely=False)
         if report.resolved is not None:
             return (report,)
         found = {r.resolved: r for r in map(self.order, self._panel(requested)) if r.resolved is not None}
-        return tuple(found.values()) or (report,)  # a test two parts both name is answered once
+        return tuple(found.values()) or (self.order(requested),)  # a test two parts both name is answered once
 
     def _panel(self, requested: str) -> list[str]:
         """The tests of a panel: the parts joined by "+", "and", "&" or "with", else a run of
@@ -164,10 +200,14 @@ class Examiner:
         """Whether a name is a test's own name or alias, as written or spelled out (no closest
         match): a panel is split only into whole names, so "throat swab culture" never becomes a
         throat swab and a blood culture."""
+        if names_a_technique(name):  # "KUB film" is no KUB and blood film
+            return False
         return any(n in self._tests for n in _names(name)) or self.known.find_exactly(name) is not None
 
-    def order(self, requested: str) -> Report:
-        test, item = self._read(requested)
+    def order(self, requested: str, loosely: bool = True) -> Report:
+        """The report for one test; ``loosely``: also the one test whose name the order holds among
+        other words (``only_test_within``), read only after every exact and closest reading."""
+        test, item = self._read(requested, loosely)
         if test is not None:
             result = test.result + (f" [reference: {test.reference_range}]" if test.reference_range else "")
             return Report("test", requested, test.name, result, test.cost, test.turnaround_hours,
@@ -180,14 +220,24 @@ class Examiner:
         result = item.normal_result + (f" [reference: {item.reference_range}]" if item.reference_range else "")
         return Report("test", requested, item.name, result, item.cost, item.turnaround_hours)
 
-    def _read(self, requested: str) -> tuple[TestResult | None, Investigation | None]:
+    def _read(self, requested: str, loosely: bool) -> tuple[TestResult | None, Investigation | None]:
         """The test of the first of an order's ``readings`` that names one: each reading is tried
-        only when the plainer ones before it name nothing."""
+        only when the plainer ones before it name nothing, and loosely only when none names one."""
         for reading in readings(requested):
             test, item = self._resolve(reading)
             if test is not None or item is not None:
                 return test, item
+        for reading in readings(requested) if loosely else ():
+            alias = only_test_within(reading, self._all_names())
+            if alias is not None:
+                return self._resolve(alias)
         return None, None
+
+    def _all_names(self) -> dict[str, str]:
+        """Every alias this examiner answers to, of the case's tests, the catalogue's and the pool's,
+        mapped to its test's name."""
+        return {**catalogue_names(), **{a: i.name for a, i in self.known.items.items()},
+                **{a: t.name for a, t in self._tests.items()}}
 
     def _resolve(self, requested: str) -> tuple[TestResult | None, Investigation | None]:
         """The case's test an order names, else the known test it names: exactly (as written, spelled

@@ -29,21 +29,29 @@ class Investigation:
     cost: float
     turnaround_hours: float
     answered_by: tuple[str, ...] = ()  # tests whose result, when a case lists one, answers this order too
+    follows: tuple[str, ...] = ()  # tests whose abnormal result in a case makes this one abnormal too
+    exam_words: tuple[str, ...] = ()  # words of an examination finding that is this bedside test's result
 
 
 def _load_catalog() -> tuple[Investigation, ...]:
     rows = json.loads(resources.files("clinic_env").joinpath("investigations.json").read_text(encoding="utf-8"))
-    return tuple(Investigation(**{**row, "aliases": tuple(row["aliases"]),
-                                  "answered_by": tuple(row.get("answered_by", ()))}) for row in rows)
+    lists = ("aliases", "answered_by", "follows", "exam_words")
+    return tuple(Investigation(**{**row, **{k: tuple(row.get(k, ())) for k in lists}}) for row in rows)
 
 
 CATALOG: tuple[Investigation, ...] = _load_catalog()
 
 
+# "I'd like", "we'll send", "let's check": the speaker, without the verb's ending.
+_CONTRACTION = re.compile(r"\b(i|we|you|let)['’](?:d|ll|s|ve|m)\b")
+
+
 def normalize_name(text: str) -> str:
-    """Lower-case, fold an apostrophe plural ("U&E's" is "u&es"), strip punctuation other than
+    """Lower-case, drop a contraction's ending ("I'd" is "i"), fold an apostrophe plural ("U&E's"
+    is "u&es"), strip punctuation other than
     word-internal hyphens, '&' and '+', fold spaces."""
-    text = re.sub(r"(?<=\w)['’]s\b", "s", text.lower())
+    text = _CONTRACTION.sub(r"\1", text.lower())
+    text = re.sub(r"(?<=\w)['’]s\b", "s", text)
     text = re.sub(r"[^\w&+\- ]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -61,7 +69,9 @@ ABBREVIATIONS: dict[str, str] = {
     "us": "ultrasound", "npa": "nasopharyngeal aspirate", "resp": "respiratory", "quant": "quantitative",
     "tox": "toxicology", "ag": "antigen", "urinary": "urine", "duplex": "doppler", "trig": "triglycerides",
     "r": "right", "l": "left", "rpt": "repeat", "ab": "antibody", "abs": "antibodies", "angio": "angiogram",
-    "spiro": "spirometry", "ue": "u&e", "bc": "blood culture", "con": "contrast",
+    "spiro": "spirometry", "ue": "u&e", "bc": "blood culture", "con": "contrast", "bx": "biopsy",
+    "preg": "pregnancy", "ca++": "calcium", "hep": "hepatitis", "fxn": "function", "tib": "tibia", "fib": "fibula",
+    "lac": "lactate", "gen": "generation",
 }
 _ON_AIR = re.compile(r"\s+on (room )?air$")
 
@@ -97,6 +107,12 @@ for _item in CATALOG:
         _BY_ALIAS.setdefault(unhyphenated(normalize_name(_alias)), _item)
 
 
+@lru_cache(maxsize=1)
+def catalogue_names() -> dict[str, str]:
+    """Every normalised catalogue alias mapped to its test's name."""
+    return {alias: item.name for alias, item in _BY_ALIAS.items()}
+
+
 def lookup(name: str) -> Investigation | None:
     """The catalogue entry whose name or alias equals ``name`` after normalisation (as written,
     spelled out, or without a plural "s")."""
@@ -119,11 +135,14 @@ def aliases_of(name: str) -> tuple[str, ...]:
 QUALIFIERS = frozenset(
     "left right bilateral both side sided lt rt serum plasma blood venous level levels test tests screen scan "
     "check study bedside urgent urgently repeat random please full formal baseline point care portable sample unit "
-    "differential clean catch quantitative non high-sensitivity sensitive "
+    "differential clean catch quantitative non high-sensitivity high sensitivity sensitive panel "
     "pa ap erect supine lateral view plain contrast non-contrast enhanced hour time oxygen o2 air room litre "
-    "a an the of for with and on in to at by".split())
+    "a an the of for with and on in to at by".split()) | frozenset(
+    # the words of a request, as an LLM doctor writes one ("Could you send a kidney profile as well?")
+    "i we you us lets let could can would will shall send get arrange request order like want need "
+    "also as well too some any quick thanks thank now today just including additionally kindly combo".split())
 _STOPWORDS = frozenset("a an the of for with and on in to at by".split())
-_NUMBER = re.compile(r"x?\d+(?:l|h|hr|hrs|st|nd|rd|th)?")
+_NUMBER = re.compile(r"x?\d+(?:l|h|hr|hrs|st|nd|rd|th|u|g)?")
 
 
 def _stem(word: str) -> str:
@@ -185,13 +204,95 @@ def closest_catalogue_alias(order: str) -> str | None:
     return closest_alias(order, _BY_ALIAS)
 
 
-# How a doctor joins two tests in one order ("clotting + fibrinogen", "phos and Mg", "VBG with lactate").
-_JOINS = re.compile(r"\s+(?:\+|and|&|with)\s+")
+# Words that name how a sample or picture is taken, not what is looked for: an alias made only of
+# them ("ultrasound", "biopsy", "ct") is never found by ``only_test_within``, which would otherwise
+# read "ultrasound left groin" as the abdominal ultrasound.
+MODALITIES = frozenset(map(_stem, (
+    "ultrasound doppler duplex x-ray ct mri scan pet biopsy swab culture pcr naat serology antibody antibodies "
+    "antigen microscopy aspiration aspirate smear film test screen level panel study imaging cytology histology "
+    "histopathology stain staining".split())))
+# Samples other than blood: a word of the order left over beside a test's name may turn it into another
+# test ("urine glucose", "CSF protein"), so ``only_test_within`` never leaves one, nor a technique, over.
+SPECIMENS = frozenset(map(_stem, (
+    "urine urinary stool faecal fecal csf sputum pleural ascitic peritoneal synovial joint vaginal cervical "
+    "urethral throat nasal nasopharyngeal wound conjunctival fluid".split())))
+
+
+def asks_for_nothing(item: str) -> bool:
+    """Whether an ordered item is only courtesy or qualifiers ("please", "as well", "urgently"),
+    whatever details follow ("please - I want to see the aorta")."""
+    return content_words(spelled_out(_DETAILS.sub("", item))) <= _QUALIFIER_STEMS
+
+
+def names_a_technique(text: str) -> bool:
+    """Whether every word of a text is a technique ("culture", "microscopy + culture"): a part of
+    an order that is one says how the test before it is done, not which test to add."""
+    return content_words(spelled_out(text)) <= MODALITIES
+
+
+def only_test_within(order: str, names: dict[str, str]) -> str | None:
+    """The alias of the one test whose whole name an order holds among other words, when no other
+    test's name is in it too and no sample or technique is left over (either may make it another
+    test: "urine glucose", "eye ultrasound doppler"): the last reading of an order that names its
+    test inside a description ("dermatoscopy of the changing mole L leg", "excision biopsy of calf
+    lesion", "UA with micro"). ``names`` maps each normalised alias to its test's name; an alias held
+    within a longer held alias ("biopsy" in "excision biopsy") stands aside for it, and two different
+    tests held side by side ("CT angio abdomen") are ambiguous, so nothing is found. An order that
+    holds no name but is one test's name without its technique ("syphilis", "CMV") names that test."""
+    words = content_words(order)
+    held = [a for a in names if (need := content_words(a)) and need <= words and not names_a_technique(a)]
+    if not held:
+        return _only_test_completed(words, names)
+    widest = [a for a in held if not any(content_words(a) < content_words(b) for b in held)]
+    if len({names[a] for a in widest}) != 1:
+        return None
+    leftover = words.difference(*map(content_words, widest))
+    return None if leftover & (SPECIMENS | MODALITIES) else max(widest, key=lambda a: len(content_words(a)))
+
+
+def _only_test_completed(words: frozenset[str], names: dict[str, str]) -> str | None:
+    """The alias of the one test an order names but for technique words ("syphilis" is the
+    syphilis serology; "measles" is no test, as both its serology and its PCR hold it)."""
+    if not words or words <= MODALITIES:
+        return None
+    completed = [a for a in names if words <= (need := content_words(a)) and need - words <= MODALITIES]
+    return completed[0] if len({names[a] for a in completed}) == 1 else None
+
+
+# The sample each procedure takes, whose analytes a clinician lists after it ("LP - CSF cell count,
+# protein, glucose"; "aspirate knee - crystals, Gram stain, culture"; "aspirate, 19G, send pus for M/C/S").
+PROCEDURE_SAMPLES = {"lumbar puncture": "csf", "joint aspiration": "synovial fluid", "needle aspiration": "pus"}
+# Any sample an item may name as its own ("paired serum glucose" after a CSF item is a blood test).
+_OWN_SAMPLE = frozenset({"csf", "synovial", "pleural", "ascitic", "serum", "plasma", "blood", "capillary",
+                         "venous", "arterial", "urine", "urinary", "stool", "sputum", "swab"})
+
+
+def sample_of(item: str) -> str | None:
+    """The word naming a sample of an ordered item's own, if any."""
+    words = normalize_name(item).split()
+    return next((w for w in words if w in _OWN_SAMPLE), None)
+
+
+# How a doctor joins two tests in one order ("clotting + fibrinogen", "phos and Mg", "VBG with lactate",
+# "G+S then XM").
+_JOINS = re.compile(r"\s+(?:\+|and|&|with|w|plus|then|as well as)\s+")
 
 
 def parts(order: str) -> list[str]:
-    """The tests of an order that names several joined by "+", "and", "&" or "with"."""
+    """The tests of an order that names several joined by "+", "and", "&" or "with", or by slashes
+    before what they share ("amylase/lipase", "EBV/CMV serology" is EBV serology and CMV serology)."""
+    slash = _LEADING_SLASH.match(order)
+    if slash:
+        return [normalize_name(first + slash[2]) for first in slash[1].split("/")]
     return [p for p in _JOINS.split(normalize_name(order)) if p]
+
+
+def parts_on_one_sample(order: str) -> list[str]:
+    """The tests of an order that asks for several on one sample, each on it ("a urine sample
+    for dip and culture" is a urine dip and a urine culture); empty for any other order."""
+    head, joined, tail = normalize_name(order).partition(" for ")
+    asked = [p for p in _JOINS.split(tail) if p] if joined else []
+    return [f"{head} for {p}" for p in asked] if len(asked) > 1 else []
 
 
 _PANEL_MAX_WORDS = 4
@@ -220,6 +321,7 @@ _VOCABULARY = frozenset(w for key in _BY_ALIAS for w in key.split()) | QUALIFIER
     w for v in ABBREVIATIONS.values() for w in v.split())
 _TYPO_MIN_LENGTH = 6
 _TYPO_CUTOFF = 0.8
+_TYPO_MAX_LENGTH_CHANGE = 2  # "nasendoscopy" is no typo of "endoscopy"
 
 
 def _corrected(word: str) -> str:
@@ -227,7 +329,8 @@ def _corrected(word: str) -> str:
     ("urinalisys", "ultrasond"); a known word, a short one or an ambiguous typo stays as written."""
     if len(word) < _TYPO_MIN_LENGTH or word in _VOCABULARY or not word.isalpha():
         return word
-    close = difflib.get_close_matches(word, _VOCABULARY, n=2, cutoff=_TYPO_CUTOFF)
+    close = [w for w in difflib.get_close_matches(word, _VOCABULARY, n=2, cutoff=_TYPO_CUTOFF)
+             if abs(len(w) - len(word)) <= _TYPO_MAX_LENGTH_CHANGE]
     if len(close) == 2 and difflib.SequenceMatcher(None, word, close[0]).ratio() == \
             difflib.SequenceMatcher(None, word, close[1]).ratio():
         return word
@@ -241,8 +344,11 @@ _TIGHT_PLUS = re.compile(r"(?<=\w)\+(?=\w)")
 _LEADING_SLASH = re.compile(r"^\s*([^\s/]+(?:/[^\s/]+)+)(.*)$")
 # Where the test's name ends and details of how or when to do it begin ("blood cultures x3 from
 # separate sites before abx", "CT angio aorta - arch to iliacs", "carboxy-Hb on venous gas").
-_DETAILS = re.compile(r"\s+(?:-|\u2013|from|before|after|prior to|post|pre|on|at|via|looking for)\s+.*$")
+_DETAILS = re.compile(r"\s+(?:-|\u2013|from|before|after|prior to|post|pre|on|at|via|looking for|if|in case)\s+.*$")
 _LETTERS = re.compile(r"\b([a-z]) ([a-z])\b")
+# A named joint, read last as "joint" ("aspirate 1st MTPJ" is a joint aspiration, "MRI knee" an MRI
+# of a joint) when no test is named with the joint itself ("x-ray knee").
+_JOINTS = re.compile(r"\b(?:knee|ankle|wrist|elbow|shoulder|hip|mtpj?|mcpj?|pipj?|dipj?|sacroiliac)s?\b")
 # A heading before the tests ("bloods: FBC U&E LFT CRP", "imaging: CXR").
 _LABEL = re.compile(r"^\s*[a-z ]{2,20}:\s*", re.IGNORECASE)
 
@@ -263,7 +369,8 @@ def readings(order: str) -> tuple[str, ...]:
     xanthochromia"), then the test Y on it ("urine for culture" is a urine culture), then Y alone
     only when X is no specimen ("blood for culture"); "A/B rest" as "A rest" then "B rest"
     ("abdo/pelvic US", "VBG/lactate", "GAD/IA2/ZnT8 abs"); without the details after the name ("BC
-    x3 from separate sites", "CT angio aorta - arch to iliacs"); single letters closed up ("CT A/P")."""
+    x3 from separate sites", "CT angio aorta - arch to iliacs"); single letters closed up ("CT A/P");
+    a named joint as "joint" ("aspirate 1st MTPJ")."""
     cleaned = _cleaned(_LABEL.sub("", order))
     found = [order, cleaned]
     head, joined, tail = cleaned.partition(" for ")
@@ -278,4 +385,5 @@ def readings(order: str) -> tuple[str, ...]:
     if short != order:
         found += [_cleaned(short)]
     found += [_LETTERS.sub(r"\1\2", r) for r in found if _LETTERS.search(r)]
+    found += [_JOINTS.sub("joint", r) for r in found if _JOINTS.search(r)]
     return tuple(dict.fromkeys(r for r in found if r))

@@ -33,6 +33,8 @@ ACTIONS = (Ask, Examine, OrderTests, Diagnose, End)
         ("exam: abdomen and vitals", Examine(("abdomen", "vitals"))),
         ("I'd like to run some tests.\nORDER: FBC; CRP\nchest x-ray", OrderTests(("FBC", "CRP", "chest x-ray"))),
         ("ORDER: urea, creatinine (renal function)", OrderTests(("urea", "creatinine (renal function)"))),
+        ("ORDER: hep A, B, C, E serology; 1,25-dihydroxy vit D, FBC",  # a lone letter or a digit goes on
+         OrderTests(("hep A, B, C, E serology", "1,25-dihydroxy vit D", "FBC"))),
         ("DIAGNOSE: 1. pneumonia\n2. pulmonary embolism\nPLAN: doxycycline; review in 48 h",
          Diagnose(("pneumonia", "pulmonary embolism"), "doxycycline; review in 48 h")),
         ("Diagnosis: migraine > tension headache", Diagnose(("migraine", "tension headache"))),

@@ -264,3 +264,51 @@ def test_a_word_that_names_a_test_still_keeps_an_order_from_a_neighbour(order):
     blood culture, "urine glucose" never blood glucose."""
     resolved = [r.resolved for r in Examiner(get_case("psych_panic_disorder")).orders(order)]
     assert "blood cultures" not in resolved and "blood glucose" not in resolved and "complete blood count" not in resolved
+
+
+def _resolved(order: str, case_id: str = "psych_panic_disorder") -> list[str | None]:
+    return [r.resolved for r in Examiner(get_case(case_id)).orders(order)]
+
+
+@pytest.mark.parametrize("order, test", [
+    ("dermatoscopy of the changing mole L leg", "dermoscopy"),  # a one-word name inside a description
+    ("Excision biopsy of L calf pigmented lesion", "excision biopsy"),  # "biopsy" stands aside for it
+    ("UA w/ micro", "urinalysis"),
+    ("OCT both eyes", "optical coherence tomography"),
+    ("syphilis", "syphilis serology"),  # a test's name but for its technique
+    ("aspirate 1st MTPJ", "joint aspiration"),  # a named joint read as "joint"
+])
+def test_the_one_test_named_inside_a_description_is_found(order, test):
+    assert _resolved(order) == [test]
+
+
+@pytest.mark.parametrize("order", [
+    "measles",  # its serology and its PCR both hold it
+    "sputum cytology stain",  # a technique left over
+    "urine ferritin",  # a sample left over
+    "ultrasound of the left big toe",  # a bare technique names no test
+])
+def test_an_order_is_never_read_as_a_test_it_only_partly_names(order):
+    assert None in _resolved(order) or _resolved(order) == ["sputum cytology"]
+    assert not {"measles igm serology", "measles pcr", "ferritin", "abdominal ultrasound"} & set(_resolved(order))
+
+
+def test_tests_joined_in_one_item_are_each_answered_by_the_case():
+    assert _resolved("RF and anti-CCP", "rheum_rheumatoid_arthritis") == ["rheumatoid factor", "anti-ccp antibodies"]
+    assert _resolved("EBV/CMV serology") == ["monospot", "cytomegalovirus serology"]
+    assert _resolved("amylase/lipase") == ["amylase", "lipase"]
+    # a technique after "+" says how the test before it is done, never adds a blood culture
+    assert _resolved("skin scrapings R 4th toe web for fungal microscopy + culture") == ["skin scraping"]
+
+
+def test_an_order_lists_a_procedure_samples_analytes_after_it():
+    """"LP - CSF cell count, protein, glucose" asks for CSF glucose, never a blood glucose; a sample
+    the item names itself ("paired serum glucose") is its own; each test is answered once."""
+    from clinic_env.actions import parse_action
+    examiner = Examiner(get_case("psych_panic_disorder"))
+    lp = parse_action("ORDER: LP - CSF cell count, protein, glucose, paired serum glucose, FBC")
+    assert [r.resolved for r in examiner.answer(lp.tests)] == ["lumbar puncture", "blood glucose", "complete blood count"]
+    tap = parse_action("ORDER: aspirate 1st MTPJ - crystals, gram stain, culture")
+    assert [r.resolved for r in examiner.answer(tap.tests)] == ["joint aspiration"]
+    plain = parse_action("ORDER: FBC, protein, glucose")
+    assert [r.resolved for r in examiner.answer(plain.tests)][-1] == "blood glucose"

@@ -186,15 +186,15 @@ def test_the_order_set_floors(tmp_path):
 
 
 def test_the_blind_order_sets_floors():
-    """tests/data/examiner_orders_blind: 538 orders by three more clinicians over 39 other cases,
-    each set written without sight of the examiner. First runs: set D 76.9%, set E 87.2% and set F
-    87.4% (each after rules written from the sets before it): issue 16's 97% is not yet met on
-    orders never seen. After general rules written from all three (panels typed without
-    separators, details after a test's name, words no test is named with, shorthand): 95.7%
-    recognised, 99.5% of rule-checked results consistent. The floors sit just under."""
+    """tests/data/examiner_orders_blind: 1,111 orders by five more clinicians over the 81 other
+    cases, each set written without sight of the examiner. First runs, each after rules written from
+    the sets before it: set D 76.9%, E 87.2%, F 87.4%, G 89.3%, H 94.7% (H after the general
+    readings of ``only_test_within``, joined and slashed parts, procedure samples). After rules and
+    catalogue entries written from all five: 99.6% recognised, every rule-checked result consistent.
+    The floors sit just under."""
     summary = run_examiner_eval(ORDERS + "_blind", list(builtin_cases()))
-    assert summary["n_orders"] == 538
-    assert summary["recognition"] >= 0.95 and summary["consistency"] >= 0.98
+    assert summary["n_orders"] == 1111
+    assert summary["recognition"] >= 0.99 and summary["consistency"] >= 0.98
 
 
 def test_patient_eval_measures_the_examiner_on_a_folder_of_orders(tmp_path, capsys):
@@ -231,7 +231,12 @@ def test_osmolality_is_calculated_from_the_case_chemistry_and_abpm_from_the_clin
 
 
 def test_a_confused_patient_does_not_score_normally_on_a_cognitive_screen():
-    assert _unlisted(get_case("geri_delirium_uti"), "4AT").startswith("4AT score 7")
+    """The examination's own 4AT is the result; a confused patient it does not score scores 7."""
+    delirium = get_case("geri_delirium_uti")
+    assert _unlisted(delirium, "4AT").startswith("At examination: 4AT score 11/12")
+    unscored = _variant("geri_delirium_uti", exam={k: re.sub(r"4AT score \d+/12[;,.]?", "", v, flags=re.I)
+                                                   for k, v in delirium.exam.items()})
+    assert _unlisted(unscored, "4AT").startswith("4AT score 7")
     assert _unlisted(get_case("psych_panic_disorder"), "4AT").startswith("4AT score 0")
 
 
@@ -279,3 +284,24 @@ def test_an_order_of_several_tests_is_split_as_the_env_splits_it(tmp_path):
     summary = run_examiner_eval(tmp_path, list(builtin_cases()))
     assert summary["listed_with_case_result"] == 1 and summary["unlisted_answered"] == 1
     assert [u["order"] for u in summary["unanswered"]] == ["troponin; zebra antibody"]
+
+
+def test_a_test_that_follows_an_abnormal_listed_result_is_abnormal_and_hands_over_nothing():
+    """A positive CTPA makes a V/Q scan abnormal (a healthy scan would contradict the case); the
+    report says only that, never the CTPA's findings, so ordering the cheaper test reveals nothing."""
+    pe = get_case("pulm_pulmonary_embolism")
+    ctpa = next(t for t in pe.tests if t.name == "ct pulmonary angiogram")
+    vq = _unlisted(pe, "V/Q scan")
+    assert vq.startswith("Abnormal") and ctpa.abnormal
+    assert not set(re.findall(r"[a-z]{6,}", ctpa.result.lower())) & set(re.findall(r"[a-z]{6,}", vq.lower()))
+    assert _unlisted(get_case("psych_panic_disorder"), "V/Q scan").startswith(lookup("ventilation-perfusion scan").normal_result)
+    assert _unlisted(get_case("id_bacterial_meningitis"), "procalcitonin").startswith("Abnormal")  # cultures grew
+    assert not _unlisted(get_case("pulm_cap_adult"), "blood film").startswith("Abnormal")  # a raised WCC is no film
+
+
+def test_a_bedside_test_reports_what_the_examination_recorded():
+    addison = _unlisted(get_case("endo_addisons_disease"), "lying and standing BP")
+    assert addison.startswith("At examination:") and "80/52" in addison
+    assert _unlisted(get_case("psych_panic_disorder"), "postural BP").startswith("No postural drop")
+    hints = _unlisted(get_case("ent_bppv"), "HINTS exam")
+    assert "head impulse test normal" in hints and "tremor" not in hints
