@@ -126,8 +126,9 @@ def parse_action(text: Any) -> Action:
 
 # Tests are separated by ";", lines or commas, except a comma inside parentheses, before a lone
 # letter or digit or between digits, which continues one test's name ("hep A, B, C, E serology",
-# "blood cultures (x2, peripheral)", "1,25-dihydroxy vitamin D").
-_ORDER_SEPARATORS = r"[;\n]|,(?![^()]*\))(?!\s*[A-Za-z0-9](?:\s|,|$))(?!(?<=\d,)\d)"
+# "blood cultures (x2, peripheral)", "1,25-dihydroxy vitamin D"), and a numbered list inside a line
+# ("1) CBC 2) PT/INR") is its items.
+_ORDER_SEPARATORS = r"[;\n]|,(?![^()]*\))(?!\s*[A-Za-z0-9](?:\s|,|$))(?!(?<=\d,)\d)|\s+(?=\d{1,2}[.)]\s)"
 # Diagnoses are separated by ";", lines or ">"; commas only when nothing else separates them, because
 # a diagnosis is often qualified with commas ("Anorexia nervosa, binge-purge type, high risk; bulimia").
 _DIAGNOSIS_SEPARATORS = r"[;\n]|\s+>\s+"

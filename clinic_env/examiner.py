@@ -29,6 +29,7 @@ from clinic_env.investigations import (
     catalogue_names,
     closest_alias,
     closest_catalogue_alias,
+    is_prose,
     lookup,
     names_a_technique,
     normalize_name,
@@ -36,8 +37,10 @@ from clinic_env.investigations import (
     panel_words,
     parts,
     parts_on_one_sample,
+    parts_sharing_an_ending,
     readings,
     sample_of,
+    slashed_parts,
     spelled_out,
     spellings,
 )
@@ -155,21 +158,24 @@ class Examiner:
         first when it names none of its own, since a clinician lists that sample's analytes after it
         ("LP - CSF cell count, protein, glucose" asks for CSF glucose, not blood glucose), and one
         naming no test there is a detail of the procedure ("Gram stain"), answered by its report; an
-        item of courtesy alone ("please") asks for nothing."""
+        item of courtesy alone ("please") asks for nothing, nor one beside a test that says why it is
+        asked for ("CK, he's been pacing non-stop"; "While we're at it, could you add TFTs?")."""
         found: dict[str | None, Report] = {}
         sample = None
         for item in items:
-            if asks_for_nothing(item):
-                continue
+            if asks_for_nothing(item) or (found and names_a_technique(item) and len(item.split()) > 1):
+                continue  # courtesy, a query, or how the test before it is done ("culture and sensitivities"),
+                # where one word is a test's shorthand ("FBC, CRP, cultures")
             reports = self.orders(f"{sample} {item}") if sample and sample_of(item) is None else ()
             if not any(r.resolved for r in reports):
                 reports = self.orders(item)
-            if sample and not any(r.resolved for r in reports):
+            if not any(r.resolved for r in reports) and sample:
                 continue  # a detail of the procedure ("Gram stain"), which its report answers
             sample = next((PROCEDURE_SAMPLES[r.resolved] for r in reports if r.resolved in PROCEDURE_SAMPLES), sample)
             for report in reports:
-                found.setdefault(report.resolved or f"?{len(found)}", report)
-        return tuple(found.values())
+                found.setdefault(report.resolved or item, report)
+        answered = any(r.resolved for r in found.values())  # then an item naming none is why, not what
+        return tuple(r for r in found.values() if r.resolved or not (answered and is_prose(r.requested)))
 
     def orders(self, requested: str) -> tuple[Report, ...]:
         """The reports for every test one ordered item names: tests joined by "and" or "+" that each
@@ -178,8 +184,10 @@ class Examiner:
         ("FBC"), or a panel typed as one item ("FBC CRP LFT"), each of its tests answered, else the
         one test named inside a description ("dermatoscopy of the changing mole"); an item naming
         no test gets the one "not recognised" report."""
-        for split in (parts_on_one_sample(requested), parts(requested)):
-            joined = [self.order(part, loosely=False) for part in split]
+        for split, loosely in ((parts_on_one_sample(requested), False), (slashed_parts(requested), True),
+                               (parts(requested), False), (parts_sharing_an_ending(requested), False)):
+            # a slash lists tests; "and" may join sites
+            joined = [self.order(part, loosely) for part in split]
             if len(joined) > 1 and all(r.resolved is not None and not names_a_technique(r.requested) for r in joined):
                 return tuple({r.resolved: r for r in joined}.values())
         report = self.order(requested, loosely=False)
@@ -189,9 +197,9 @@ class Examiner:
         return tuple(found.values()) or (self.order(requested),)  # a test two parts both name is answered once
 
     def _panel(self, requested: str) -> list[str]:
-        """The tests of a panel: the parts joined by "+", "and", "&" or "with", else a run of
-        words that splits wholly into tests ("FBC U&E clotting G&S"), else none."""
-        joined = parts(requested)
+        """The tests of a panel: the parts listed by slashes or joined by "+", "and", "&" or "with",
+        else a run of words that splits wholly into tests ("FBC U&E clotting G&S"), else none."""
+        joined = slashed_parts(requested) or parts(requested)
         if len(joined) > 1:
             return joined
         return panel_words(requested, self._names_exactly)
@@ -228,7 +236,7 @@ class Examiner:
             if test is not None or item is not None:
                 return test, item
         for reading in readings(requested) if loosely else ():
-            alias = only_test_within(reading, self._all_names())
+            alias = only_test_within(normalize_name(reading), self._all_names())
             if alias is not None:
                 return self._resolve(alias)
         return None, None

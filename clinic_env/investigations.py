@@ -71,7 +71,7 @@ ABBREVIATIONS: dict[str, str] = {
     "r": "right", "l": "left", "rpt": "repeat", "ab": "antibody", "abs": "antibodies", "angio": "angiogram",
     "spiro": "spirometry", "ue": "u&e", "bc": "blood culture", "con": "contrast", "bx": "biopsy",
     "preg": "pregnancy", "ca++": "calcium", "hep": "hepatitis", "fxn": "function", "tib": "tibia", "fib": "fibula",
-    "lac": "lactate", "gen": "generation",
+    "lac": "lactate", "gen": "generation", "gluc": "glucose", "mening": "meningococcal", "bld": "blood",
 }
 _ON_AIR = re.compile(r"\s+on (room )?air$")
 
@@ -135,12 +135,13 @@ def aliases_of(name: str) -> tuple[str, ...]:
 QUALIFIERS = frozenset(
     "left right bilateral both side sided lt rt serum plasma blood venous level levels test tests screen scan "
     "check study bedside urgent urgently repeat random please full formal baseline point care portable sample unit "
-    "differential clean catch quantitative non high-sensitivity high sensitivity sensitive panel "
+    "differential quantitative non high-sensitivity high sensitivity sensitive panel "
     "pa ap erect supine lateral view plain contrast non-contrast enhanced hour time oxygen o2 air room litre "
     "a an the of for with and on in to at by".split()) | frozenset(
     # the words of a request, as an LLM doctor writes one ("Could you send a kidney profile as well?")
     "i we you us lets let could can would will shall send get arrange request order like want need "
-    "also as well too some any quick thanks thank now today just including additionally kindly combo".split())
+    "also as well too some any quick thanks thank now today just including additionally kindly combo give refer "
+    "him her his he she them patient whole body peripheral add one two three four set sets first next finally".split())
 _STOPWORDS = frozenset("a an the of for with and on in to at by".split())
 _NUMBER = re.compile(r"x?\d+(?:l|h|hr|hrs|st|nd|rd|th|u|g)?")
 
@@ -210,7 +211,7 @@ def closest_catalogue_alias(order: str) -> str | None:
 MODALITIES = frozenset(map(_stem, (
     "ultrasound doppler duplex x-ray ct mri scan pet biopsy swab culture pcr naat serology antibody antibodies "
     "antigen microscopy aspiration aspirate smear film test screen level panel study imaging cytology histology "
-    "histopathology stain staining".split())))
+    "histopathology stain staining sensitivity sensitivities".split())))
 # Samples other than blood: a word of the order left over beside a test's name may turn it into another
 # test ("urine glucose", "CSF protein"), so ``only_test_within`` never leaves one, nor a technique, over.
 SPECIMENS = frozenset(map(_stem, (
@@ -220,8 +221,21 @@ SPECIMENS = frozenset(map(_stem, (
 
 def asks_for_nothing(item: str) -> bool:
     """Whether an ordered item is only courtesy or qualifiers ("please", "as well", "urgently"),
-    whatever details follow ("please - I want to see the aorta")."""
-    return content_words(spelled_out(_DETAILS.sub("", item))) <= _QUALIFIER_STEMS
+    whatever details follow ("please - I want to see the aorta"), or a query ("?consolidation")."""
+    return item.lstrip().startswith("?") or content_words(spelled_out(_DETAILS.sub("", item))) <= _QUALIFIER_STEMS
+
+
+_PROSE_MIN_WORDS = 3
+# How the reason for an order may begin ("?haemolysis", "given the chest pain", "fever day 8", "T 37.6").
+_REASON = re.compile(r"^\s*(?:\?|given\b|because\b|as\b|since\b|in case\b|to\b|just\b|while\b|so\b|pre\b|post\b)|\d",
+                     re.I)
+
+
+def is_prose(item: str) -> bool:
+    """Whether an ordered item that names no test is the reason for the tests before it, not an
+    order: three words or more, a query, a reason word or a number ("CK, given the chest pain";
+    "ECG, tachy 108"); a short one stays an order the examiner cannot read ("LTF")."""
+    return len(normalize_name(item).split()) >= _PROSE_MIN_WORDS or bool(_REASON.search(item))
 
 
 def names_a_technique(text: str) -> bool:
@@ -250,12 +264,18 @@ def only_test_within(order: str, names: dict[str, str]) -> str | None:
     return None if leftover & (SPECIMENS | MODALITIES) else max(widest, key=lambda a: len(content_words(a)))
 
 
+# The techniques of a laboratory test for an infection or a level, which an order may leave unsaid
+# ("syphilis", "CMV"); an imaging or sampling technique or an antibody may not ("throat" is no throat
+# swab, "bone" no bone X-ray, "adrenals" no adrenal antibodies).
+LAB_TECHNIQUES = frozenset(map(_stem, "serology pcr naat igm igg level".split()))
+
+
 def _only_test_completed(words: frozenset[str], names: dict[str, str]) -> str | None:
-    """The alias of the one test an order names but for technique words ("syphilis" is the
+    """The alias of the one test an order names but for a laboratory technique ("syphilis" is the
     syphilis serology; "measles" is no test, as both its serology and its PCR hold it)."""
     if not words or words <= MODALITIES:
         return None
-    completed = [a for a in names if words <= (need := content_words(a)) and need - words <= MODALITIES]
+    completed = [a for a in names if words <= (need := content_words(a)) and need - words <= LAB_TECHNIQUES]
     return completed[0] if len({names[a] for a in completed}) == 1 else None
 
 
@@ -279,12 +299,24 @@ _JOINS = re.compile(r"\s+(?:\+|and|&|with|w|plus|then|as well as)\s+")
 
 
 def parts(order: str) -> list[str]:
-    """The tests of an order that names several joined by "+", "and", "&" or "with", or by slashes
-    before what they share ("amylase/lipase", "EBV/CMV serology" is EBV serology and CMV serology)."""
-    slash = _LEADING_SLASH.match(order)
-    if slash:
-        return [normalize_name(first + slash[2]) for first in slash[1].split("/")]
+    """The tests of an order that names several joined by "+", "and", "&" or "with"."""
     return [p for p in _JOINS.split(normalize_name(order)) if p]
+
+
+def parts_sharing_an_ending(order: str) -> list[str]:
+    """The two tests of "<words> and <word> <ending>" that share the ending ("renal and liver
+    function" is renal function and liver function); empty for any other order."""
+    joined = parts(order)
+    if len(joined) != 2 or len(joined[1].split()) not in (2, 3):
+        return []
+    return [f"{joined[0]} {joined[1].split(maxsplit=1)[1]}", joined[1]]
+
+
+def slashed_parts(order: str) -> list[str]:
+    """The tests of an order that lists several by slashes before what they share ("amylase/lipase",
+    "EBV/CMV serology" is EBV serology and CMV serology; "HIV/HBsAg/syphilis"); empty for any other."""
+    slash = _LEADING_SLASH.match(order)
+    return [normalize_name(first + slash[2]) for first in slash[1].split("/")] if slash else []
 
 
 def parts_on_one_sample(order: str) -> list[str]:
@@ -337,14 +369,15 @@ def _corrected(word: str) -> str:
     return close[0] if close else word
 
 
-# Names of a body site that a test's aliases spell another way.
-_SITE_NAMES = {"circle of willis": "head", "intracranial": "head"}
+# Names of a body site or a sample that a test's aliases spell another way ("clean-catch" is urine).
+_SITE_NAMES = {"circle of willis": "head", "intracranial": "head", "clean[ -]catch(?: urine)?": "urine"}
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _TIGHT_PLUS = re.compile(r"(?<=\w)\+(?=\w)")
-_LEADING_SLASH = re.compile(r"^\s*([^\s/]+(?:/[^\s/]+)+)(.*)$")
-# Where the test's name ends and details of how or when to do it begin ("blood cultures x3 from
-# separate sites before abx", "CT angio aorta - arch to iliacs", "carboxy-Hb on venous gas").
-_DETAILS = re.compile(r"\s+(?:-|\u2013|from|before|after|prior to|post|pre|on|at|via|looking for|if|in case)\s+.*$")
+_LEADING_SLASH = re.compile(r"^\s*([^\s/]{2,}(?:/[^\s/]{2,})+)(.*)$")  # "U/A" is one test
+# Where the test's name ends and details of how, when or why to do it begin ("blood cultures x3 from
+# separate sites before abx", "CT angio aorta - arch to iliacs", "carboxy-Hb on venous gas", "CT head ?bleed").
+_DETAILS = re.compile(r"\s+(?:-|\u2013|\u2014|from|before|after|prior to|post|pre|on|at|via|looking for|if|in case)"
+                      r"\s+.*$|\s+\?.*$")
 _LETTERS = re.compile(r"\b([a-z]) ([a-z])\b")
 # A named joint, read last as "joint" ("aspirate 1st MTPJ" is a joint aspiration, "MRI knee" an MRI
 # of a joint) when no test is named with the joint itself ("x-ray knee").

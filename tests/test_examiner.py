@@ -312,3 +312,32 @@ def test_an_order_lists_a_procedure_samples_analytes_after_it():
     assert [r.resolved for r in examiner.answer(tap.tests)] == ["joint aspiration"]
     plain = parse_action("ORDER: FBC, protein, glucose")
     assert [r.resolved for r in examiner.answer(plain.tests)][-1] == "blood glucose"
+
+
+def _answered(order: str, case_id: str = "psych_panic_disorder") -> list[str | None]:
+    from clinic_env.actions import parse_action
+    return [r.resolved for r in Examiner(get_case(case_id)).answer(parse_action(f"ORDER: {order}").tests)]
+
+
+@pytest.mark.parametrize("order, tests", [
+    ("I'd like a full blood count and a CRP, please.", ["complete blood count", "c-reactive protein"]),
+    ("Could you send a kidney profile as well?", ["basic metabolic panel"]),
+    ("CK, given the chest pain in a footballer", ["creatine kinase"]),  # why, not what
+    ("ECG, tachy 108", ["ecg"]),
+    ("CXR, ?consolidation with the wheeze and low sats", ["chest x-ray"]),  # a query asks for nothing
+    ("1) CBC 2) PT/INR", ["complete blood count", "coagulation screen"]),  # a numbered list in one line
+    ("HIV/HBsAg/syphilis", ["hiv test", "hepatitis b, c and e serology", "syphilis serology"]),
+    ("Let me also send renal and liver function.", ["basic metabolic panel", "liver function tests"]),
+    ("Please send the urine for microscopy, culture and sensitivities.", ["urine culture"]),
+    ("FBC, CRP, U&E, cultures", ["complete blood count", "c-reactive protein", "basic metabolic panel",
+                                 "blood cultures"]),  # one word is a test's shorthand
+    ("glycated Hb", ["hba1c"]),
+])
+def test_orders_written_as_sentences_or_lists_are_answered_test_by_test(order, tests):
+    assert _answered(order) == tests
+
+
+def test_an_item_that_may_be_a_test_is_still_reported_as_not_recognised():
+    """A short unknown item is an order the examiner cannot read, and the doctor is told so."""
+    assert _answered("FBC, LTF") == ["complete blood count", None]
+    assert _answered("throat") == [None] and _answered("adrenals") == [None]  # no swab, no antibody is guessed

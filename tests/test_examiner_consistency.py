@@ -186,14 +186,14 @@ def test_the_order_set_floors(tmp_path):
 
 
 def test_the_blind_order_sets_floors():
-    """tests/data/examiner_orders_blind: 1,111 orders by five more clinicians over the 81 other
-    cases, each set written without sight of the examiner. First runs, each after rules written from
-    the sets before it: set D 76.9%, E 87.2%, F 87.4%, G 89.3%, H 94.7% (H after the general
-    readings of ``only_test_within``, joined and slashed parts, procedure samples). After rules and
-    catalogue entries written from all five: 99.6% recognised, every rule-checked result consistent.
-    The floors sit just under."""
+    """tests/data/examiner_orders_blind: 1,909 orders by eight more clinicians over all 105 cases,
+    each set written without sight of the examiner. First runs, each after rules written from the
+    sets before it: D 76.9%, E 87.2%, F 87.4%, G 89.3%, H 94.7%, I 89.8% and J 92.8% (orders as an
+    LLM doctor writes them: "Could you send a kidney profile as well?"), K 89.5% (reasons after a
+    comma: "CK, given the chest pain"). After rules and catalogue entries written from all eight:
+    99.5% recognised, every rule-checked result consistent. The floors sit just under."""
     summary = run_examiner_eval(ORDERS + "_blind", list(builtin_cases()))
-    assert summary["n_orders"] == 1111
+    assert summary["n_orders"] == 1909
     assert summary["recognition"] >= 0.99 and summary["consistency"] >= 0.98
 
 
