@@ -82,6 +82,22 @@ _LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*")
 _MAX_PARSE_CHARS = 200_000
 
 
+_OPENING_BULLET = re.compile(r"^(?:[^:\n]{1,30}:)?\s*([-•·*])\s+")
+
+
+def _bullets_as_lines(text: str) -> str:
+    """A list written in one line as its items, one a line ("Pre-op: - FBC - U&E - PT/INR",
+    "• LFTs • amylase"): a line that opens with a bullet splits at that bullet, and a round bullet
+    splits anywhere; a dash between words elsewhere is a detail ("CT angio aorta - arch to iliacs")."""
+    lines = []
+    for line in text.split("\n"):
+        opening = _OPENING_BULLET.match(line)
+        if opening:
+            line = "\n".join(re.split(rf"\s+{re.escape(opening[1])}\s+", line[opening.end():]))
+        lines.append(re.sub(r"\s*[•·]\s*", "\n", line))
+    return "\n".join(lines)
+
+
 def _split_items(text: str, separators: str) -> tuple[str, ...]:
     """Split a command argument into clean items, dropping list numbering and empties."""
     items = re.split(separators, text)
@@ -115,7 +131,7 @@ def parse_action(text: Any) -> Action:
         systems = _split_items(argument.split("\n")[0], r"[,;]| and ")
         return Examine(systems) if systems else Ask(text)
     if command == "order":
-        tests = _split_items(argument, _ORDER_SEPARATORS)
+        tests = _split_items(_bullets_as_lines(argument), _ORDER_SEPARATORS)
         return OrderTests(tests) if tests else Ask(text)
     if command in ("diagnose", "plan"):
         return _parse_diagnosis(blocks)

@@ -30,6 +30,10 @@ _APICAL = re.compile(r"\bapical rate\D{0,5}(\d{2,3})", re.I)
 _SPO2 = re.compile(r"\bspo2\D{0,5}(\d{2,3})\s*%", re.I)
 _BLOOD_PRESSURE = re.compile(r"\bblood pressure\D{0,20}?(\d{2,3})/(\d{2,3})\s*mmHg", re.I)
 _RESP_RATE = re.compile(r"\brespiratory rate\D{0,5}(\d{1,3})", re.I)
+_TEMPERATURE = re.compile(r"\btemperature\D{0,5}(\d{2}(?:\.\d)?)\s*°?\s*C\b", re.I)
+FEVER = 38.0  # °C: an acute-phase response raises CRP and ESR
+# An abnormal result whose findings the case does not give: says no more than that.
+FOLLOWED = "Abnormal; in keeping with the patient's presentation"
 _IRREGULAR = re.compile(r"irregularly irregular|\batrial fibrillation\b|\bAF\b")
 _DIABETES = re.compile(r"\b(?:diabetes|diabetic|t[12]dm|type [12] dm)\b", re.I)
 _NOT_DIABETES = re.compile(r"\b(?:non-?diabetic|pre-?diabet\w*|impaired (?:fasting )?glucose|gestational diabetes)", re.I)
@@ -98,6 +102,7 @@ class PatientState:
     irregular_rhythm: bool
     spo2: int | None
     resp_rate: int | None
+    temperature: float | None
     blood_pressure: tuple[int, int] | None
     diabetic: bool
     prediabetic: bool
@@ -187,7 +192,8 @@ def patient_state(case: Case) -> PatientState:
         pregnant=demographics.pregnant or _pregnancy_shown(case), gestation_weeks=demographics.gestation_weeks,
         heart_rate=_first(_APICAL, vitals) or _first(_HEART_RATE, vitals),
         irregular_rhythm=bool(_IRREGULAR.search(vitals)) or _affirmed(_IRREGULAR, history),
-        spo2=_first(_SPO2, vitals), resp_rate=_first(_RESP_RATE, vitals), blood_pressure=_blood_pressure(vitals),
+        spo2=_first(_SPO2, vitals), resp_rate=_first(_RESP_RATE, vitals),
+        temperature=float(t[1]) if (t := _TEMPERATURE.search(vitals)) else None, blood_pressure=_blood_pressure(vitals),
         diabetic=diabetic, prediabetic=prediabetic and not diabetic,
         renal_disease=_affirmed(_RENAL, history), on_warfarin=_affirmed(_WARFARIN, history),
         copd=_affirmed(_COPD, history),
@@ -383,6 +389,13 @@ def _d_dimer(item: Investigation, state: PatientState) -> Investigation:
                                reference_range="< 0.50 mg/L FEU outside pregnancy; D-dimer rises through normal pregnancy")
 
 
+def _inflammatory_marker(item: Investigation, state: PatientState) -> Investigation:
+    """CRP and ESR are raised in a febrile patient (how far, the fever alone does not say)."""
+    if state.temperature is None or state.temperature < FEVER:
+        return item
+    return dataclasses.replace(item, normal_result=FOLLOWED)
+
+
 def _only_in_pregnancy(item: Investigation, state: PatientState) -> Investigation:
     return item if state.pregnant else dataclasses.replace(item, normal_result="Not applicable: the patient is not pregnant.",
                                                             reference_range="")
@@ -445,6 +458,7 @@ RULES: dict[str, Rule] = {
     "venous blood gas": _blood_gas, "spirometry": _spirometry, "4at": _cognitive_screen,
     "montreal cognitive assessment": _cognitive_screen, "ambulatory blood pressure monitoring": _ambulatory_pressure,
     "serum osmolality": _osmolality, "bedside swallow screen": _swallow_screen,
+    "c-reactive protein": _inflammatory_marker, "erythrocyte sedimentation rate": _inflammatory_marker,
 }
 
 
@@ -466,7 +480,6 @@ def with_reported_values(text: str, state: PatientState) -> str:
 
 # Where one finding of an examination text ends: a clause between semicolons, full stops or commas.
 _CLAUSE = re.compile(r"[;.](?:\s+|$)|,\s+")
-FOLLOWED = "Abnormal; in keeping with the patient's presentation"
 
 
 @lru_cache(maxsize=256)

@@ -163,12 +163,14 @@ class Examiner:
         found: dict[str | None, Report] = {}
         sample = None
         for item in items:
-            if asks_for_nothing(item) or (found and names_a_technique(item) and len(item.split()) > 1):
-                continue  # courtesy, a query, or how the test before it is done ("culture and sensitivities"),
-                # where one word is a test's shorthand ("FBC, CRP, cultures")
+            if item.lstrip().startswith("?") or (found and names_a_technique(item) and len(item.split()) > 1):
+                continue  # a query ("?consolidation"), or how the test before it is done ("culture and
+                # sensitivities"), where one word is a test's shorthand ("FBC, CRP, cultures")
             reports = self.orders(f"{sample} {item}") if sample and sample_of(item) is None else ()
             if not any(r.resolved for r in reports):
                 reports = self.orders(item)
+            if not any(r.resolved for r in reports) and asks_for_nothing(item):
+                continue  # courtesy or a query ("please", "?consolidation")
             if not any(r.resolved for r in reports) and sample:
                 continue  # a detail of the procedure ("Gram stain"), which its report answers
             sample = next((PROCEDURE_SAMPLES[r.resolved] for r in reports if r.resolved in PROCEDURE_SAMPLES), sample)

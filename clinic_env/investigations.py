@@ -47,10 +47,10 @@ _CONTRACTION = re.compile(r"\b(i|we|you|let)['’](?:d|ll|s|ve|m)\b")
 
 
 def normalize_name(text: str) -> str:
-    """Lower-case, drop a contraction's ending ("I'd" is "i"), fold an apostrophe plural ("U&E's"
+    """Lower-case, "β" as "b", drop a contraction's ending ("I'd" is "i"), fold an apostrophe plural ("U&E's"
     is "u&es"), strip punctuation other than
     word-internal hyphens, '&' and '+', fold spaces."""
-    text = _CONTRACTION.sub(r"\1", text.lower())
+    text = _CONTRACTION.sub(r"\1", text.lower().replace("β", "b"))
     text = re.sub(r"(?<=\w)['’]s\b", "s", text)
     text = re.sub(r"[^\w&+\- ]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -212,6 +212,10 @@ MODALITIES = frozenset(map(_stem, (
     "ultrasound doppler duplex x-ray ct mri scan pet biopsy swab culture pcr naat serology antibody antibodies "
     "antigen microscopy aspiration aspirate smear film test screen level panel study imaging cytology histology "
     "histopathology stain staining sensitivity sensitivities".split())))
+# Tests that take a sample, and the laboratory work done on one: "adenovirus PCR conjunctival swab" is the
+# swab, where "eye ultrasound doppler" is no ocular ultrasound.
+_SAMPLING = frozenset(map(_stem, "swab swabs aspirate aspiration biopsy scraping scrapings".split()))
+_SAMPLE_WORK = frozenset(map(_stem, "pcr naat culture microscopy stain staining gram cytology histology".split()))
 # Samples other than blood: a word of the order left over beside a test's name may turn it into another
 # test ("urine glucose", "CSF protein"), so ``only_test_within`` never leaves one, nor a technique, over.
 SPECIMENS = frozenset(map(_stem, (
@@ -221,8 +225,8 @@ SPECIMENS = frozenset(map(_stem, (
 
 def asks_for_nothing(item: str) -> bool:
     """Whether an ordered item is only courtesy or qualifiers ("please", "as well", "urgently"),
-    whatever details follow ("please - I want to see the aorta"), or a query ("?consolidation")."""
-    return item.lstrip().startswith("?") or content_words(spelled_out(_DETAILS.sub("", item))) <= _QUALIFIER_STEMS
+    whatever details follow ("please - I want to see the aorta")."""
+    return content_words(spelled_out(_DETAILS.sub("", item))) <= _QUALIFIER_STEMS
 
 
 _PROSE_MIN_WORDS = 3
@@ -247,7 +251,8 @@ def names_a_technique(text: str) -> bool:
 def only_test_within(order: str, names: dict[str, str]) -> str | None:
     """The alias of the one test whose whole name an order holds among other words, when no other
     test's name is in it too and no sample or technique is left over (either may make it another
-    test: "urine glucose", "eye ultrasound doppler"): the last reading of an order that names its
+    test: "urine glucose", "eye ultrasound doppler"; but a swab's PCR and a test's own sample may:
+    "adenovirus PCR conjunctival swab", "nasopharyngeal resp viral PCR"): the last reading of an order that names its
     test inside a description ("dermatoscopy of the changing mole L leg", "excision biopsy of calf
     lesion", "UA with micro"). ``names`` maps each normalised alias to its test's name; an alias held
     within a longer held alias ("biopsy" in "excision biopsy") stands aside for it, and two different
@@ -260,8 +265,22 @@ def only_test_within(order: str, names: dict[str, str]) -> str | None:
     widest = [a for a in held if not any(content_words(a) < content_words(b) for b in held)]
     if len({names[a] for a in widest}) != 1:
         return None
+    best = max(widest, key=lambda a: len(content_words(a)))
     leftover = words.difference(*map(content_words, widest))
-    return None if leftover & (SPECIMENS | MODALITIES) else max(widest, key=lambda a: len(content_words(a)))
+    techniques = leftover & MODALITIES - (_SAMPLE_WORK if content_words(best) & _SAMPLING else frozenset())
+    samples = leftover & SPECIMENS - _words_of_test(names[best], names)
+    return None if techniques or samples else best
+
+
+@lru_cache(maxsize=4096)
+def _words_of_test_cached(test: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*map(content_words, aliases))
+
+
+def _words_of_test(test: str, names: dict[str, str]) -> frozenset[str]:
+    """Every word any alias of a test is spelled with: a sample it names somewhere ("nasopharyngeal
+    aspirate" of the respiratory PCR) is its own sample, never another test's."""
+    return _words_of_test_cached(test, tuple(a for a, t in names.items() if t == test))
 
 
 # The techniques of a laboratory test for an infection or a level, which an order may leave unsaid

@@ -341,3 +341,15 @@ def test_an_item_that_may_be_a_test_is_still_reported_as_not_recognised():
     """A short unknown item is an order the examiner cannot read, and the doctor is told so."""
     assert _answered("FBC, LTF") == ["complete blood count", None]
     assert _answered("throat") == [None] and _answered("adrenals") == [None]  # no swab, no antibody is guessed
+
+
+@pytest.mark.parametrize("order, tests", [
+    ("Pre-op: - FBC - U&E - PT/INR", ["complete blood count", "basic metabolic panel", "coagulation screen"]),
+    ("• LFTs • amylase — parotids swollen", ["liver function tests", "amylase"]),  # bullets in one line
+    ("CT angio aorta - arch to iliacs", ["ct aortogram"]),  # a dash between words is a detail
+    ("Urine βhCG", ["urine pregnancy test"]),
+    ("adenovirus PCR conjunctival swab", ["conjunctival swab"]),  # the work done on a swab
+    ("Nasopharyngeal resp viral PCR", ["respiratory viral pcr"]),  # the test's own sample
+])
+def test_bulleted_and_sample_first_orders_are_read(order, tests):
+    assert _answered(order) == tests

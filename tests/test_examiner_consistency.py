@@ -186,14 +186,15 @@ def test_the_order_set_floors(tmp_path):
 
 
 def test_the_blind_order_sets_floors():
-    """tests/data/examiner_orders_blind: 1,909 orders by eight more clinicians over all 105 cases,
+    """tests/data/examiner_orders_blind: 2,149 orders by nine more clinicians over all 105 cases,
     each set written without sight of the examiner. First runs, each after rules written from the
     sets before it: D 76.9%, E 87.2%, F 87.4%, G 89.3%, H 94.7%, I 89.8% and J 92.8% (orders as an
     LLM doctor writes them: "Could you send a kidney profile as well?"), K 89.5% (reasons after a
-    comma: "CK, given the chest pain"). After rules and catalogue entries written from all eight:
-    99.5% recognised, every rule-checked result consistent. The floors sit just under."""
+    comma: "CK, given the chest pain"), L 95.4%: issue 16's 97% is not met on orders never seen.
+    After rules and catalogue entries written from all nine: 99.5% recognised, every rule-checked
+    result consistent. The floors sit just under."""
     summary = run_examiner_eval(ORDERS + "_blind", list(builtin_cases()))
-    assert summary["n_orders"] == 1909
+    assert summary["n_orders"] == 2149
     assert summary["recognition"] >= 0.99 and summary["consistency"] >= 0.98
 
 
@@ -305,3 +306,11 @@ def test_a_bedside_test_reports_what_the_examination_recorded():
     assert _unlisted(get_case("psych_panic_disorder"), "postural BP").startswith("No postural drop")
     hints = _unlisted(get_case("ent_bppv"), "HINTS exam")
     assert "head impulse test normal" in hints and "tremor" not in hints
+
+
+def test_inflammatory_markers_are_raised_in_a_febrile_patient():
+    """A clinician judge found CRP 3 and ESR 8 in febrile PID and HIV seroconversion (38.2-38.4 °C)."""
+    assert patient_state(get_case("id_acute_hiv")).temperature == 38.4
+    assert _unlisted(get_case("id_acute_hiv"), "CRP").startswith("Abnormal")
+    assert _unlisted(get_case("obgyn_pelvic_inflammatory_disease"), "ESR").startswith("Abnormal")
+    assert _unlisted(get_case("psych_panic_disorder"), "CRP").startswith("CRP 3")
