@@ -478,13 +478,16 @@ def with_reported_values(text: str, state: PatientState) -> str:
     return text
 
 
+# A finding denied by the words after it ("Kernig's sign negative").
+_DENIED_AFTER = re.compile(r"\W{0,3}(?:\w+\W+){0,2}(?:negative|absent|not (?:present|seen|elicited)|normal)\b", re.I)
 # Where one finding of an examination text ends: a clause between semicolons, full stops or commas.
 _CLAUSE = re.compile(r"[;.](?:\s+|$)|,\s+")
 
 
 @lru_cache(maxsize=256)
 def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
+    longest_first = sorted(words, key=len, reverse=True)  # "Kernig's sign" before "Kernig"
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, longest_first)) + r")\b", re.I)
 
 
 def examined(item: Investigation, case: Case) -> str | None:
@@ -503,13 +506,27 @@ def follows_abnormal(item: Investigation, case: Case) -> bool:
     return any(t.abnormal and getattr(lookup(t.name), "name", t.name) in item.follows for t in case.tests)
 
 
+def shows_abnormal(item: Investigation, case: Case) -> bool:
+    """Whether the case states, without denying it, a fact that makes this test abnormal (its
+    ``abnormal_when``: a long lie raises the CK, known hepatitis C makes its serology positive)."""
+    if not item.abnormal_when:
+        return False
+    texts = (*case.exam.values(), *(h.text for h in case.history), *(i.text for i in case.past_history),
+             *(f"{m.name} {m.dose}" for m in case.medications))
+    pattern = _words_pattern(item.abnormal_when)
+    return any(not is_negated(s, m.start(), m.end()) and not _DENIED_AFTER.match(s, m.end())
+               for t in texts for s in sentences(t) for m in pattern.finditer(s))
+
+
 def derive(item: Investigation, case: Case) -> Investigation:
     """The catalogue entry with its result fitted to the case's patient: the examination's own
-    finding for a bedside test, else abnormal when a listed result it follows is, else its rule;
+    finding for a bedside test, else abnormal when a listed result it follows is or the case
+    states what makes it so, else its rule;
     then the values the case reports elsewhere (``with_reported_values``). An abnormal result
     says no more than that: it never hands over the followed test's findings."""
     state = patient_state(case)
-    found = examined(item, case) or (FOLLOWED if follows_abnormal(item, case) else None)
+    abnormal = follows_abnormal(item, case) or shows_abnormal(item, case)
+    found = examined(item, case) or (FOLLOWED if abnormal else None)
     if found is not None:
         return dataclasses.replace(item, normal_result=found)
     rule = RULES.get(item.name)

@@ -31,11 +31,12 @@ class Investigation:
     answered_by: tuple[str, ...] = ()  # tests whose result, when a case lists one, answers this order too
     follows: tuple[str, ...] = ()  # tests whose abnormal result in a case makes this one abnormal too
     exam_words: tuple[str, ...] = ()  # words of an examination finding that is this bedside test's result
+    abnormal_when: tuple[str, ...] = ()  # words of a case fact that make this test abnormal ("long lie": CK)
 
 
 def _load_catalog() -> tuple[Investigation, ...]:
     rows = json.loads(resources.files("clinic_env").joinpath("investigations.json").read_text(encoding="utf-8"))
-    lists = ("aliases", "answered_by", "follows", "exam_words")
+    lists = ("aliases", "answered_by", "follows", "exam_words", "abnormal_when")
     return tuple(Investigation(**{**row, **{k: tuple(row.get(k, ())) for k in lists}}) for row in rows)
 
 

@@ -314,3 +314,12 @@ def test_inflammatory_markers_are_raised_in_a_febrile_patient():
     assert _unlisted(get_case("id_acute_hiv"), "CRP").startswith("Abnormal")
     assert _unlisted(get_case("obgyn_pelvic_inflammatory_disease"), "ESR").startswith("Abnormal")
     assert _unlisted(get_case("psych_panic_disorder"), "CRP").startswith("CRP 3")
+
+
+def test_a_fact_the_case_states_makes_a_test_abnormal_unless_denied():
+    """abnormal_when (phrases set by a clinician): known hepatitis C makes its serology positive, a
+    goitre the neck ultrasound abnormal; "Kernig's sign negative" makes no lumbar puncture abnormal."""
+    assert _unlisted(get_case("cardio_infective_endocarditis"), "hep C serology").startswith("Abnormal")
+    assert _unlisted(get_case("endo_graves"), "thyroid ultrasound").startswith("Abnormal")
+    assert not _unlisted(get_case("id_falciparum_malaria"), "LP").startswith("Abnormal")
+    assert not _unlisted(get_case("psych_panic_disorder"), "hep C serology").startswith("Abnormal")
