@@ -353,3 +353,14 @@ def test_an_item_that_may_be_a_test_is_still_reported_as_not_recognised():
 ])
 def test_bulleted_and_sample_first_orders_are_read(order, tests):
     assert _answered(order) == tests
+
+
+@pytest.mark.parametrize("order, test", [
+    ("vHIT", "video head impulse test"),  # not the bedside head impulse test
+    ("MRV", "mr venogram"),  # not a plain MRI
+    ("HCV viral load", "hcv rna"),  # not the antibody panel
+    ("skin prick test to cat", "skin prick test"),  # not a serum IgE
+])
+def test_a_neighbouring_test_is_never_substituted_for_the_one_named(order, test):
+    """A clinician judge found each of these answered by a neighbour of the test ordered."""
+    assert _answered(order) == [test]
