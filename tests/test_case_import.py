@@ -14,7 +14,7 @@ import clinic_env  # noqa: F401  (registers the env)
 from clinic_agents.scripted_doctor import ScriptedDoctor
 from clinic_cli.main import main
 from clinic_env.cases.agentclinic import SkipRecord, convert_record, import_agentclinic
-from clinic_env.cases.library import CaseError, load_case_file
+from clinic_env.cases.library import CaseError, check_case_file, load_case_file
 from clinic_env.leaks import WITHHELD, case_leaks, name_variants, redact_case
 from clinic_env.rollout import run_consultation
 
@@ -138,3 +138,36 @@ def test_fuzzed_files_import_without_raising(tmp_path_factory, records):
     report = import_agentclinic(path)
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(report.cases) + len(report.skipped) + len(report.dropped) == len(lines)  # one outcome per record
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("big.json", '{"id": ' + "9" * 5_000 + "}", "more digits than a case can hold"),
+    ("lines.jsonl", "{\"a\": 1}\n" + "[" * 100_000, "lines.jsonl:2: case <unreadable>: JSON nested too deeply"),
+])
+def test_cases_check_names_unusable_json_without_a_traceback(tmp_path, capsys, name, text, message):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert main(["cases", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert message in out and str(path) in out and "Traceback" not in out
+
+
+def test_a_byte_order_mark_is_read_and_a_repeated_id_is_a_problem(tmp_path, pneumonia_case):
+    record = pneumonia_case.model_dump_json()
+    bom = tmp_path / "bom.json"
+    bom.write_text(record, encoding="utf-8-sig")
+    assert [c.id for c in load_case_file(bom)] == [pneumonia_case.id]
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text(f"{record}\n{record}\n", encoding="utf-8")
+    cases, problems = check_case_file(twice)
+    assert len(cases) == 1 and problems == [f"{twice}:2: case {pneumonia_case.id}: id already used at {twice}:1"]
+
+
+@given(st.lists(JSON | st.text(max_size=80), max_size=6))
+def test_fuzzed_case_files_are_checked_without_raising(tmp_path_factory, records):
+    path = tmp_path_factory.mktemp("fuzz") / "cases.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records), encoding="utf-8")
+    cases, problems = check_case_file(path)
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(cases) + len(problems) == len(lines)  # one outcome per record

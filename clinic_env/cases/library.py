@@ -36,6 +36,8 @@ def parse_case(data: object, source: str = "<memory>") -> Case:
     except ValidationError as err:
         problems = "; ".join(f"field {_field_path(e['loc'])}: {e['msg']}" for e in err.errors())
         raise CaseError(f"{source}: case {case_id}: {problems}") from None
+    except RecursionError:
+        raise CaseError(f"{source}: case {case_id}: nested too deeply") from None
 
 
 def load_case_file(path: str | Path) -> list[Case]:
@@ -45,21 +47,28 @@ def load_case_file(path: str | Path) -> list[Case]:
 
 
 def check_case_file(path: str | Path) -> tuple[list[Case], list[str]]:
-    """Every valid case of a file, and a ``CaseError`` message for each record that is not
-    (a file that cannot be read or decoded at all is one problem)."""
+    """Every valid case of a file, and a ``CaseError`` message for each record that is not or
+    that repeats an earlier record's id (a file that cannot be read or decoded at all is one problem)."""
     cases, problems = [], []
     try:
         records = _records(Path(path), strict=False)
     except CaseError as err:
         return [], [str(err)]
+    first_seen: dict[str, str] = {}
     for source, record in records:
         if isinstance(record, CaseError):  # a JSONL line that is not JSON
             problems.append(str(record))
             continue
         try:
-            cases.append(parse_case(record, source))
+            case = parse_case(record, source)
         except CaseError as err:
             problems.append(str(err))
+            continue
+        if case.id in first_seen:  # a pool answers each id once, so the file cannot be played
+            problems.append(f"{source}: case {case.id}: id already used at {first_seen[case.id]}")
+            continue
+        first_seen[case.id] = source
+        cases.append(case)
     return cases, problems
 
 
@@ -67,7 +76,7 @@ def _records(path: Path, strict: bool = True) -> list[tuple[str, object]]:
     """(source, decoded record) per case; a JSONL line that is not JSON raises, or with
     ``strict=False`` stands as its ``CaseError`` so the other lines still count."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is no part of the JSON
     except (OSError, UnicodeDecodeError) as err:
         raise CaseError(f"{path}: cannot read case file: {err}") from None
     if path.suffix != ".jsonl":
@@ -88,10 +97,15 @@ def _records(path: Path, strict: bool = True) -> list[tuple[str, object]]:
 
 
 def _decode(text: str, source: str) -> object:
+    """JSON text as a record; any text that is not usable JSON is a ``CaseError`` naming its source."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise CaseError(f"{source}: case <unreadable>: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise CaseError(f"{source}: case <unreadable>: JSON nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits
+        raise CaseError(f"{source}: case <unreadable>: a number with more digits than a case can hold") from None
 
 
 @lru_cache(maxsize=1)
