@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from clinic_env.cases.schema import Case, TestResult
@@ -169,10 +169,8 @@ class Examiner:
             reports = self.orders(f"{sample} {item}") if sample and sample_of(item) is None else ()
             if not any(r.resolved for r in reports):
                 reports = self.orders(item)
-            if not any(r.resolved for r in reports) and asks_for_nothing(item):
-                continue  # courtesy or a query ("please", "?consolidation")
-            if not any(r.resolved for r in reports) and sample:
-                continue  # a detail of the procedure ("Gram stain"), which its report answers
+            if not any(r.resolved for r in reports) and (sample or asks_for_nothing(item)):
+                continue  # a detail of the procedure ("Gram stain"), which its report answers, or courtesy
             sample = next((PROCEDURE_SAMPLES[r.resolved] for r in reports if r.resolved in PROCEDURE_SAMPLES), sample)
             for report in reports:
                 found.setdefault(report.resolved or item, report)
@@ -238,14 +236,15 @@ class Examiner:
             if test is not None or item is not None:
                 return test, item
         for reading in readings(requested) if loosely else ():
-            alias = only_test_within(normalize_name(reading), self._all_names())
+            alias = only_test_within(normalize_name(reading), self._all_names)
             if alias is not None:
                 return self._resolve(alias)
         return None, None
 
+    @cached_property
     def _all_names(self) -> dict[str, str]:
         """Every alias this examiner answers to, of the case's tests, the catalogue's and the pool's,
-        mapped to its test's name."""
+        mapped to its test's name (built once per examiner, on its first loose reading)."""
         return {**catalogue_names(), **{a: i.name for a, i in self.known.items.items()},
                 **{a: t.name for a, t in self._tests.items()}}
 

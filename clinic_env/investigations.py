@@ -269,19 +269,14 @@ def only_test_within(order: str, names: dict[str, str]) -> str | None:
     best = max(widest, key=lambda a: len(content_words(a)))
     leftover = words.difference(*map(content_words, widest))
     techniques = leftover & MODALITIES - (_SAMPLE_WORK if content_words(best) & _SAMPLING else frozenset())
-    samples = leftover & SPECIMENS - _words_of_test(names[best], names)
-    return None if techniques or samples else best
-
-
-@lru_cache(maxsize=4096)
-def _words_of_test_cached(test: str, aliases: tuple[str, ...]) -> frozenset[str]:
-    return frozenset().union(*map(content_words, aliases))
+    samples = leftover & SPECIMENS
+    return None if techniques or (samples and samples - _words_of_test(names[best], names)) else best
 
 
 def _words_of_test(test: str, names: dict[str, str]) -> frozenset[str]:
     """Every word any alias of a test is spelled with: a sample it names somewhere ("nasopharyngeal
     aspirate" of the respiratory PCR) is its own sample, never another test's."""
-    return _words_of_test_cached(test, tuple(a for a, t in names.items() if t == test))
+    return frozenset().union(*(content_words(a) for a, t in names.items() if t == test))
 
 
 # The techniques of a laboratory test for an infection or a level, which an order may leave unsaid
